@@ -1,0 +1,82 @@
+"""Orchestration: load → resolve → render → write, outputs staged and renamed into place."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from dossier.errors import DossierError, Location, Report
+from dossier.load import load_dossier
+from dossier.model import Book
+from dossier.resolve import resolve
+from dossier.write.atomic import staged
+
+FORMATS = ("pdf", "epub")
+
+
+@dataclass
+class BuildOptions:
+    formats: tuple[str, ...] = FORMATS
+    pdf_variant: str = "pdf/ua-1"
+
+
+@dataclass
+class BuildResult:
+    book: Book
+    written: list[Path] = field(default_factory=list)
+
+
+Progress = Callable[[str], None]
+
+
+def output_paths(book: Book, out: Path, formats: tuple[str, ...]) -> dict[str, Path]:
+    config = book.config
+    return {fmt: out / f"{config.slug}-{config.edition.number}.{fmt}" for fmt in formats}
+
+
+def source_date_epoch() -> int | None:
+    value = os.environ.get("SOURCE_DATE_EPOCH")
+    if value is None:
+        return None
+    try:
+        return int(value)
+    except ValueError:
+        raise DossierError.single(
+            "environment", Location(Path("SOURCE_DATE_EPOCH")), f"SOURCE_DATE_EPOCH must be an integer, not '{value}'"
+        ) from None
+
+
+def check(root: Path, report: Report) -> Book:
+    """Everything short of writing: load and resolve, with all diagnostics."""
+    dossier = load_dossier(root, report)
+    return resolve(dossier, report)
+
+
+def build(root: Path, out: Path, options: BuildOptions, report: Report, progress: Progress = lambda _: None) -> BuildResult:
+    from dossier.render import render
+    from dossier.write.epub import build_time, write_epub
+    from dossier.write.pdf import PdfOptions, layout, write_pdf
+
+    stamp_epoch = source_date_epoch()
+    progress("load")
+    dossier = load_dossier(root, report)
+    progress("resolve")
+    book = resolve(dossier, report)
+    progress("render")
+    rendered = render(book)
+    targets = output_paths(book, out, options.formats)
+    result = BuildResult(book)
+    with staged(list(targets.values())) as temps:
+        staging = dict(zip(targets, temps, strict=True))
+        if "pdf" in targets:
+            progress("layout")
+            document = layout(rendered, book.config)
+            progress("pdf")
+            write_pdf(document, book.config, staging["pdf"], PdfOptions(options.pdf_variant))
+        if "epub" in targets:
+            progress("epub")
+            write_epub(book, rendered, staging["epub"], build_time(book, stamp_epoch))
+    result.written = list(targets.values())
+    return result

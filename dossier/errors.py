@@ -1,0 +1,93 @@
+"""Diagnostics as data: every stage reports problems as located messages, the CLI prints them.
+
+A `Diagnostic` carries a stable code, a severity and a location. Stages collect them in a
+`Report`; a stage that cannot go on raises `DossierError` with what it collected, and the CLI
+prints each one as `path:line:col: error: message` (the form compilers use and editors link).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+from pathlib import Path
+
+
+class Severity(str, Enum):
+    ERROR = "error"
+    WARNING = "warning"
+
+
+@dataclass(frozen=True, order=True)
+class Location:
+    """A place in a file; line and column are 1-based, None where they do not apply."""
+
+    path: Path
+    line: int | None = None
+    col: int | None = None
+
+    def display(self, base: Path | None = None) -> str:
+        path = self.path
+        if base is not None:
+            try:
+                path = path.relative_to(base)
+            except ValueError:
+                pass
+        text = str(path)
+        if self.line is not None:
+            text += f":{self.line}"
+            if self.col is not None:
+                text += f":{self.col}"
+        return text
+
+
+@dataclass(frozen=True)
+class Diagnostic:
+    code: str
+    severity: Severity
+    location: Location
+    message: str
+
+    def format(self, base: Path | None = None) -> str:
+        return f"{self.location.display(base)}: {self.severity.value}: {self.message}"
+
+
+@dataclass
+class Report:
+    """Collects diagnostics across stages so that one run shows every problem at once."""
+
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+
+    def error(self, code: str, location: Location, message: str) -> None:
+        self.diagnostics.append(Diagnostic(code, Severity.ERROR, location, message))
+
+    def warning(self, code: str, location: Location, message: str) -> None:
+        self.diagnostics.append(Diagnostic(code, Severity.WARNING, location, message))
+
+    def extend(self, other: Report) -> None:
+        self.diagnostics.extend(other.diagnostics)
+
+    @property
+    def errors(self) -> list[Diagnostic]:
+        return [d for d in self.diagnostics if d.severity is Severity.ERROR]
+
+    @property
+    def warnings(self) -> list[Diagnostic]:
+        return [d for d in self.diagnostics if d.severity is Severity.WARNING]
+
+    def raise_if_errors(self) -> None:
+        if self.errors:
+            raise DossierError(self)
+
+
+class DossierError(Exception):
+    """The content cannot be built; carries the report to print. Exit status 1."""
+
+    def __init__(self, report: Report) -> None:
+        super().__init__("; ".join(d.format() for d in report.errors))
+        self.report = report
+
+    @classmethod
+    def single(cls, code: str, location: Location, message: str) -> DossierError:
+        report = Report()
+        report.error(code, location, message)
+        return cls(report)

@@ -1,0 +1,154 @@
+"""Load stage: read a dossier folder into a `Dossier` (config, chapters, sources, glossary)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from dossier.errors import DossierError, Location, Report
+from dossier.load.blocks import load_block
+from dossier.load.config import load_config
+from dossier.load.markdown import directive_name, parse_inline, parse_markdown
+from dossier.load.sources import load_sources
+from dossier.load.text import read_text, remove_forbidden_characters
+from dossier.load.yamlpos import PosDict, PosList, load_yaml
+from dossier.model import ChapterSource, Config, Dossier, GlossaryEntry
+
+ROLES = ("front", "body", "back")
+
+
+def load_dossier(root: Path, report: Report) -> Dossier:
+    """Read everything, collecting problems in `report`; raise once if any is an error."""
+    root = root.resolve()
+    config = load_config(root)
+    chapters = _load_chapters(config, report)
+    sources = load_sources(root / config.sources, report)
+    glossary = _load_glossary(config, report) if config.glossary else []
+    report.raise_if_errors()
+    return Dossier(config=config, chapters=chapters, sources=sources, glossary=glossary)
+
+
+def _load_chapters(config: Config, report: Report) -> list[ChapterSource]:
+    root = config.root
+    from dossier.load.tomlpos import key_positions
+
+    positions = key_positions(read_text(config.path))
+    listed: list[Path] = []
+    for index, name in enumerate(config.chapters):
+        path = (root / name).resolve()
+        line, col = positions.get(("chapters", index), positions.get(("chapters",), (None, None)))
+        where = Location(config.path, line, col)
+        if not path.is_relative_to(root):
+            report.error("chapter-outside", where, f"chapter '{name}' is outside the dossier")
+        elif not path.is_file():
+            report.error("chapter-missing", where, f"chapter '{name}' is listed but does not exist")
+        elif path in listed:
+            report.error("chapter-twice", where, f"chapter '{name}' is listed twice")
+        else:
+            listed.append(path)
+    for path in sorted((root / "chapters").glob("*.md")):
+        if path.resolve() not in listed:
+            report.error(
+                "chapter-unlisted",
+                Location(path),
+                "chapter file not listed in dossier.toml 'chapters' (add it, or move it out of chapters/)",
+            )
+    chapters = []
+    for index, path in enumerate(listed):
+        try:
+            chapters.append(_load_chapter(config, path, index, report))
+        except DossierError as exc:
+            report.extend(exc.report)
+    return chapters
+
+
+def _load_chapter(config: Config, path: Path, index: int, report: Report) -> ChapterSource:
+    text = remove_forbidden_characters(read_text(path), path, report)
+    tokens, env = parse_markdown(text)
+    meta: dict[str, Any] = {}
+    if tokens and tokens[0].type == "front_matter":
+        meta = load_yaml(tokens[0].content, path, line_offset=1) or {}
+        if not isinstance(meta, dict):
+            raise DossierError.single("front-matter", Location(path, 2, 1), "front matter must be 'key: value' lines")
+        _check_front_matter(path, meta, report)
+    title = meta.get("title") or _first_heading(tokens)
+    if not title:
+        report.error("chapter-title", Location(path, 1, 1), "chapter without a title: start it with a '# ' heading")
+    _check_headings(path, tokens, report)
+    for token in tokens:
+        name = directive_name(token)
+        if name:
+            token.meta["block"] = load_block(config.root, path, token, name, report)
+    return ChapterSource(
+        path=path,
+        index=index,
+        text=text,
+        tokens=tokens,
+        env=env,
+        meta=meta,
+        title=str(title or path.stem),
+        role=meta.get("role", "body"),
+        lang=meta.get("lang"),
+    )
+
+
+_FRONT_MATTER_KEYS = {"title": str, "role": str, "lang": str}
+
+
+def _check_front_matter(path: Path, meta: PosDict, report: Report) -> None:
+    for key, value in meta.items():
+        line, col = meta.key_marks[key]
+        where = Location(path, line + 1, col)
+        if key not in _FRONT_MATTER_KEYS:
+            report.error("front-matter", where, f"unknown front matter key '{key}' (known: title, role, lang)")
+        elif not isinstance(value, _FRONT_MATTER_KEYS[key]):
+            report.error("front-matter", where, f"'{key}' must be text")
+        elif key == "role" and value not in ROLES:
+            report.error("front-matter", where, f"role must be one of {', '.join(ROLES)}, not '{value}'")
+
+
+def _first_heading(tokens: list) -> str | None:
+    for i, token in enumerate(tokens):
+        if token.type == "heading_open" and token.tag == "h1":
+            return tokens[i + 1].content.strip()
+    return None
+
+
+def _check_headings(path: Path, tokens: list, report: Report) -> None:
+    seen_h1 = False
+    for token in tokens:
+        if token.type == "heading_open" and token.tag == "h1":
+            if seen_h1:
+                line = token.map[0] + 1 if token.map else None
+                report.error(
+                    "heading-h1", Location(path, line, 1),
+                    "a chapter has one '# ' heading (its title); use '## ' for sections",
+                )
+            seen_h1 = True
+
+
+def _load_glossary(config: Config, report: Report) -> list[GlossaryEntry]:
+    path = config.root / str(config.glossary)
+    data = load_yaml(read_text(path), path)
+    if not isinstance(data, PosList):
+        report.error("glossary-format", Location(path, 1, 1), "expected a list of terms")
+        return []
+    entries = []
+    for item, mark in zip(data, data.item_marks, strict=True):
+        location = Location(path, *mark)
+        if not isinstance(item, PosDict) or "term" not in item or "definition" not in item:
+            report.error("glossary-format", location, "expected an entry with 'term' and 'definition'")
+            continue
+        unknown = sorted(item.keys() - {"term", "expansion", "definition", "lang"})
+        for key in unknown:
+            report.error("glossary-format", Location(path, *item.key_marks[key]), f"unknown key '{key}'")
+        entries.append(
+            GlossaryEntry(
+                term=str(item["term"]),
+                expansion=str(item["expansion"]) if item.get("expansion") else None,
+                definition=parse_inline(str(item["definition"])),
+                lang=str(item["lang"]) if item.get("lang") else None,
+                location=Location(path, *item.value_marks["definition"]),
+            )
+        )
+    return entries

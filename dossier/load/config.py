@@ -1,0 +1,211 @@
+"""Read and validate dossier.toml into a `Config`, reporting every problem with its line."""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import re
+import tomllib
+import unicodedata
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from dossier.errors import DossierError, Location, Report
+from dossier.load.tomlpos import key_positions, locate
+from dossier.load.text import read_text
+from dossier.model import Config, Edition, LayoutOptions
+
+CONFIG_NAME = "dossier.toml"
+
+NonEmpty = Annotated[str, Field(min_length=1)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+class _EditionModel(_Strict):
+    number: Annotated[int, Field(ge=1)]
+    date: dt.date
+    summary: NonEmpty
+
+
+class _CurrentEditionModel(_EditionModel):
+    history: list[_EditionModel] = []
+
+
+class _LayoutModel(_Strict):
+    name: NonEmpty = "default"
+    paper: Literal["A4", "A5", "Letter"] = "A4"
+    notes: Literal["chapter", "continuous"] = "chapter"
+    raw_html: Literal["sanitize", "refuse"] = "sanitize"
+
+
+class _ConfigModel(_Strict):
+    title: NonEmpty
+    subtitle: NonEmpty | None = None
+    authors: Annotated[list[NonEmpty], Field(min_length=1)]
+    publisher: NonEmpty
+    locale: NonEmpty
+    identifier: NonEmpty
+    slug: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9._-]*$")] | None = None
+    description: NonEmpty | None = None
+    subjects: list[NonEmpty] = []
+    date: dt.date | None = None
+    chapters: Annotated[list[NonEmpty], Field(min_length=1)]
+    sources: NonEmpty = "sources.yaml"
+    glossary: NonEmpty | None = None
+    edition: _CurrentEditionModel
+    layout: _LayoutModel = _LayoutModel()
+
+    @field_validator("date", mode="before")
+    @classmethod
+    def _plain_date(cls, value: Any) -> Any:
+        # TOML has local dates and datetimes; a dossier's dates are days.
+        if isinstance(value, dt.datetime):
+            raise ValueError("expected a date such as 2022-01-07, not a date and time")
+        return value
+
+
+def slugify(text: str) -> str:
+    """ASCII file-name form of a title: `L'OTSC en 2022` → `l-otsc-en-2022`."""
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-") or "dossier"
+
+
+def load_config(root: Path) -> Config:
+    path = root / CONFIG_NAME
+    if not path.is_file():
+        raise DossierError.single(
+            "config-missing", Location(path), f"no {CONFIG_NAME} here: not a dossier folder"
+        )
+    text = read_text(path)
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise DossierError.single("config-syntax", _toml_error_location(path, exc), _toml_message(exc)) from None
+    positions = key_positions(text)
+    report = Report()
+    try:
+        model = _ConfigModel.model_validate(raw)
+    except ValidationError as exc:
+        for error in exc.errors():
+            _report_validation_error(report, path, positions, raw, error)
+        raise DossierError(report) from None
+    config = _to_config(root, path, model)
+    _check_locale(report, path, positions, config.locale)
+    report.raise_if_errors()
+    return config
+
+
+def _toml_error_location(path: Path, exc: tomllib.TOMLDecodeError) -> Location:
+    match = re.search(r"\(at line (\d+), column (\d+)\)", str(exc))
+    if match:
+        return Location(path, int(match.group(1)), int(match.group(2)))
+    return Location(path)
+
+
+def _toml_message(exc: tomllib.TOMLDecodeError) -> str:
+    message = re.sub(r"\s*\(at (line \d+, column \d+|end of document)\)", "", str(exc))
+    return f"invalid TOML: {message[:1].lower()}{message[1:]}"
+
+
+def _report_validation_error(
+    report: Report, path: Path, positions: dict, raw: dict, error: dict[str, Any]
+) -> None:
+    loc: tuple[str | int, ...] = tuple(error["loc"])
+    # pydantic adds the union branch or tag to the path (e.g. 'str'); keep only real keys.
+    loc = tuple(part for part in loc if not (isinstance(part, str) and part in _TYPE_TAGS))
+    where = locate(positions, loc) or (1, 1)
+    location = Location(path, *where)
+    dotted = ".".join(str(p) for p in loc)
+    kind = error["type"]
+    if kind == "missing":
+        parent = ".".join(str(p) for p in loc[:-1])
+        in_table = f" in [{parent}]" if parent else ""
+        if loc[:-1]:
+            location = Location(path, *(locate(positions, loc[:-1]) or (1, 1)))
+        report.error("config-missing-key", location, f"missing key '{loc[-1]}'{in_table}")
+    elif kind == "extra_forbidden":
+        report.error("config-unknown-key", location, f"unknown key '{dotted}'{_suggest(loc)}")
+    else:
+        report.error("config-type", location, f"'{dotted}': {_describe(error)}")
+
+
+_TYPE_TAGS = {"str", "int", "list[str]", "date", "function-after", "function-before", "literal"}
+
+
+def _suggest(loc: tuple[str | int, ...]) -> str:
+    """A close known key for an unknown one: typos are the usual cause."""
+    tables: dict[tuple[str, ...], type[BaseModel]] = {
+        (): _ConfigModel,
+        ("edition",): _CurrentEditionModel,
+        ("edition", "history"): _EditionModel,
+        ("layout",): _LayoutModel,
+    }
+    model = tables.get(tuple(str(p) for p in loc[:-1] if isinstance(p, str)))
+    if model is None:
+        return ""
+    close = difflib.get_close_matches(str(loc[-1]), list(model.model_fields), n=1)
+    return f" (did you mean '{close[0]}'?)" if close else ""
+
+
+def _describe(error: dict[str, Any]) -> str:
+    kind = error["type"]
+    value = error.get("input")
+    messages = {
+        "string_type": "expected a string",
+        "int_type": "expected an integer",
+        "list_type": "expected a list",
+        "date_type": "expected a date such as 2022-01-07",
+        "model_type": "expected a table",
+        "greater_than_equal": "expected a number of 1 or more",
+        "string_too_short": "must not be empty",
+        "too_short": "must not be empty",
+        "string_pattern_mismatch": "expected lowercase letters, digits, '-', '_' or '.'",
+    }
+    if kind == "literal_error":
+        expected = error.get("ctx", {}).get("expected", "")
+        return f"{value!r} is not one of {expected}"
+    if kind == "value_error":
+        return str(error.get("ctx", {}).get("error", error["msg"]))
+    return messages.get(kind, error["msg"][:1].lower() + error["msg"][1:])
+
+
+def _check_locale(report: Report, path: Path, positions: dict, locale: str) -> None:
+    from babel import Locale, UnknownLocaleError
+
+    try:
+        Locale.parse(locale)
+    except (UnknownLocaleError, ValueError):
+        where = locate(positions, ("locale",)) or (1, 1)
+        report.error("config-locale", Location(path, *where), f"unknown locale '{locale}'")
+
+
+def _edition(model: _EditionModel) -> Edition:
+    return Edition(number=model.number, date=model.date, summary=model.summary)
+
+
+def _to_config(root: Path, path: Path, m: _ConfigModel) -> Config:
+    return Config(
+        root=root,
+        path=path,
+        title=m.title,
+        subtitle=m.subtitle,
+        authors=tuple(m.authors),
+        publisher=m.publisher,
+        locale=m.locale,
+        identifier=m.identifier,
+        slug=m.slug or slugify(m.title),
+        description=m.description,
+        subjects=tuple(m.subjects),
+        date=m.date,
+        chapters=tuple(m.chapters),
+        sources=m.sources,
+        glossary=m.glossary,
+        edition=_edition(m.edition),
+        history=tuple(_edition(h) for h in m.edition.history),
+        layout=LayoutOptions(**m.layout.model_dump()),
+    )

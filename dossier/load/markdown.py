@@ -1,0 +1,165 @@
+"""Parse chapters: CommonMark with tables, footnotes, front matter, citations and figures.
+
+markdown-it-py and mdit-py-plugins do the parsing. Two small rules are ours because no
+maintained plugin provides them: Pandoc-style citations (`[@id, p. 12; @other]`) and
+figures (an image alone in its paragraph). Inline tokens get `meta["pos"]`, their offset in
+the block's text, so later stages can report a line and column.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from markdown_it import MarkdownIt
+from markdown_it.rules_core import StateCore
+from markdown_it.rules_inline import StateInline
+from markdown_it.token import Token
+from mdit_py_plugins.footnote import footnote_plugin
+from mdit_py_plugins.front_matter import front_matter_plugin
+
+from dossier.errors import DossierError, Location
+
+# A source id as Pandoc reads it: word characters, with inner punctuation allowed.
+_ID = r"\w(?:[\w:.#$%&+?<>~/-]*\w)?"
+_CITE_ITEM = re.compile(rf"^(?P<prefix>(?:[^@]*\s)?)@(?P<id>{_ID})(?P<rest>.*)$", re.DOTALL)
+_DIRECTIVE = re.compile(r"^\{([a-z][a-z0-9-]*)\}\s*$")
+
+
+def parse_citation(text: str) -> list[dict[str, str | None]] | None:
+    """Split the inside of `[...]` into citation items, or None if it is not a citation."""
+    items: list[dict[str, str | None]] = []
+    for part in text.split(";"):
+        match = _CITE_ITEM.match(part.strip())
+        if not match:
+            return None
+        rest = match.group("rest").strip()
+        if rest and not rest.startswith(","):
+            return None
+        items.append(
+            {
+                "id": match.group("id"),
+                "locator": rest[1:].strip() or None,
+                "prefix": match.group("prefix").strip() or None,
+            }
+        )
+    return items
+
+
+def _citation_rule(state: StateInline, silent: bool) -> bool:
+    start = state.pos
+    if state.src[start] != "[" or start + 2 >= state.posMax:
+        return False
+    if state.src[start + 1] == "^":
+        return False
+    end = state.src.find("]", start + 1)
+    if end < 0 or end > state.posMax or "[" in state.src[start + 1 : end]:
+        return False
+    if "@" not in state.src[start + 1 : end]:
+        return False
+    following = state.src[end + 1 : end + 2]
+    if following in ("(", "["):
+        return False  # a link such as [@handle](https://…)
+    items = parse_citation(state.src[start + 1 : end])
+    if items is None:
+        return False
+    if not silent:
+        token = state.push("citation", "", 0)
+        token.meta = {"items": items, "pos": start}
+        token.content = state.src[start : end + 1]
+    state.pos = end + 1
+    return True
+
+
+def _with_position(rule: Callable[[StateInline, bool], bool]) -> Callable[[StateInline, bool], bool]:
+    """Wrap a plugin's inline rule so the token it pushes records where it started."""
+
+    def wrapped(state: StateInline, silent: bool) -> bool:
+        start, count = state.pos, len(state.tokens)
+        found = rule(state, silent)
+        if found and not silent and len(state.tokens) > count:
+            token = state.tokens[count]
+            token.meta = {**(token.meta or {}), "pos": start}
+        return found
+
+    return wrapped
+
+
+def _figure_rule(state: StateCore) -> None:
+    """`![alt](src "caption")` alone in a paragraph becomes figure_open, image, figure_close."""
+    tokens = state.tokens
+    for i in range(len(tokens) - 2):
+        opening, inline, closing = tokens[i : i + 3]
+        if not (opening.type == "paragraph_open" and closing.type == "paragraph_close"):
+            continue
+        children = [c for c in inline.children or [] if not (c.type == "text" and not c.content.strip())]
+        if len(children) == 1 and children[0].type == "image" and not opening.hidden:
+            opening.type, opening.tag = "figure_open", "figure"
+            closing.type, closing.tag = "figure_close", "figure"
+
+
+@cache
+def markdown_parser() -> MarkdownIt:
+    md = MarkdownIt("commonmark", {"html": True, "xhtmlOut": True, "linkify": False})
+    md.enable(["table", "strikethrough"])
+    md.use(front_matter_plugin)
+    md.use(footnote_plugin, move_to_end=False, always_match_refs=True)
+    ref_rule = md.inline.ruler.__rules__[md.inline.ruler.__find__("footnote_ref")]
+    ref_rule.fn = _with_position(ref_rule.fn)
+    image_rule = md.inline.ruler.__rules__[md.inline.ruler.__find__("image")]
+    image_rule.fn = _with_position(image_rule.fn)
+    link_rule = md.inline.ruler.__rules__[md.inline.ruler.__find__("link")]
+    link_rule.fn = _with_position(link_rule.fn)
+    md.inline.ruler.before("link", "citation", _citation_rule)
+    md.inline.ruler.__compile__()
+    md.core.ruler.push("figures", _figure_rule)
+    return md
+
+
+def parse_markdown(text: str, env: dict[str, Any] | None = None) -> tuple[list[Token], dict[str, Any]]:
+    env = {} if env is None else env
+    return markdown_parser().parse(text, env), env
+
+
+def parse_inline(text: str, env: dict[str, Any] | None = None) -> list[Token]:
+    """Inline Markdown (a table cell, a glossary definition) as an `inline` token list."""
+    return markdown_parser().parseInline(text, {} if env is None else env)
+
+
+def directive_name(token: Token) -> str | None:
+    """`{chronology}` for a fence opened with ```` ```{chronology} ````, else None."""
+    if token.type != "fence":
+        return None
+    match = _DIRECTIVE.match(token.info.strip())
+    return match.group(1) if match else None
+
+
+def locate_inline(
+    path: Path, lines: list[str], block_map: list[int] | None, content: str, pos: int, snippet: str
+) -> Location:
+    """The file position of offset `pos` in an inline token's `content`.
+
+    The inline text has lost its block prefixes (list markers, indentation, `>`), so the
+    column is found by looking for `snippet` on the source line the offset falls on.
+    """
+    if not block_map:
+        return Location(path)
+    line = block_map[0] + content.count("\n", 0, pos)
+    col = 1
+    if 0 <= line < len(lines):
+        line_start = content.rfind("\n", 0, pos) + 1
+        guess = pos - line_start
+        found = [m.start() for m in re.finditer(re.escape(snippet), lines[line])] if snippet else []
+        if found:
+            col = min(found, key=lambda c: abs(c - guess)) + 1
+        else:
+            col = guess + 1
+    return Location(path, line + 1, col)
+
+
+def chapter_error(path: Path, token: Token, message: str, code: str = "markdown") -> DossierError:
+    line = token.map[0] + 1 if token.map else None
+    return DossierError.single(code, Location(path, line, 1 if line else None), message)

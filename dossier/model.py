@@ -1,0 +1,201 @@
+"""The data model every stage reads: plain typed objects flowing load → resolve → render → write.
+
+`load` produces a `Dossier` (what the files say), `resolve` turns it into a `Book` (notes
+numbered, citations placed, cross-references checked), `render` turns the book into documents.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from markdown_it.token import Token
+
+from dossier.errors import Location
+
+Role = Literal["front", "body", "back"]
+NoteNumbering = Literal["chapter", "continuous"]
+RawHtmlPolicy = Literal["sanitize", "refuse"]
+Paper = Literal["A4", "A5", "Letter"]
+
+
+# --- load ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Edition:
+    number: int
+    date: dt.date
+    summary: str
+
+
+@dataclass(frozen=True)
+class LayoutOptions:
+    name: str = "default"
+    paper: Paper = "A4"
+    notes: NoteNumbering = "chapter"
+    raw_html: RawHtmlPolicy = "sanitize"
+
+
+@dataclass(frozen=True)
+class Config:
+    """dossier.toml, validated."""
+
+    root: Path
+    path: Path
+    title: str
+    authors: tuple[str, ...]
+    publisher: str
+    locale: str
+    identifier: str
+    slug: str
+    chapters: tuple[str, ...]
+    edition: Edition
+    subtitle: str | None = None
+    description: str | None = None
+    subjects: tuple[str, ...] = ()
+    date: dt.date | None = None
+    sources: str = "sources.yaml"
+    glossary: str | None = None
+    history: tuple[Edition, ...] = ()
+    layout: LayoutOptions = LayoutOptions()
+
+    @property
+    def language(self) -> str:
+        """BCP 47 language tag (`fr-FR`) for `lang` attributes and metadata."""
+        return self.locale.replace("_", "-")
+
+
+@dataclass(frozen=True)
+class CslDate:
+    """A CSL date: year, optionally month and day (sources are often dated to the month)."""
+
+    year: int
+    month: int | None = None
+    day: int | None = None
+
+    def iso(self) -> str:
+        parts = [f"{self.year:04d}"]
+        if self.month:
+            parts.append(f"{self.month:02d}")
+            if self.day:
+                parts.append(f"{self.day:02d}")
+        return "-".join(parts)
+
+
+@dataclass
+class Source:
+    """One CSL item. `fields` holds the CSL variables, dates parsed into `CslDate`."""
+
+    id: str
+    type: str
+    fields: dict[str, Any]
+    location: Location
+
+    def get(self, name: str, default: Any = None) -> Any:
+        return self.fields.get(name, default)
+
+
+@dataclass
+class GlossaryEntry:
+    term: str
+    expansion: str | None
+    definition: list[Token]
+    lang: str | None
+    location: Location
+
+
+@dataclass
+class ChapterSource:
+    """A chapter as parsed: Markdown tokens plus what the renderer needs to locate errors."""
+
+    path: Path
+    index: int
+    text: str
+    tokens: list[Token]
+    env: dict[str, Any]
+    meta: dict[str, Any]
+    title: str
+    role: Role = "body"
+    lang: str | None = None
+
+
+@dataclass
+class Dossier:
+    """Everything the dossier folder says, before notes and citations are resolved."""
+
+    config: Config
+    chapters: list[ChapterSource]
+    sources: dict[str, Source]
+    glossary: list[GlossaryEntry] = field(default_factory=list)
+
+
+# --- resolve ------------------------------------------------------------------------------
+
+Position = Literal["first", "ibid", "subsequent"]
+
+
+@dataclass
+class Cite:
+    """One citation of a source, with its place in the sequence of notes (for Ibid.)."""
+
+    source: Source
+    locator: str | None
+    position: Position
+    location: Location
+    prefix: str | None = None
+
+
+@dataclass
+class Note:
+    """A note: written by an editor (`tokens`) or made from a citation in the text (`cites`)."""
+
+    number: int
+    key: str
+    chapter: int
+    location: Location
+    tokens: list[Token] | None = None
+    cites: list[Cite] = field(default_factory=list)
+
+
+@dataclass
+class Heading:
+    level: int
+    text: str
+    anchor: str
+
+
+@dataclass
+class Chapter:
+    """A resolved chapter: its tokens carry `note_ref` tokens pointing at its notes."""
+
+    source: ChapterSource
+    number: int
+    anchor: str
+    file_name: str
+    headings: list[Heading]
+    tokens: list[Token]
+    notes: list[Note]
+    blocks: set[str] = field(default_factory=set)
+
+    @property
+    def title(self) -> str:
+        return self.source.title
+
+    @property
+    def role(self) -> Role:
+        return self.source.role
+
+
+@dataclass
+class Book:
+    """The resolved dossier, ready to render."""
+
+    config: Config
+    chapters: list[Chapter]
+    sources: dict[str, Source]
+    cited: list[str]
+    glossary: list[GlossaryEntry]
+    images: list[Path]

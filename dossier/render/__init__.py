@@ -1,0 +1,139 @@
+"""Render stage: the resolved book → one HTML document for print, XHTML documents for the EPUB.
+
+Both come from the same layout templates. Every document is parsed back into a tree, typeset
+(text nodes only) and serialised: HTML for WeasyPrint, XML for the EPUB.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment
+from lxml import etree
+
+from dossier import __version__
+from dossier.l10n.typography import typeset
+from dossier.model import Book, Chapter
+from dossier.render.cite import bibliography
+from dossier.render.markup import FragmentRenderer, Target
+from dossier.render.templates import environment
+from dossier.resources import layout_dirs
+
+XHTML_NS = "http://www.w3.org/1999/xhtml"
+
+
+@dataclass
+class EpubDocument:
+    """One XHTML file of the EPUB."""
+
+    name: str
+    title: str
+    content: bytes
+    kind: str
+    properties: list[str] = field(default_factory=list)
+    chapter: Chapter | None = None
+
+
+@dataclass
+class Rendered:
+    print_html: str
+    print_stylesheets: list[Path]
+    epub_documents: list[EpubDocument]
+    epub_stylesheet: Path
+    layout_dirs: list[Path]
+
+
+def _context(book: Book, env: Environment) -> dict[str, Any]:
+    config = book.config
+    return {
+        "book": book,
+        "config": config,
+        "edition": config.edition,
+        "history": config.history,
+        "chapters": book.chapters,
+        "bibliography": bibliography([book.sources[i] for i in book.cited]),
+        "glossary": book.glossary,
+        "generator": f"dossier {__version__}",
+        "lang": config.language,
+    }
+
+
+def _chapter_values(renderer: FragmentRenderer, chapter: Chapter) -> dict[str, Any]:
+    renderer.context["chapter"] = chapter
+    return {"chapter": chapter, "body": renderer.render_blocks(chapter.tokens)}
+
+
+def _find(name: str, layout: str) -> Path:
+    for directory in layout_dirs(layout):
+        if (directory / name).is_file():
+            return directory / name
+    raise FileNotFoundError(name)
+
+
+def render_print(book: Book, env: Environment) -> str:
+    context = _context(book, env)
+    renderer = FragmentRenderer(env, "print", context)
+    chapters = [_chapter_values(renderer, chapter) for chapter in book.chapters]
+    text = env.get_template("print.html.j2").render(context, rendered_chapters=chapters, target="print")
+    return _typeset(text, book.config.locale, "print")
+
+
+def render_epub(book: Book, env: Environment) -> list[EpubDocument]:
+    context = _context(book, env)
+    renderer = FragmentRenderer(env, "epub", context)
+    documents = [
+        _epub_document(env, "epub/titlepage.xhtml.j2", context, "titlepage.xhtml", book.config.title, "titlepage", book),
+        _epub_document(env, "epub/contents.xhtml.j2", context, "contents.xhtml", "", "toc", book),
+    ]
+    for chapter in book.chapters:
+        values = _chapter_values(renderer, chapter)
+        text = env.get_template("epub/chapter.xhtml.j2").render(
+            context, **values, notes=chapter.notes, render=renderer, target="epub"
+        )
+        content = _typeset(text, chapter.source.lang or book.config.locale, "epub")
+        properties = ["svg"] if b"<svg" in content else []
+        documents.append(EpubDocument(chapter.file_name, chapter.title, content, "chapter", properties, chapter))
+    nav = _epub_document(env, "epub/nav.xhtml.j2", context, "nav.xhtml", "", "nav", book, documents=documents)
+    nav.properties.append("nav")
+    documents.append(nav)
+    return documents
+
+
+def _epub_document(
+    env: Environment, template: str, context: dict[str, Any], name: str, title: str, kind: str, book: Book, **extra: Any
+) -> EpubDocument:
+    text = env.get_template(template).render(context, target="epub", **extra)
+    return EpubDocument(name, title, _typeset(text, book.config.locale, "epub"), kind)
+
+
+def _typeset(text: str, locale: str, target: Target) -> Any:
+    """Parse the rendered document, typeset its text nodes, serialise it for its target."""
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, remove_blank_text=False, huge_tree=True)
+    root = etree.fromstring(text.encode("utf-8"), parser)
+    body = root.find(f"{{{XHTML_NS}}}body")
+    if body is None:
+        body = root.find("body")
+    head_title = root.find(f".//{{{XHTML_NS}}}title")
+    if head_title is None:
+        head_title = root.find(".//title")
+    for part in (head_title, body):
+        if part is not None:
+            typeset(part, locale)
+    if target == "print":
+        return "<!DOCTYPE html>\n" + etree.tostring(root, method="html", encoding="unicode")
+    return etree.tostring(root, xml_declaration=True, encoding="utf-8", doctype="<!DOCTYPE html>")
+
+
+def render(book: Book) -> Rendered:
+    layout = book.config.layout.name
+    env = environment(layout, book.config.locale)
+    paper = book.config.layout.paper.lower()
+    return Rendered(
+        print_html=render_print(book, env),
+        print_stylesheets=[_find("print.css", layout), _find(f"paper-{paper}.css", layout)],
+        epub_documents=render_epub(book, env),
+        epub_stylesheet=_find("epub.css", layout),
+        layout_dirs=layout_dirs(layout),
+    )

@@ -1,0 +1,51 @@
+"""The Jinja2 environment: layouts as templates, autoescape on, locale filters, gettext words."""
+
+from __future__ import annotations
+
+import datetime as dt
+from functools import partial
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+from dossier.l10n import dates, numbers
+from dossier.l10n.i18n import translations
+from dossier.model import CslDate
+from dossier.render.cite import creators, group_of
+from dossier.resources import layout_dirs
+
+
+def _date(value: dt.date | CslDate, locale: str, form: str = "long") -> str:
+    if isinstance(value, CslDate):
+        return dates.format_csl_date(value, locale)
+    return dates.format_date(value, locale, form)
+
+
+def environment(layout: str, locale: str) -> Environment:
+    env = Environment(
+        loader=FileSystemLoader([str(d) for d in layout_dirs(layout)]),
+        autoescape=select_autoescape(
+            enabled_extensions=("html", "xhtml", "svg", "xml", "j2"), default_for_string=True
+        ),
+        undefined=StrictUndefined,
+        extensions=["jinja2.ext.i18n"],
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=False,
+    )
+    env.install_gettext_translations(translations(locale), newstyle=True)  # type: ignore[attr-defined]
+    env.filters.update(
+        date=partial(_date, locale=locale),
+        date_full=partial(_date, locale=locale, form="full"),
+        month_year=partial(_date, locale=locale, form="month"),
+        date_range=lambda start, end: dates.format_date_range(start, end, locale),
+        number=partial(numbers.format_number, locale=locale),
+        percent=partial(numbers.format_percentage, locale=locale),
+    )
+    env.globals.update(locale=locale, creators=creators, group_of=group_of)
+    return env
+
+
+def macro(env: Environment, template: str, name: str) -> Any:
+    """A macro of a template, callable from Python (it returns escaped `Markup`)."""
+    return getattr(env.get_template(template).module, name)

@@ -1,0 +1,1 @@
+"""Write stage: WeasyPrint → PDF, ebooklib → EPUB, each file written atomically."""
