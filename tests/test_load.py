@@ -1,0 +1,167 @@
+"""Load stage: dossier.toml, chapters, sources; every problem located."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from dossier.errors import DossierError, Report
+from dossier.load import load_dossier
+from dossier.load.config import load_config
+from dossier.load.markdown import parse_citation, parse_markdown
+from dossier.load.sources import load_sources
+from tests.helpers import FIXTURES, copy_fixture
+
+
+def _errors(exc: pytest.ExceptionInfo[DossierError], base: Path) -> list[str]:
+    return [d.format(base) for d in exc.value.report.errors]
+
+
+def test_config_reads_the_fixture() -> None:
+    config = load_config(FIXTURES / "mini")
+    assert config.title == "Dossier d'essai"
+    assert config.language == "fr-FR"
+    assert config.edition.number == 2
+    assert [e.number for e in config.history] == [1]
+    assert config.chapters[0] == "chapters/01-texte.md"
+
+
+def _config_error(tmp_path: Path, old: str, new: str) -> list[str]:
+    root = copy_fixture("mini", tmp_path)
+    path = root / "dossier.toml"
+    path.write_text(path.read_text().replace(old, new, 1))
+    with pytest.raises(DossierError) as exc:
+        load_config(root)
+    return _errors(exc, root)
+
+
+def test_unknown_key_names_line_and_suggests(tmp_path: Path) -> None:
+    assert _config_error(tmp_path, "subtitle =", "subtitel =") == [
+        "dossier.toml:2:1: error: unknown key 'subtitel' (did you mean 'subtitle'?)"
+    ]
+
+
+def test_missing_key_in_a_table(tmp_path: Path) -> None:
+    assert _config_error(tmp_path, 'summary = "Ajout du contexte."\n', "") == [
+        "dossier.toml:18:1: error: missing key 'summary' in [edition]"
+    ]
+
+
+def test_wrong_type(tmp_path: Path) -> None:
+    assert _config_error(tmp_path, "number = 2", 'number = "deux"') == [
+        "dossier.toml:19:1: error: 'edition.number': expected an integer"
+    ]
+
+
+def test_unknown_locale(tmp_path: Path) -> None:
+    assert _config_error(tmp_path, 'locale = "fr_FR"', 'locale = "xx_YY"') == [
+        "dossier.toml:5:1: error: unknown locale 'xx_YY'"
+    ]
+
+
+def test_toml_syntax_error(tmp_path: Path) -> None:
+    errors = _config_error(tmp_path, 'title = "Dossier', 'title = Dossier')
+    assert len(errors) == 1 and errors[0].startswith("dossier.toml:1:9: error: invalid TOML")
+
+
+def test_impossible_toml_date(tmp_path: Path) -> None:
+    errors = _config_error(tmp_path, "date = 2026-11-25", "date = 2026-02-30")
+    assert len(errors) == 1 and errors[0].startswith("dossier.toml:20:")
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("@a", [("a", None)]),
+        ("@a, p. 12", [("a", "p. 12")]),
+        ("@a; @b, art. 4", [("a", None), ("b", "art. 4")]),
+        ("@24kg-armenia", [("24kg-armenia", None)]),
+        ("me@example.org", None),
+        ("voir le texte", None),
+    ],
+)
+def test_citation_syntax(text: str, expected: list[tuple[str, str | None]] | None) -> None:
+    items = parse_citation(text)
+    assert (None if items is None else [(i["id"], i["locator"]) for i in items]) == expected
+
+
+def test_markdown_tokens_keep_positions() -> None:
+    tokens, _ = parse_markdown("# Titre\n\nUn mot[@a] et une note[^n].\n\n[^n]: Texte.\n")
+    inline = tokens[4]
+    kinds = [c.type for c in inline.children]
+    assert "citation" in kinds and "footnote_ref" in kinds
+    citation = next(c for c in inline.children if c.type == "citation")
+    assert citation.meta["pos"] == inline.content.index("[@a]")
+
+
+def test_sources_yaml_and_json_are_the_same(tmp_path: Path) -> None:
+    report = Report()
+    from_yaml = load_sources(FIXTURES / "mini" / "sources.yaml", report)
+    import yaml
+
+    items = yaml.safe_load((FIXTURES / "mini" / "sources.yaml").read_text())
+    for item in items:
+        for key in ("issued", "accessed"):
+            if hasattr(item.get(key), "isoformat"):
+                item[key] = item[key].isoformat()
+    json_path = tmp_path / "sources.json"
+    json_path.write_text(json.dumps(items, indent="\t", ensure_ascii=False))
+    from_json = load_sources(json_path, report)
+    assert not report.errors
+    assert {k: (v.type, v.fields) for k, v in from_yaml.items()} == {k: (v.type, v.fields) for k, v in from_json.items()}
+    line = from_json["agence"].location.line
+    assert json_path.read_text().splitlines()[line - 1 : line + 1][-1].strip() == '"id": "agence",'
+
+
+def test_duplicate_source_and_bad_date(tmp_path: Path) -> None:
+    path = tmp_path / "sources.yaml"
+    path.write_text(
+        "- id: a\n  type: book\n  title: A\n  issued: 2022-02-30\n- id: a\n  type: book\n  title: B\n"
+    )
+    report = Report()
+    with pytest.raises(DossierError) as exc:
+        load_sources(path, report)
+        report.raise_if_errors()
+    assert _errors(exc, tmp_path) == ["sources.yaml:4:11: error: invalid YAML: impossible date '2022-02-30' (day is out of range for month)"]
+
+
+def test_web_source_without_access_date_warns(tmp_path: Path) -> None:
+    path = tmp_path / "sources.yaml"
+    path.write_text("- id: w\n  type: webpage\n  title: W\n  URL: https://example.org/w\n")
+    report = Report()
+    load_sources(path, report)
+    assert [d.format(tmp_path) for d in report.diagnostics] == [
+        "sources.yaml:1:3: warning: web source 'w' has no access date ('accessed')"
+    ]
+
+
+def test_not_utf8_names_the_byte(tmp_path: Path) -> None:
+    root = copy_fixture("mini", tmp_path)
+    chapter = root / "chapters" / "02-contexte.md"
+    chapter.write_bytes(chapter.read_bytes().replace("Le contexte".encode(), "Le contexte caf\xe9".encode("latin-1")))
+    with pytest.raises(DossierError) as exc:
+        load_dossier(root, Report())
+    assert _errors(exc, root) == [
+        "chapters/02-contexte.md:1:18: error: not UTF-8: byte 0xe9 at offset 17; save the file as UTF-8"
+    ]
+
+
+def test_bom_and_crlf_are_accepted(tmp_path: Path) -> None:
+    root = copy_fixture("mini", tmp_path)
+    chapter = root / "chapters" / "02-contexte.md"
+    chapter.write_bytes(b"\xef\xbb\xbf" + chapter.read_bytes().replace(b"\n", b"\r\n"))
+    dossier = load_dossier(root, Report())
+    assert dossier.chapters[1].title == "Le contexte"
+
+
+def test_listed_chapter_missing_and_unlisted_file(tmp_path: Path) -> None:
+    root = copy_fixture("mini", tmp_path)
+    (root / "chapters" / "02-contexte.md").rename(root / "chapters" / "02-autre.md")
+    with pytest.raises(DossierError) as exc:
+        load_dossier(root, Report())
+    assert _errors(exc, root) == [
+        "dossier.toml:13:5: error: chapter 'chapters/02-contexte.md' is listed but does not exist",
+        "chapters/02-autre.md: error: chapter file not listed in dossier.toml 'chapters' (add it, or move it out of chapters/)",
+    ]

@@ -1,0 +1,104 @@
+"""Resolve stage: notes numbered, citations turned into notes, Ibid., references checked."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from dossier.errors import DossierError, Report
+from dossier.load import load_dossier
+from dossier.resolve import resolve
+from tests.helpers import FIXTURES, copy_fixture
+
+
+@pytest.fixture(scope="module")
+def book():
+    report = Report()
+    return resolve(load_dossier(FIXTURES / "mini", report), report)
+
+
+def test_notes_are_numbered_per_chapter(book) -> None:
+    assert [n.number for n in book.chapters[0].notes] == [1, 2]
+    assert [n.number for n in book.chapters[1].notes] == [1, 2, 3, 4, 5]
+
+
+def test_citation_in_running_text_becomes_a_note(book) -> None:
+    notes = book.chapters[1].notes
+    assert [c.source.id for c in notes[0].cites] == ["agence"]
+    assert notes[1].cites[0].locator == "p. 3"
+    assert [c.source.id for c in notes[2].cites] == ["rapport", "agence"]
+
+
+def test_ibid_and_short_forms(book) -> None:
+    positions = [[c.position for c in n.cites] for n in book.chapters[1].notes]
+    # agence, agence p. 3 (Ibid.), rapport + agence (two sources: no Ibid.), agence (short), agence p. 2 (Ibid.)
+    assert positions == [["first"], ["ibid"], ["first", "subsequent"], ["subsequent"], ["ibid"]]
+
+
+def test_a_footnote_citing_a_source_counts_for_ibid(book) -> None:
+    first, second = book.chapters[0].notes
+    assert first.tokens is not None and not first.cites
+    assert second.cites[0].position == "ibid"
+
+
+def test_headings_get_anchors_and_links_between_chapters_resolve(book) -> None:
+    chapter = book.chapters[1]
+    assert [h.anchor for h in chapter.headings] == ["ch2-un-tableau", "ch2-une-figure", "ch2-la-chronologie"]
+    links = [c for t in chapter.tokens if t.type == "inline" for c in t.children if c.type == "link_open"]
+    assert links[0].meta["xref"] == {"file": "ch1.xhtml", "anchor": "ch1"}
+
+
+def test_only_cited_sources_and_images_are_kept(book) -> None:
+    assert book.cited == ["discours", "agence", "rapport"]
+    assert [p.name for p in book.images] == ["schema.png"]
+
+
+def _errors(root: Path) -> list[str]:
+    report = Report()
+    with pytest.raises(DossierError) as exc:
+        resolve(load_dossier(root, report), report)
+    return [d.format(root) for d in exc.value.report.errors]
+
+
+def _edit(root: Path, name: str, old: str, new: str) -> None:
+    path = root / "chapters" / name
+    path.write_text(path.read_text().replace(old, new, 1))
+
+
+def test_unknown_source_is_located(tmp_path: Path) -> None:
+    root = copy_fixture("mini", tmp_path)
+    _edit(root, "02-contexte.md", "[@agence, p. 3]", "[@agense, p. 3]")
+    assert _errors(root) == ["chapters/02-contexte.md:3:96: error: unknown source '@agense' (not in sources)"]
+
+
+def test_undefined_and_duplicate_notes(tmp_path: Path) -> None:
+    root = copy_fixture("mini", tmp_path)
+    _edit(root, "01-texte.md", "[^adresse]. Il", "[^adrese]. Il")
+    _edit(root, "01-texte.md", "\n[^adresse]:", "\n[^x]: Une autre.\n[^x]: Encore.\n\n[^adresse]:")
+    assert _errors(root) == [
+        "chapters/01-texte.md:13:1: error: note '[^x]' is defined twice (first at line 12)",
+        "chapters/01-texte.md:7:57: error: note '[^adrese]' is called but never defined",
+    ]
+
+
+def test_image_without_alt_or_missing(tmp_path: Path) -> None:
+    root = copy_fixture("mini", tmp_path)
+    _edit(root, "02-contexte.md", "![Un schéma de test : un cadre barré d'une diagonale](images/schema.png", "![](images/absent.png")
+    assert _errors(root) == [
+        "chapters/02-contexte.md:15:1: error: image 'images/absent.png' has no alternative text: write it in ![…]",
+        "chapters/02-contexte.md:15:1: error: image 'images/absent.png' not found",
+    ]
+
+
+def test_uncalled_note_and_uncited_source_warn(tmp_path: Path) -> None:
+    root = copy_fixture("mini", tmp_path)
+    _edit(root, "01-texte.md", "\n[^adresse]:", "\n[^seule]: Jamais appelée.\n\n[^adresse]:")
+    sources = root / "sources.yaml"
+    sources.write_text(sources.read_text() + "- id: orphelin\n  type: book\n  title: Orphelin\n")
+    report = Report()
+    resolve(load_dossier(root, report), report)
+    assert [d.format(root) for d in report.warnings] == [
+        "chapters/01-texte.md:12:1: warning: note '[^seule]' is defined but never called",
+        "sources.yaml:26:3: warning: source 'orphelin' is never cited",
+    ]
