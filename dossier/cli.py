@@ -52,6 +52,7 @@ def _parser() -> argparse.ArgumentParser:
 
     check = commands.add_parser("check", help="validate the dossier without writing anything", description="Run every validation; write nothing.")
     check.add_argument("dir", nargs="?", metavar="DIR", help="the dossier folder (default as for build)")
+    check.add_argument("-v", "--verbose", action="store_true", help="also say which checks ran or were skipped")
 
     new = commands.add_parser("new", help="create a new dossier folder", description="Scaffold a small dossier that builds as is.")
     new.add_argument("dir", metavar="DIR", help="folder to create (must not exist or be empty)")
@@ -78,10 +79,14 @@ def _cmd_build(args: argparse.Namespace, report: Report) -> int:
 
 def _cmd_check(args: argparse.Namespace, report: Report) -> int:
     from dossier.build import check
+    from dossier.validate.spelling import check_spelling
 
     root, _ = _dossier_dir(args.dir)
-    check(root, report)
+    book = check(root, report)
+    spelling = check_spelling(book.config, report)
     _print_report(report, Path.cwd())
+    if args.verbose:
+        print(f"dossier: {spelling.detail}", file=sys.stderr)
     return 1 if report.errors else 0
 
 

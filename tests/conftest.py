@@ -7,16 +7,23 @@ from pathlib import Path
 
 import pytest
 
+from dossier.resources import bundled_dossier
 from tests.helpers import FIXTURES, run_cli
 
 
 @dataclass
 class Built:
+    """The outputs of `dossier build ROOT --out OUT`, and what the command printed."""
+
     root: Path
     pdf: Path
     epub: Path
     stdout: str
     stderr: str
+
+    @property
+    def out(self) -> Path:
+        return self.pdf.parent
 
 
 def _build(root: Path, out: Path) -> Built:
@@ -31,3 +38,9 @@ def _build(root: Path, out: Path) -> Built:
 def mini_build(tmp_path_factory: pytest.TempPathFactory) -> Built:
     """The small fixture dossier (tests/fixtures/mini), which exercises every stage."""
     return _build(FIXTURES / "mini", tmp_path_factory.mktemp("mini"))
+
+
+@pytest.fixture(scope="session")
+def bundled_build(tmp_path_factory: pytest.TempPathFactory) -> Built:
+    """The bundled dossier (content/), as `dossier build` makes it."""
+    return _build(bundled_dossier(), tmp_path_factory.mktemp("bundled"))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import babel.dates
 from babel.dates import format_date as babel_format_date
 from babel.dates import format_interval
 
@@ -22,9 +23,15 @@ def _first_of_month(text: str, day: int, locale: str) -> str:
 
 
 def format_date(value: dt.date, locale: str, form: str = "long") -> str:
-    """`long` → 7 janvier 2022; `full` → vendredi 7 janvier 2022; `month` → janvier 2022."""
+    """`long` → 7 janvier 2022; `full` → vendredi 7 janvier 2022; `month` → janvier 2022;
+    `day` → 1er janvier (a figure's date, the year shown elsewhere)."""
     if form == "month":
         return babel_format_date(value, "MMMM y", locale=locale)
+    if form == "day":
+        pattern = babel.dates.get_date_format("long", locale=locale).pattern
+        skeleton = "d MMMM" if pattern.index("d") < pattern.index("M") else "MMMM d"
+        text = babel_format_date(value, skeleton, locale=locale)
+        return _first_of_month(text, value.day, locale)
     pattern = {"long": "long", "full": "full"}[form]
     return _first_of_month(babel_format_date(value, pattern, locale=locale), value.day, locale)
 
@@ -51,3 +58,11 @@ def format_date_range(start: dt.date, end: dt.date, locale: str) -> str:
     else:
         first = format_date(start, locale)
     return f"du {first} au {format_date(end, locale)}"
+
+
+def format_day_range(start: dt.date, end: dt.date, locale: str) -> str:
+    """A figure's span of days: `13–19 janvier`, `28 décembre – 3 janvier` (no year)."""
+    if (start.year, start.month) == (end.year, end.month) and _is_french(locale):
+        first = _first_of_month(f"{start.day} ", start.day, locale).strip()
+        return f"{first}\u2013{format_date(end, locale, 'day')}"
+    return f"{format_date(start, locale, 'day')} \u2013 {format_date(end, locale, 'day')}"

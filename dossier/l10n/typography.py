@@ -19,7 +19,9 @@ NBSP = "\u00a0"
 NNBSP = "\u202f"
 SPACES = {" ", NBSP, NNBSP, "\u2009"}
 
-SKIP = {"code", "pre", "kbd", "samp", "script", "style", "math", "var", "tt"}
+# `svg`: a figure's text is laid out with measured widths (dossier.render.figures) and can hold
+# no HTML (an ordinal's <sup> would break it out of the drawing).
+SKIP = {"code", "pre", "kbd", "samp", "script", "style", "math", "var", "tt", "svg"}
 BLOCKS = {
     "address", "article", "aside", "blockquote", "body", "caption", "dd", "div", "dl", "dt",
     "figcaption", "figure", "footer", "h1", "h2", "h3", "h4", "h5", "h6", "header", "head", "html",
@@ -311,6 +313,8 @@ def _raise_ordinals(element: etree._Element, french: bool) -> None:
     for node in list(element.iter()):
         if not isinstance(node.tag, str) or _local(node) in SKIP | {"sup"} or _skipped(node):
             continue
+        if any(_local(a) in SKIP for a in node.iterancestors()):
+            continue
         for attr in ("text", "tail"):
             owner_skipped = attr == "tail" and node.getparent() is not None and _local(node.getparent()) in SKIP
             text = getattr(node, attr)
@@ -358,7 +362,7 @@ def typeset(root: etree._Element, locale: str) -> None:
         _Run(run, french).apply()
     if french:
         for node in root.iter():
-            if not isinstance(node.tag, str):
+            if not isinstance(node.tag, str) or any(_local(a) in SKIP for a in node.iterancestors()):
                 continue
             parent = node.getparent()
             if node.tail and (parent is None or not _skipped(parent)):

@@ -17,6 +17,7 @@ from dossier import __version__
 from dossier.l10n.typography import typeset
 from dossier.model import Book, Chapter
 from dossier.render.cite import bibliography
+from dossier.render.figures import FigureFile
 from dossier.render.markup import FragmentRenderer, Target
 from dossier.render.templates import environment
 from dossier.resources import layout_dirs
@@ -43,6 +44,7 @@ class Rendered:
     epub_documents: list[EpubDocument]
     epub_stylesheet: Path
     layout_dirs: list[Path]
+    epub_files: list[FigureFile] = field(default_factory=list)
 
 
 def _context(book: Book, env: Environment) -> dict[str, Any]:
@@ -80,9 +82,13 @@ def render_print(book: Book, env: Environment) -> str:
     return _typeset(text, book.config.locale, "print")
 
 
-def render_epub(book: Book, env: Environment) -> list[EpubDocument]:
+def render_epub(
+    book: Book, env: Environment, files: list[FigureFile] | None = None
+) -> list[EpubDocument]:
+    """The EPUB's documents; the figures' image files are added to `files`."""
     context = _context(book, env)
     renderer = FragmentRenderer(env, "epub", context)
+    renderer.figure_files = files if files is not None else []
     documents = [
         _epub_document(env, "epub/titlepage.xhtml.j2", context, "titlepage.xhtml", book.config.title, "titlepage", book),
         _epub_document(env, "epub/contents.xhtml.j2", context, "contents.xhtml", "", "toc", book),
@@ -130,10 +136,12 @@ def render(book: Book) -> Rendered:
     layout = book.config.layout.name
     env = environment(layout, book.config.locale)
     paper = book.config.layout.paper.lower()
+    files: list[FigureFile] = []
     return Rendered(
         print_html=render_print(book, env),
         print_stylesheets=[_find("print.css", layout), _find(f"paper-{paper}.css", layout)],
-        epub_documents=render_epub(book, env),
+        epub_documents=render_epub(book, env, files),
         epub_stylesheet=_find("epub.css", layout),
         layout_dirs=layout_dirs(layout),
+        epub_files=files,
     )

@@ -20,6 +20,7 @@ from markdown_it.utils import EnvType, OptionsDict
 from markupsafe import Markup, escape
 
 from dossier.load.markdown import directive_name, markdown_parser
+from dossier.render.figures import FIGURES, FigureFile
 
 Target = Literal["print", "epub"]
 
@@ -82,6 +83,7 @@ class FragmentRenderer(RendererHTML):
         self.context = context
         self.in_print_note = False
         self.pending_lead: Markup | None = None
+        self.figure_files: list[FigureFile] = []
 
     # -- entry points -----------------------------------------------------------------------
 
@@ -186,7 +188,24 @@ class FragmentRenderer(RendererHTML):
         name = directive_name(token)
         if name is None:
             return super().fence(tokens, idx, options, env)
-        return self._partial(f"blocks/{name}.html.j2", block=token.meta.get("block"))
+        block = token.meta.get("block")
+        if name in FIGURES and block is not None:
+            return self._figure(name, block)
+        return self._partial(f"blocks/{name}.html.j2", block=block)
+
+    def _figure(self, name: str, block: Any) -> Markup:
+        """A generated figure: inline SVG in print, an SVG file (text as outlines) in the EPUB."""
+        ident = f"{self.context['chapter'].anchor}-{name}-{len(self.figure_files) + 1}"
+        outlines = self.target == "epub"
+        figure = FIGURES[name](block, self.context["config"].locale, ident)
+        svg = self._partial(
+            f"blocks/{name}.svg.j2", fig=figure, outlines=outlines, alt=block.options["alt"]
+        )
+        values = {"block": block, "credit": getattr(figure, "credit", None), "svg": svg, "src": ""}
+        if outlines:
+            values["src"] = f"figures/{ident}.svg"
+            self.figure_files.append(FigureFile(values["src"], svg))
+        return self._partial(f"blocks/{name}.html.j2", **values)
 
     def link_open(self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
         token = tokens[idx]

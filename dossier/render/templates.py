@@ -39,6 +39,8 @@ def environment(layout: str, locale: str) -> Environment:
         date_full=partial(_date, locale=locale, form="full"),
         month_year=partial(_date, locale=locale, form="month"),
         date_range=lambda start, end: dates.format_date_range(start, end, locale),
+        day=partial(_date, locale=locale, form="day"),
+        day_range=lambda start, end: dates.format_day_range(start, end, locale),
         number=partial(numbers.format_number, locale=locale),
         percent=partial(numbers.format_percentage, locale=locale),
     )

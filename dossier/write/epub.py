@@ -61,6 +61,12 @@ def write_epub(book: Book, rendered: Rendered, target: Path, stamp: dt.datetime)
         media_type = mimetypes.guess_type(image.name)[0] or "application/octet-stream"
         package.add_item(epub.EpubImage(uid=f"image-{index}", file_name=relative, media_type=media_type, content=image.read_bytes()))
 
+    for index, figure in enumerate(rendered.epub_files, 1):
+        package.add_item(
+            epub.EpubImage(uid=f"figure-{index}", file_name=figure.name,
+                           media_type=figure.media_type, content=figure.content)
+        )
+
     items = {}
     for document in rendered.epub_documents:
         item = epub.EpubItem(

@@ -1,0 +1,1 @@
+"""Validate stage: checks that `dossier check` runs on top of load and resolve (spelling, …)."""
