@@ -70,13 +70,13 @@ def build(root: Path, out: Path, options: BuildOptions, report: Report, progress
     result = BuildResult(book)
     with staged(list(targets.values())) as temps:
         staging = dict(zip(targets, temps, strict=True))
+        progress("layout")  # the EPUB takes its page numbers and cover from the PDF's layout
+        document = layout(rendered, book.config)
         if "pdf" in targets:
-            progress("layout")
-            document = layout(rendered, book.config)
             progress("pdf")
             write_pdf(document, book.config, staging["pdf"], PdfOptions(options.pdf_variant))
         if "epub" in targets:
             progress("epub")
-            write_epub(book, rendered, staging["epub"], build_time(book, stamp_epoch))
+            write_epub(book, rendered, staging["epub"], build_time(book, stamp_epoch), document)
     result.written = list(targets.values())
     return result

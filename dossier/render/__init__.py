@@ -18,10 +18,13 @@ from dossier.l10n.typography import typeset
 from dossier.model import Book, Chapter
 from dossier.render.cite import bibliography
 from dossier.render.markup import FragmentRenderer, Target
+from dossier.render.positions import mark_document
 from dossier.render.templates import environment
 from dossier.resources import layout_dirs
 
 XHTML_NS = "http://www.w3.org/1999/xhtml"
+# The EPUB documents that are not chapters; print regions name them (`data-doc`) too.
+EPUB_NAMES = {"cover": "cover.xhtml", "titlepage": "titlepage.xhtml", "contents": "contents.xhtml", "nav": "nav.xhtml"}
 
 
 @dataclass
@@ -57,6 +60,7 @@ def _context(book: Book, env: Environment) -> dict[str, Any]:
         "glossary": book.glossary,
         "generator": f"dossier {__version__}",
         "lang": config.language,
+        "epub_names": EPUB_NAMES,
     }
 
 
@@ -83,9 +87,11 @@ def render_print(book: Book, env: Environment) -> str:
 def render_epub(book: Book, env: Environment) -> list[EpubDocument]:
     context = _context(book, env)
     renderer = FragmentRenderer(env, "epub", context)
+    title = book.config.title
     documents = [
-        _epub_document(env, "epub/titlepage.xhtml.j2", context, "titlepage.xhtml", book.config.title, "titlepage", book),
-        _epub_document(env, "epub/contents.xhtml.j2", context, "contents.xhtml", "", "toc", book),
+        _epub_document(env, "epub/cover.xhtml.j2", context, EPUB_NAMES["cover"], title, "cover", book),
+        _epub_document(env, "epub/titlepage.xhtml.j2", context, EPUB_NAMES["titlepage"], title, "titlepage", book),
+        _epub_document(env, "epub/contents.xhtml.j2", context, EPUB_NAMES["contents"], "", "toc", book),
     ]
     for chapter in book.chapters:
         values = _chapter_values(renderer, chapter)
@@ -95,10 +101,19 @@ def render_epub(book: Book, env: Environment) -> list[EpubDocument]:
         content = _typeset(text, chapter.source.lang or book.config.locale, "epub")
         properties = ["svg"] if b"<svg" in content else []
         documents.append(EpubDocument(chapter.file_name, chapter.title, content, "chapter", properties, chapter))
-    nav = _epub_document(env, "epub/nav.xhtml.j2", context, "nav.xhtml", "", "nav", book, documents=documents)
-    nav.properties.append("nav")
-    documents.append(nav)
+    documents.append(render_nav(book, env, context, documents))
     return documents
+
+
+def render_nav(
+    book: Book, env: Environment, context: dict[str, Any], documents: list[EpubDocument], pages: list[Any] | None = None
+) -> EpubDocument:
+    """The navigation document; `pages` (label, href) for its page list once the print layout is known."""
+    nav = _epub_document(
+        env, "epub/nav.xhtml.j2", context, EPUB_NAMES["nav"], "", "nav", book, documents=documents, pages=pages or []
+    )
+    nav.properties.append("nav")
+    return nav
 
 
 def _epub_document(
@@ -121,6 +136,7 @@ def _typeset(text: str, locale: str, target: Target) -> Any:
     for part in (head_title, body):
         if part is not None:
             typeset(part, locale)
+    mark_document(root, print_document=target == "print")
     if target == "print":
         return "<!DOCTYPE html>\n" + etree.tostring(root, method="html", encoding="unicode")
     return etree.tostring(root, xml_declaration=True, encoding="utf-8", doctype="<!DOCTYPE html>")
