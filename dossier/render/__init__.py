@@ -24,7 +24,13 @@ from dossier.resources import layout_dirs
 
 XHTML_NS = "http://www.w3.org/1999/xhtml"
 # The EPUB documents that are not chapters; print regions name them (`data-doc`) too.
-EPUB_NAMES = {"cover": "cover.xhtml", "titlepage": "titlepage.xhtml", "contents": "contents.xhtml", "nav": "nav.xhtml"}
+EPUB_NAMES = {
+    "cover": "cover.xhtml",
+    "cover_image": "cover.jpg",
+    "titlepage": "titlepage.xhtml",
+    "contents": "contents.xhtml",
+    "nav": "nav.xhtml",
+}
 
 
 @dataclass

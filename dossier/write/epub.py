@@ -35,7 +35,6 @@ from dossier.write.pages import page_starts
 
 FONT_TYPES = {".ttf": "font/ttf", ".otf": "font/otf", ".woff": "font/woff", ".woff2": "font/woff2"}
 EPUB_FONTS = ("Vollkorn-Regular.ttf", "Vollkorn-Italic.ttf", "Vollkorn-SemiBold.ttf", "Inter-SemiBold.otf")
-COVER_IMAGE = "cover.jpg"
 OPF_NS = "http://www.idpf.org/2007/opf"
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 CONFORMANCE = "EPUB Accessibility 1.1 - WCAG 2.1 Level AA"
@@ -70,38 +69,53 @@ def write_epub(book: Book, rendered: Rendered, target: Path, stamp: dt.datetime,
     config = book.config
     starts = page_starts(layout, rendered.print_html)
     documents = paginate(book, rendered.epub_documents, starts)
-    features = _features(documents, starts)
-
     package = epub.EpubBook()
-    _metadata(package, config, features)
-    package.add_item(
-        epub.EpubItem(
-            uid="css", file_name="css/epub.css", media_type="text/css", content=rendered.epub_stylesheet.read_bytes()
-        )
-    )
+    _metadata(package, config, _features(documents, starts))
+    _add_resources(package, book, rendered, documents, layout)
+    items = _add_documents(package, documents)
+    package.add_item(epub.EpubNcx())
+    package.toc = _toc(book)
+    package.spine = [items[d.name] for d in documents if d.kind != "nav"]
+    package.guide = _guide(book)
+
+    raw = target.with_name(target.name + ".raw")
+    options = {"mtime": edition_time(config), "epub3_landmark": False, "epub3_pages": False, "raise_exceptions": True}
+    try:
+        epub.write_epub(str(raw), package, options)
+        _reproducible_zip(raw, target, stamp, config.language)
+    finally:
+        raw.unlink(missing_ok=True)
+
+
+def _add_resources(package: Any, book: Book, rendered: Rendered, documents: list[EpubDocument], layout: Any) -> None:
+    """The stylesheet, the fonts (subset to the text), the cover image and the dossier's images."""
+    from ebooklib import epub
+
+    css = rendered.epub_stylesheet.read_bytes()
+    package.add_item(epub.EpubItem(uid="css", file_name="css/epub.css", media_type="text/css", content=css))
     text = "".join("".join(etree.fromstring(d.content).itertext()) for d in documents)
     for index, name in enumerate(EPUB_FONTS, 1):
         path = assets_dir() / "fonts" / name
-        package.add_item(
-            epub.EpubItem(
-                uid=f"font-{index}",
-                file_name=f"fonts/{name}",
-                media_type=FONT_TYPES[path.suffix],
-                content=subset_font(path, text),
-            )
-        )
+        font = epub.EpubItem(uid=f"font-{index}", file_name=f"fonts/{name}", media_type=FONT_TYPES[path.suffix])
+        font.content = subset_font(path, text)
+        package.add_item(font)
     cover = epub.EpubItem(
-        uid="cover-image", file_name=COVER_IMAGE, media_type="image/jpeg", content=cover_image(layout)
+        uid="cover-image", file_name=EPUB_NAMES["cover_image"], media_type="image/jpeg", content=cover_image(layout)
     )
     cover.properties = ["cover-image"]
     package.add_item(cover)
     package.add_metadata(None, "meta", "", {"name": "cover", "content": "cover-image"})  # EPUB 2 reading systems
     for index, image in enumerate(book.images, 1):
-        relative = image.relative_to(config.root).as_posix()
+        relative = image.relative_to(book.config.root).as_posix()
         media_type = mimetypes.guess_type(image.name)[0] or "application/octet-stream"
         package.add_item(
             epub.EpubImage(uid=f"image-{index}", file_name=relative, media_type=media_type, content=image.read_bytes())
         )
+
+
+def _add_documents(package: Any, documents: list[EpubDocument]) -> dict[str, Any]:
+    """Our XHTML documents as plain items, which ebooklib writes byte for byte."""
+    from ebooklib import epub
 
     items = {}
     for document in documents:
@@ -114,23 +128,7 @@ def write_epub(book: Book, rendered: Rendered, target: Path, stamp: dt.datetime,
         item.properties = list(document.properties)
         package.add_item(item)
         items[document.name] = item
-    package.add_item(epub.EpubNcx())
-    package.toc = _toc(book)
-    package.spine = [items[d.name] for d in documents if d.kind != "nav"]
-    package.guide = _guide(book)
-
-    raw = target.with_name(target.name + ".raw")
-    try:
-        options = {
-            "mtime": edition_time(config),
-            "epub3_landmark": False,
-            "epub3_pages": False,
-            "raise_exceptions": True,
-        }
-        epub.write_epub(str(raw), package, options)
-        _reproducible_zip(raw, target, stamp, config.language)
-    finally:
-        raw.unlink(missing_ok=True)
+    return items
 
 
 def typeset_text(text: str, locale: str) -> str:
