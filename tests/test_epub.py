@@ -387,3 +387,42 @@ def test_fonts_are_subset_to_the_text_and_cover_it(mini_build: Built) -> None:
             available = TTFont(str(original)).getBestCmap()
             missing = {c for c in text if ord(c) in available and ord(c) not in subset}
             assert not missing, (name, missing)
+
+
+# -- the mapping itself, on a small document -------------------------------------------------------
+
+
+def test_markers_go_before_the_word_in_order_and_where_the_markup_allows() -> None:
+    from dossier.render.positions import PageStart, insert_marker, mark_document, unmark
+
+    xhtml = (
+        '<html xmlns="http://www.w3.org/1999/xhtml"><body><section><h1>Titre</h1>'
+        "<p>Un <em>premier</em> paragraphe<sup class='noteref'><a class='noteref'>12</a></sup> assez long.</p>"
+        "<ul><li>Point un</li><li>Point deux</li></ul></section></body></html>"
+    )
+    root = etree.fromstring(xhtml)
+    mark_document(root, print_document=False)
+    body = root[0]
+
+    def marker(label: str) -> etree._Element:
+        return etree.Element(f"{{{NS['x']}}}span", {"role": "doc-pagebreak", "id": f"page-{label}"})
+
+    starts = [
+        PageStart(1, "1", "d", block=0),  # the heading: before it
+        PageStart(2, "2", "d", block=0),  # a second page at the same place (a blank page): after the first
+        PageStart(3, "3", "d", block=1, offset=12),  # in "paragraphe", letters 9..18 of the block: its start
+        PageStart(4, "4", "d", block=1, offset=19),  # "assez": the note call's "12" does not count
+        PageStart(5, "5", "d", block=3),  # a list item: inside it, not between items
+        PageStart(6, "6", "d", at_end=True),
+    ]
+    for start in starts:
+        insert_marker(body, start, marker(start.label))
+    unmark(root)
+    text = etree.tostring(body, encoding="unicode")
+    text = re.sub(r' xmlns="[^"]+"| role="doc-pagebreak"', "", text)
+    assert text == (
+        '<body><section><span id="page-1"/><span id="page-2"/><h1>Titre</h1>'
+        '<p>Un <em>premier</em> <span id="page-3"/>paragraphe<sup class="noteref"><a class="noteref">12</a></sup> '
+        '<span id="page-4"/>assez long.</p>'
+        '<ul><li>Point un</li><li><span id="page-5"/>Point deux</li></ul></section><span id="page-6"/></body>'
+    )
