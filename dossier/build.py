@@ -49,9 +49,38 @@ def source_date_epoch() -> int | None:
 
 
 def check(root: Path, report: Report) -> Book:
-    """Everything short of writing: load and resolve, with all diagnostics."""
+    """Every validation, writing nothing in the dossier: load and resolve with all diagnostics,
+    then, if the content is sound, the EPUB built in a temporary folder and checked there."""
     dossier = load_dossier(root, report)
-    return resolve(dossier, report)
+    book = resolve(dossier, report)
+    if not report.errors:
+        check_epub(book, report)
+    return book
+
+
+def check_epub(book: Book, report: Report) -> None:
+    """EPUBCheck and DAISY Ace on the EPUB of this build, each finding located at its chapter."""
+    import tempfile
+
+    from dossier.render import render
+    from dossier.write.epub import edition_time, write_epub
+    from dossier.write.pdf import layout
+    from dossier.write.validate import check_epub as validate
+
+    rendered = render(book)
+    with tempfile.TemporaryDirectory(prefix="dossier-check-") as folder:
+        target = Path(folder) / f"{book.config.slug}.epub"
+        write_epub(book, rendered, target, edition_time(book.config), layout(rendered, book.config))
+        findings = validate(target)
+    sources = {chapter.file_name: chapter.source.path for chapter in book.chapters}
+    for finding in findings:
+        location = Location(sources.get(finding.document or "", book.config.path))
+        where = f"{finding.document}: " if finding.document else ""
+        message = f"EPUB: {where}{finding.tool}: {finding.message}"
+        if finding.level == "error":
+            report.error(f"epub-{finding.tool.lower()}", location, message)
+        else:
+            report.warning(f"epub-{finding.tool.lower()}", location, message)
 
 
 def build(root: Path, out: Path, options: BuildOptions, report: Report, progress: Progress = lambda _: None) -> BuildResult:
@@ -70,13 +99,13 @@ def build(root: Path, out: Path, options: BuildOptions, report: Report, progress
     result = BuildResult(book)
     with staged(list(targets.values())) as temps:
         staging = dict(zip(targets, temps, strict=True))
+        progress("layout")  # the EPUB takes its page numbers and cover from the PDF's layout
+        document = layout(rendered, book.config)
         if "pdf" in targets:
-            progress("layout")
-            document = layout(rendered, book.config)
             progress("pdf")
             write_pdf(document, book.config, staging["pdf"], PdfOptions(options.pdf_variant))
         if "epub" in targets:
             progress("epub")
-            write_epub(book, rendered, staging["epub"], build_time(book, stamp_epoch))
+            write_epub(book, rendered, staging["epub"], build_time(book, stamp_epoch), document)
     result.written = list(targets.values())
     return result

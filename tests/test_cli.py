@@ -38,7 +38,8 @@ def test_check_reports_unknown_source_with_location(tmp_path: Path) -> None:
 def test_check_passes_on_a_clean_dossier(tmp_path: Path) -> None:
     root = copy_fixture("mini", tmp_path)
     result = run_cli("check", str(root))
-    assert (result.returncode, result.stderr) == (0, "")
+    # Where DAISY Ace is not installed, `check` says so in a warning (see test_epub.py).
+    assert (result.returncode, [e for e in result.stderr.splitlines() if "DAISY Ace not found" not in e]) == (0, [])
     assert not (root / "build").exists()
 
 

@@ -19,10 +19,19 @@ from dossier.model import Book, Chapter
 from dossier.render.cite import bibliography
 from dossier.render.figures import FigureFile
 from dossier.render.markup import FragmentRenderer, Target
+from dossier.render.positions import mark_document
 from dossier.render.templates import environment
 from dossier.resources import layout_dirs
 
 XHTML_NS = "http://www.w3.org/1999/xhtml"
+# The EPUB documents that are not chapters; print regions name them (`data-doc`) too.
+EPUB_NAMES = {
+    "cover": "cover.xhtml",
+    "cover_image": "cover.jpg",
+    "titlepage": "titlepage.xhtml",
+    "contents": "contents.xhtml",
+    "nav": "nav.xhtml",
+}
 
 
 @dataclass
@@ -59,6 +68,7 @@ def _context(book: Book, env: Environment) -> dict[str, Any]:
         "glossary": book.glossary,
         "generator": f"dossier {__version__}",
         "lang": config.language,
+        "epub_names": EPUB_NAMES,
     }
 
 
@@ -89,9 +99,11 @@ def render_epub(
     context = _context(book, env)
     renderer = FragmentRenderer(env, "epub", context)
     renderer.figure_files = files if files is not None else []
+    title = book.config.title
     documents = [
-        _epub_document(env, "epub/titlepage.xhtml.j2", context, "titlepage.xhtml", book.config.title, "titlepage", book),
-        _epub_document(env, "epub/contents.xhtml.j2", context, "contents.xhtml", "", "toc", book),
+        _epub_document(env, "epub/cover.xhtml.j2", context, EPUB_NAMES["cover"], title, "cover", book),
+        _epub_document(env, "epub/titlepage.xhtml.j2", context, EPUB_NAMES["titlepage"], title, "titlepage", book),
+        _epub_document(env, "epub/contents.xhtml.j2", context, EPUB_NAMES["contents"], "", "toc", book),
     ]
     for chapter in book.chapters:
         values = _chapter_values(renderer, chapter)
@@ -101,10 +113,19 @@ def render_epub(
         content = _typeset(text, chapter.source.lang or book.config.locale, "epub")
         properties = ["svg"] if b"<svg" in content else []
         documents.append(EpubDocument(chapter.file_name, chapter.title, content, "chapter", properties, chapter))
-    nav = _epub_document(env, "epub/nav.xhtml.j2", context, "nav.xhtml", "", "nav", book, documents=documents)
-    nav.properties.append("nav")
-    documents.append(nav)
+    documents.append(render_nav(book, env, context, documents))
     return documents
+
+
+def render_nav(
+    book: Book, env: Environment, context: dict[str, Any], documents: list[EpubDocument], pages: list[Any] | None = None
+) -> EpubDocument:
+    """The navigation document; `pages` (label, href) for its page list once the print layout is known."""
+    nav = _epub_document(
+        env, "epub/nav.xhtml.j2", context, EPUB_NAMES["nav"], "", "nav", book, documents=documents, pages=pages or []
+    )
+    nav.properties.append("nav")
+    return nav
 
 
 def _epub_document(
@@ -127,6 +148,7 @@ def _typeset(text: str, locale: str, target: Target) -> Any:
     for part in (head_title, body):
         if part is not None:
             typeset(part, locale)
+    mark_document(root, print_document=target == "print")
     if target == "print":
         return "<!DOCTYPE html>\n" + etree.tostring(root, method="html", encoding="unicode")
     return etree.tostring(root, xml_declaration=True, encoding="utf-8", doctype="<!DOCTYPE html>")

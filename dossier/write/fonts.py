@@ -1,0 +1,37 @@
+"""Fonts for the EPUB, cut down to the characters the book uses (fontTools' subsetter).
+
+The licences (SIL OFL 1.1, no reserved font name) allow it; the name table, which carries the
+copyright and licence notices, is kept whole, and so are the OpenType features the stylesheet
+relies on (kerning, ligatures, marks); stylistic sets and alternate figures, which it does not
+ask for, are dropped. Timestamps are not touched, so the same text gives the same bytes.
+"""
+
+from __future__ import annotations
+
+import io
+import string
+from pathlib import Path
+
+# What a reading system may draw with the book's font beyond the book's text: list numbers
+# and bullets, and the punctuation of its own page and note labels.
+ALWAYS = string.printable.strip() + "\u00a0\u202f\u2009«»“”‘’–—…•◦▪·"
+
+
+def subset_font(path: Path, text: str) -> bytes:
+    from fontTools import subset
+
+    options = subset.Options()
+    options.layout_features = ["kern", "liga", "calt", "ccmp", "locl", "mark", "mkmk"]
+    options.name_IDs = ["*"]
+    options.name_languages = ["*"]
+    options.name_legacy = True
+    options.notdef_outline = True
+    options.glyph_names = False
+    options.recalc_timestamp = False
+    font = subset.load_font(str(path), options)
+    subsetter = subset.Subsetter(options)
+    subsetter.populate(text=text + ALWAYS)
+    subsetter.subset(font)
+    out = io.BytesIO()
+    subset.save_font(font, out, options)
+    return out.getvalue()
