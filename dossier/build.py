@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from dossier.errors import DossierError, Location, Report
 from dossier.load import load_dossier
-from dossier.model import Book
+from dossier.model import Book, Paper
 from dossier.resolve import resolve
 from dossier.write.atomic import staged
 
@@ -20,6 +20,8 @@ FORMATS = ("pdf", "epub")
 class BuildOptions:
     formats: tuple[str, ...] = FORMATS
     pdf_variant: str = "pdf/ua-1"
+    paper: Paper | None = None  # overrides dossier.toml's layout.paper
+    print_ready: bool = False  # bleed and crop marks
 
 
 @dataclass
@@ -93,6 +95,8 @@ def build(root: Path, out: Path, options: BuildOptions, report: Report, progress
     dossier = load_dossier(root, report)
     progress("resolve")
     book = resolve(dossier, report)
+    if options.paper:
+        book.config = replace(book.config, layout=replace(book.config.layout, paper=options.paper))
     progress("render")
     rendered = render(book)
     targets = output_paths(book, out, options.formats)
@@ -100,10 +104,11 @@ def build(root: Path, out: Path, options: BuildOptions, report: Report, progress
     with staged(list(targets.values())) as temps:
         staging = dict(zip(targets, temps, strict=True))
         progress("layout")  # the EPUB takes its page numbers and cover from the PDF's layout
-        document = layout(rendered, book.config)
+        pdf_options = PdfOptions(options.pdf_variant, options.print_ready)
+        document = layout(rendered, book.config, pdf_options)
         if "pdf" in targets:
             progress("pdf")
-            write_pdf(document, book.config, staging["pdf"], PdfOptions(options.pdf_variant))
+            write_pdf(document, book.config, staging["pdf"], pdf_options)
         if "epub" in targets:
             progress("epub")
             write_epub(book, rendered, staging["epub"], build_time(book, stamp_epoch), document)

@@ -36,6 +36,13 @@ def _formats(value: str) -> tuple[str, ...]:
     return formats
 
 
+def _paper(value: str) -> str:
+    papers = {"a4": "A4", "a5": "A5", "letter": "Letter"}
+    if value.lower() not in papers:
+        raise argparse.ArgumentTypeError(f"unknown paper {value!r} (use A4, A5 or Letter)")
+    return papers[value.lower()]
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="dossier",
@@ -48,7 +55,18 @@ def _parser() -> argparse.ArgumentParser:
     build.add_argument("dir", nargs="?", metavar="DIR", help="the dossier folder (default: the current folder if it holds a dossier.toml, else the bundled dossier)")
     build.add_argument("--out", metavar="OUT", help="output folder (default: DIR/build, or ./build for the bundled dossier)")
     build.add_argument("--format", type=_formats, default=("pdf", "epub"), metavar="FORMATS", help="pdf, epub or pdf,epub (default)")
-    build.add_argument("--pdf-variant", default="pdf/ua-1", choices=["pdf/ua-1", "pdf/a-3b"], help="PDF conformance (default: pdf/ua-1)")
+    build.add_argument(
+        "--pdf-variant",
+        default="pdf/ua-1",
+        choices=["pdf/ua-1", "pdf/a-3b"],
+        help="PDF conformance: tagged PDF/UA-1 (default), or PDF/A-3b (tagged too) for archives",
+    )
+    build.add_argument(
+        "--paper", type=_paper, metavar="PAPER", help="A4, A5 or Letter (default: layout.paper in dossier.toml)"
+    )
+    build.add_argument(
+        "--print-ready", action="store_true", help="add 3 mm of bleed and crop marks to the PDF, for a print shop"
+    )
 
     check = commands.add_parser("check", help="validate the dossier without writing anything", description="Run every validation; write nothing.")
     check.add_argument("dir", nargs="?", metavar="DIR", help="the dossier folder (default as for build)")
@@ -70,7 +88,8 @@ def _cmd_build(args: argparse.Namespace, report: Report) -> int:
 
     root, bundled = _dossier_dir(args.dir)
     out = Path(args.out).resolve() if args.out else (Path.cwd() / "build" if bundled else root / "build")
-    result = build(root, out, BuildOptions(formats=args.format, pdf_variant=args.pdf_variant), report)
+    options = BuildOptions(args.format, args.pdf_variant, args.paper, args.print_ready)
+    result = build(root, out, options, report)
     _print_report(report, Path.cwd())
     for path in result.written:
         print(path)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -42,7 +43,8 @@ def pdf_text(path: Path, pages: list[int] | None = None) -> str:
 
     reader = PdfReader(str(path))
     indices = pages if pages is not None else range(len(reader.pages))
-    return "\n".join(reader.pages[i].extract_text() or "" for i in indices)
+    text = "\n".join(reader.pages[i].extract_text() or "" for i in indices)
+    return re.sub(r"  +", " ", text)  # justified lines' wide word spaces come out as several
 
 
 def epub_documents(path: Path) -> dict[str, etree._Element]:

@@ -27,8 +27,10 @@ def test_print_document_has_notes_in_place(rendered) -> None:
     first = notes[0]
     assert first.get("data-n") == "1"
     assert "résumé en français" in first.text_content()
-    # the note call is glued to its word: no space before the note span
-    assert first.getprevious() is None and (first.getparent().text or "").endswith("2022")
+    # the note call, a link to the note, is glued to its word: no space before it
+    call = first.getprevious()
+    assert call.tag == "a" and call.get("href") == f"#{first.get('id')}" and call.text == "1"
+    assert call.getprevious() is None and (first.getparent().text or "").endswith("2022")
 
 
 def test_print_document_metadata(rendered) -> None:

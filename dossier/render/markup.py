@@ -167,7 +167,8 @@ class FragmentRenderer(RendererHTML):
 
     def note_ref(self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
         note = tokens[idx].meta["note"]
-        return self._partial("partials/noteref.html.j2", note=note)
+        after_call = idx > 0 and tokens[idx - 1].type == "note_ref"
+        return self._partial("partials/noteref.html.j2", note=note, after_call=after_call)
 
     def citation(self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
         return self._partial("partials/cites.html.j2", cites=tokens[idx].meta.get("cites", []), final=False)

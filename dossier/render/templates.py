@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from functools import partial
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup, escape
 
 from dossier.l10n import dates, numbers
 from dossier.l10n.i18n import translations
@@ -19,6 +21,29 @@ def _date(value: dt.date | CslDate, locale: str, form: str = "long") -> str:
     if isinstance(value, CslDate):
         return dates.format_csl_date(value, locale)
     return dates.format_date(value, locale, form)
+
+
+# Where a printed URL may break (after a slash or ? & = _ #, before a dot): line breakers see
+# few break opportunities in a URL, so a long one overflows or leaves a stretched line.
+_URL_BREAK = re.compile(r"(?<=[^/]/)(?=[^/])|(?<=[?&=_#])|(?<=\w)(?=\.\w)")
+_URL_RUN = 24  # a longer stretch without a break opportunity gets one every so many characters
+
+
+def url_breaks(url: str) -> Markup:
+    """The URL as text, with `<wbr/>` at the places it may break across lines."""
+    pieces = [piece for part in _URL_BREAK.split(url) for piece in _runs(part)]
+    return Markup("<wbr/>").join(escape(piece) for piece in pieces)
+
+
+def _runs(part: str) -> list[str]:
+    pieces, since = [""], 0
+    for char in part:
+        if since == _URL_RUN:
+            pieces.append("")
+            since = 0
+        pieces[-1] += char
+        since = 0 if char == "-" else since + 1
+    return pieces
 
 
 def environment(layout: str, locale: str) -> Environment:
@@ -43,6 +68,7 @@ def environment(layout: str, locale: str) -> Environment:
         day_range=lambda start, end: dates.format_day_range(start, end, locale),
         number=partial(numbers.format_number, locale=locale),
         percent=partial(numbers.format_percentage, locale=locale),
+        url_breaks=url_breaks,
     )
     env.globals.update(locale=locale, creators=creators, group_of=group_of)
     return env

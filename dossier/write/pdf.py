@@ -1,4 +1,9 @@
-"""PDF edition: WeasyPrint lays out the print document; tagged PDF/UA-1 by default."""
+"""PDF edition: WeasyPrint lays out the print document; tagged PDF/UA-1 by default.
+
+The layout's stylesheets are print.css and the paper's paper-*.css (chosen by `render`), plus
+print-ready.css (bleed and crop marks) when the PDF goes to a print shop. Every variant is
+tagged (a structure tree, for screen readers and reflow); PDF/A-3b is for archives.
+"""
 
 from __future__ import annotations
 
@@ -13,32 +18,50 @@ from dossier.model import Config
 from dossier.render import Rendered
 from dossier.resources import assets_dir
 
-PDF_VARIANTS = {"pdf/ua-1", "pdf/a-3b", "pdf/a-3u"}
+PDF_VARIANTS = ("pdf/ua-1", "pdf/a-3b")
+PRINT_READY_STYLESHEET = "print-ready.css"
 
 
-@dataclass
+@dataclass(frozen=True)
 class PdfOptions:
     variant: str = "pdf/ua-1"
+    print_ready: bool = False
 
 
-def layout(rendered: Rendered, config: Config) -> Any:
+def stylesheets(rendered: Rendered, print_ready: bool = False) -> list[Path]:
+    """The print stylesheets, in cascade order."""
+    paths = list(rendered.print_stylesheets)
+    if print_ready:
+        paths.append(_layout_file(rendered, PRINT_READY_STYLESHEET))
+    return paths
+
+
+def layout(rendered: Rendered, config: Config, options: PdfOptions | None = None) -> Any:
     """WeasyPrint's `Document`: the pages, kept so the EPUB can use the same page breaks."""
     from weasyprint import CSS, HTML
     from weasyprint.text.fonts import FontConfiguration
 
     from dossier.write.fetch import DossierFetcher
 
+    print_ready = options.print_ready if options else False
     fetcher = DossierFetcher([config.root, *rendered.layout_dirs, assets_dir()])
     fonts = FontConfiguration()
-    stylesheets = [CSS(filename=str(p), url_fetcher=fetcher, font_config=fonts) for p in rendered.print_stylesheets]
+    sheets = [
+        CSS(filename=str(p), url_fetcher=fetcher, font_config=fonts) for p in stylesheets(rendered, print_ready)
+    ]
     html = HTML(string=rendered.print_html, base_url=config.root.as_uri() + "/", url_fetcher=fetcher)
     with _quiet_weasyprint():
-        document = html.render(stylesheets=stylesheets, font_config=fonts)
+        document = html.render(stylesheets=sheets, font_config=fonts)
     _refusals(fetcher, config)
     return document
 
 
 def write_pdf(document: Any, config: Config, target: Path, options: PdfOptions) -> None:
+    """Write the laid-out document. Its dates are the editions' (from the print HTML's
+    `dcterms` metadata), never the build time, and its identifier derives from the dossier's
+    identifier and edition, so the same input gives the same file."""
+    if options.variant not in PDF_VARIANTS:
+        raise ValueError(f"unknown PDF variant {options.variant!r}")
     identifier = hashlib.sha256(f"{config.identifier}#{config.edition.number}".encode()).hexdigest()[:32]
     with _quiet_weasyprint():
         document.write_pdf(
@@ -46,7 +69,15 @@ def write_pdf(document: Any, config: Config, target: Path, options: PdfOptions) 
             pdf_variant=options.variant,
             pdf_identifier=identifier.encode(),
             pdf_tags=True,
+            uncompressed_pdf=False,
         )
+
+
+def _layout_file(rendered: Rendered, name: str) -> Path:
+    for directory in rendered.layout_dirs:
+        if (directory / name).is_file():
+            return directory / name
+    raise FileNotFoundError(name)
 
 
 def _refusals(fetcher: Any, config: Config) -> None:
@@ -58,7 +89,7 @@ def _refusals(fetcher: Any, config: Config) -> None:
     raise DossierError(report)
 
 
-class _quiet_weasyprint:  # noqa: N801 - used as a context manager
+class _quiet_weasyprint:  # a context manager, named as one
     """WeasyPrint logs layout remarks (unsupported CSS and the like) as warnings; the
     builder reports what matters itself, so they are kept at ERROR level here."""
 
