@@ -10,15 +10,23 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 
 from dossier.l10n import dates, numbers
 from dossier.l10n.i18n import translations
+from dossier.l10n.typography import language
 from dossier.model import CslDate
 from dossier.render.cite import creators, group_of
 from dossier.resources import layout_dirs
 
 
-def _date(value: dt.date | CslDate, locale: str, form: str = "long") -> str:
+def _date(value: dt.date | CslDate, locale: str, form: dates.Form = "long") -> str:
     if isinstance(value, CslDate):
         return dates.format_csl_date(value, locale)
     return dates.format_date(value, locale, form)
+
+
+def _foreign(tag: str | None, locale: str) -> str | None:
+    """`tag` if it names another language than the dossier's (for a `lang` attribute)."""
+    if not tag or language(tag).code == language(locale).code:
+        return None
+    return tag
 
 
 def environment(layout: str, locale: str) -> Environment:
@@ -42,7 +50,9 @@ def environment(layout: str, locale: str) -> Environment:
         number=partial(numbers.format_number, locale=locale),
         percent=partial(numbers.format_percentage, locale=locale),
     )
-    env.globals.update(locale=locale, creators=creators, group_of=group_of)
+    env.globals.update(
+        locale=locale, creators=creators, group_of=group_of, foreign=partial(_foreign, locale=locale)
+    )
     return env
 
 
