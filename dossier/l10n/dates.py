@@ -1,68 +1,80 @@
-"""Every date a reader sees goes through here, in the dossier's locale (Babel)."""
+"""Every date a reader sees goes through here, in the dossier's locale (Babel, CLDR data).
+
+Two French usages that CLDR does not give are added here: the first of a month is `1er`
+(`1er janvier 2022`), and a range in prose reads `du 2 au 11 janvier 2022`.
+Machine-readable dates (EPUB and PDF metadata) stay ISO 8601 and do not come here.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+import re
+from typing import Literal
 
-import babel.dates
+from babel import Locale
 from babel.dates import format_date as babel_format_date
-from babel.dates import format_interval
+from babel.dates import format_skeleton
 
 from dossier.model import CslDate
 
-
-def _is_french(locale: str) -> bool:
-    return locale.split("_")[0].split("-")[0] == "fr"
+Form = Literal["long", "full", "month", "year", "day"]
 
 
-def _first_of_month(text: str, day: int, locale: str) -> str:
-    """French writes the first of a month `1er` (Babel's CLDR data gives `1`)."""
-    if _is_french(locale) and day == 1:
-        return text.replace("1 ", "1er ", 1) if text.startswith("1 ") else text.replace(" 1 ", " 1er ", 1)
-    return text
+def is_french(locale: str) -> bool:
+    return re.split(r"[-_]", locale, maxsplit=1)[0].lower() == "fr"
 
 
-def format_date(value: dt.date, locale: str, form: str = "long") -> str:
+def _first_of_month(pattern: str) -> str:
+    """The day field `d` of a CLDR pattern, as `1er` (quoted literals left alone)."""
+    parts = re.split(r"('(?:[^']|'')*')", pattern)
+    return "".join(p if p.startswith("'") else re.sub(r"(?<!d)d(?!d)", "d'er'", p) for p in parts)
+
+
+def _format(value: dt.date, pattern: str, locale: str) -> str:
+    if value.day == 1 and is_french(locale):
+        pattern = _first_of_month(pattern)
+    return babel_format_date(value, pattern, locale=locale)
+
+
+def format_date(value: dt.date, locale: str, form: Form = "long") -> str:
     """`long` → 7 janvier 2022; `full` → vendredi 7 janvier 2022; `month` → janvier 2022;
-    `day` → 1er janvier (a figure's date, the year shown elsewhere)."""
-    if form == "month":
-        return babel_format_date(value, "MMMM y", locale=locale)
+    `year` → 2022; `day` → 1er janvier (a figure's date, the year shown elsewhere)."""
     if form == "day":
-        pattern = babel.dates.get_date_format("long", locale=locale).pattern
-        skeleton = "d MMMM" if pattern.index("d") < pattern.index("M") else "MMMM d"
-        text = babel_format_date(value, skeleton, locale=locale)
-        return _first_of_month(text, value.day, locale)
-    pattern = {"long": "long", "full": "full"}[form]
-    return _first_of_month(babel_format_date(value, pattern, locale=locale), value.day, locale)
+        return _format(value, Locale.parse(locale).datetime_skeletons["MMMMd"].pattern, locale)
+    if form in ("month", "year"):
+        return format_skeleton("yMMMM" if form == "month" else "y", value, locale=locale)
+    return _format(value, Locale.parse(locale).date_formats[form].pattern, locale)
 
 
 def format_csl_date(value: CslDate, locale: str) -> str:
-    """A source's date, as precise as the source gives it: year, month and year, or full."""
+    """A source's date, as precise as the source gives it: year, month and year, or day."""
     if value.month is None:
-        return str(value.year)
+        return format_date(dt.date(value.year, 1, 1), locale, "year")
     if value.day is None:
         return format_date(dt.date(value.year, value.month, 1), locale, "month")
     return format_date(dt.date(value.year, value.month, value.day), locale)
 
 
 def format_date_range(start: dt.date, end: dt.date, locale: str) -> str:
-    """Prose range: `du 2 au 11 janvier 2022`, `du 28 décembre 2021 au 11 janvier 2022`."""
+    """A range in prose: `du 2 au 11 janvier 2022` in French, CLDR's `2–11 January 2022` elsewhere.
+
+    CLDR's interval patterns give the shortest start for the field that differs (day, month
+    or year); they have the abbreviated month (`yMMMd`), widened here to the long one, as
+    the CLDR specification allows (UTS #35, intervalFormats).
+    """
     if start == end:
         return format_date(start, locale)
-    if not _is_french(locale):
-        return format_interval(start, end, "yMMMMd", locale=locale)
-    if (start.year, start.month) == (end.year, end.month):
-        first = _first_of_month(str(start.day) + " ", start.day, locale).strip()
-    elif start.year == end.year:
-        first = _first_of_month(babel_format_date(start, "d MMMM", locale=locale), start.day, locale)
-    else:
-        first = format_date(start, locale)
-    return f"du {first} au {format_date(end, locale)}"
+    field = "y" if start.year != end.year else "M" if start.month != end.month else "d"
+    first, second = (p.replace("MMM", "MMMM") for p in Locale.parse(locale).interval_formats["yMMMd"][field])
+    if not is_french(locale):
+        return _format(start, first, locale) + _format(end, second, locale)
+    first = first.rstrip("–\u2009 -")
+    return f"du {_format(start, first, locale)} au {_format(end, second, locale)}"
 
 
 def format_day_range(start: dt.date, end: dt.date, locale: str) -> str:
-    """A figure's span of days: `13–19 janvier`, `28 décembre – 3 janvier` (no year)."""
-    if (start.year, start.month) == (end.year, end.month) and _is_french(locale):
-        first = _first_of_month(f"{start.day} ", start.day, locale).strip()
-        return f"{first}\u2013{format_date(end, locale, 'day')}"
+    """A figure's span of days, without the year: `13–19 janvier`, `28 décembre – 3 janvier`."""
+    if (start.year, start.month) == (end.year, end.month):
+        first, second = (p.replace("MMM", "MMMM") for p in Locale.parse(locale).interval_formats["MMMd"]["d"])
+        return _format(start, first, locale) + _format(end, second, locale)
     return f"{format_date(start, locale, 'day')} \u2013 {format_date(end, locale, 'day')}"

@@ -1,372 +1,459 @@
-"""Typography on an XHTML tree, text nodes only: the rules of the house guide, per locale.
+"""Typography on an XHTML tree, text nodes only: the house guide's rules, per language.
 
-No maintained library applies French print rules to an HTML tree (smartypants and typogrify
-are English-only and work on strings), so this pass is ours. It walks text nodes in reading
-order, block by block, so that a quotation mark opened in one inline element and closed in
-another pairs correctly; it never enters code, URLs or attributes, and only inserts or
-replaces spaces, quotation marks, apostrophes and dots: applying it twice changes nothing.
+No maintained library applies French print rules to the text nodes of an HTML tree, across
+inline elements and per `lang` (french-typo, smartypants and typogrify work on strings, and
+the first rewrites letters), so this pass is ours. It reads each block's text as one stream
+of characters, each remembering its text node and its language, so that a quotation opened in
+one inline element and closed in another pairs correctly. It never enters code, URLs or
+attributes; it only inserts, removes or replaces spaces, turns straight quotes, apostrophes
+and `...` into their typographic forms, and raises ordinal letters into `<sup>` (the text
+itself unchanged). Applying it twice changes nothing.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
+from functools import cache
 
 from lxml import etree
 
 NBSP = "\u00a0"
 NNBSP = "\u202f"
-SPACES = {" ", NBSP, NNBSP, "\u2009"}
+SPACES = frozenset(" \t\n\r\f\u00a0\u2009\u202f")
+NO_BREAK = frozenset((NBSP, NNBSP))
 
-# `svg`: a figure's text is laid out with measured widths (dossier.render.figures) and can hold
-# no HTML (an ordinal's <sup> would break it out of the drawing).
-SKIP = {"code", "pre", "kbd", "samp", "script", "style", "math", "var", "tt", "svg"}
-BLOCKS = {
+XHTML = "http://www.w3.org/1999/xhtml"
+XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
+
+# Not prose: left untouched, and read as one opaque word by the text around them.
+# `svg`: a figure's labels are measured and placed before this pass (dossier.render.figures).
+VERBATIM = frozenset({"code", "pre", "kbd", "samp", "script", "style", "math", "var", "tt", "svg"})
+# Their text is a stream of its own: a quotation never runs across their edges.
+BLOCKS = frozenset({
     "address", "article", "aside", "blockquote", "body", "caption", "dd", "div", "dl", "dt",
-    "figcaption", "figure", "footer", "h1", "h2", "h3", "h4", "h5", "h6", "header", "head", "html",
-    "li", "main", "nav", "ol", "p", "section", "table", "tbody", "td", "tfoot", "th", "thead",
-    "title", "tr", "ul", "text", "tspan", "desc", "svg", "g",
-}
-BLOCK_CLASSES = {"footnote", "note-p"}
+    "figcaption", "figure", "footer", "h1", "h2", "h3", "h4", "h5", "h6", "head", "header", "hr",
+    "html", "li", "main", "nav", "ol", "p", "section", "table", "tbody", "td", "tfoot", "th",
+    "thead", "title", "tr", "ul", "svg", "text", "desc",
+})
+BLOCK_CLASSES = frozenset({"note-p"})
+# Inline elements whose content is a block elsewhere (a print footnote floats to the foot of
+# the page): an opaque word in the line that calls them, a stream of their own inside.
+DETACHED_CLASSES = frozenset({"footnote"})
+# No `<sup>` may be inserted under these (text-only content, or not XHTML).
+NO_MARKUP = frozenset({"title", "option", "textarea", "svg", "math", "sup", "sub"})
 
-_URL = re.compile(r"(?:https?://|www\.)[^\s<>«»\"]+|[\w.+-]+@[\w-]+(?:\.[\w-]+)+|\b[\w-]+(?:\.[\w-]+)+/\S*")
-_ABBREVIATIONS = {"M.", "MM.", "Mme", "Mmes", "Mlle", "Mlles", "Dr", "Me", "art.", "p.", "pp.", "n°", "nos", "vol.", "chap.", "t.", "fig.", "no"}
-_UNITS = ("%", "‰", "€", "$", "£", "km", "m", "cm", "mm", "kg", "g", "t", "h", "min", "s", "ha", "°C", "Mo", "Go", "l", "litres", "tenges")
-_ORDINAL = re.compile(r"(?<![\w])(\d+|(?:X{0,3})(?:IX|IV|V?I{0,3}))(er|re|ers|res|e|es|nd|nde)(?![\w])")
-_ROMAN_FOLLOWERS = re.compile(r"^\s+(siècle|siècles|millénaire|République|législature|arrondissement|congrès)\b")
+# Babel ships no CLDR quotation delimiters: these are CLDR's, except French, where the house
+# guide nests “ … ” inside « … ». Other languages get English marks.
+QUOTES = {"fr": "«»“”", "en": "“”‘’", "de": "„“‚‘", "it": "«»“”", "es": "«»“”", "ru": "«»„“"}
+ABBREVIATIONS = {
+    "fr": frozenset({"M.", "MM.", "Mme", "Mmes", "Mlle", "Mlles", "Dr", "Me", "Mgr", "art.", "p.", "pp.",
+                     "n°", "nos", "vol.", "chap.", "fig.", "t."}),
+    "en": frozenset({"Mr", "Mrs", "Ms", "Dr", "St", "p.", "pp.", "No.", "no.", "vol.", "ch.", "fig.", "art."}),
+}
+UNITS = ("%", "‰", "€", "$", "£", "°C", "°", "km²", "km", "m²", "cm", "mm", "kg", "ha", "h", "min", "Mo", "Go")
+OPEN_CONTEXT = frozenset("([{«“‘„‚—–-/:")  # after these a straight quote opens
+NO_SPACE_AFTER = frozenset("([{«“‘„‚")  # never a space between these and the punctuation
+
+_URL = re.compile(
+    r"(?:[a-z][a-z0-9+.-]*://|www\.|mailto:)[^\s<>«»\"“”]+|[\w.+-]+@[\w-]+(?:\.[\w-]+)+"
+    r"|\b[\w-]+(?:\.[\w-]+)+/[^\s<>«»\"“”]*",
+    re.IGNORECASE,
+)
+_URL_TRAILING = ".,;:!?)]»’'\""
+_ORDINAL = re.compile(r"(?<![\w.])(\d+|[IVXLC]+)(ers|res|er|re|es|e|ndes|nde|nds|nd)(?!\w)")
+_ROMAN = re.compile(r"C{0,3}(?:XC|XL|L?X{0,3})(?:IX|IV|V?I{0,3})")
+_ROMAN_FOLLOWERS = re.compile(r"[\s\u00a0\u202f]+(?:siècles?|millénaires?|République|arrondissements?|législatures?)\b")
+
+
+@dataclass(frozen=True)
+class Language:
+    """What the pass needs to know of a language."""
+
+    code: str
+    french: bool
+    quotes: str  # primary open, primary close, secondary open, secondary close
+    abbreviations: frozenset[str]
+
+
+@cache
+def language(tag: str) -> Language:
+    """`fr-FR`, `fr_FR` or `fr` → French rules; anything else gets its quotation marks."""
+    code = re.split(r"[-_]", tag.strip().lower(), maxsplit=1)[0] or "en"
+    return Language(code, code == "fr", QUOTES.get(code, QUOTES["en"]), ABBREVIATIONS.get(code, ABBREVIATIONS["en"]))
+
+
+@dataclass(frozen=True)
+class _Char:
+    char: str
+    segment: int  # index of its text node in the tree; -1 for a stand-in (an element)
+    lang: Language
+    fixed: bool = False  # in a URL, or a stand-in: kept as it is
+    can_raise: bool = False  # may go into a `<sup>` (French text where markup is allowed)
+    raised: bool = False
+
+
+_STAND_IN = "\ufffc"  # an element read as a word (code, a footnote)
+_BREAK = "\n"  # a line break element
+
+
+# --- reading the tree ----------------------------------------------------------------------
 
 
 def _local(element: etree._Element) -> str:
-    tag = element.tag
-    if not isinstance(tag, str):
-        return ""
-    return tag.rsplit("}", 1)[-1]
+    return element.tag.rsplit("}", 1)[-1] if isinstance(element.tag, str) else ""
 
 
-def _skipped(element: etree._Element) -> bool:
-    name = _local(element)
-    if name in SKIP or not name:
+def _namespace(element: etree._Element) -> str:
+    return element.tag[1:].split("}", 1)[0] if element.tag.startswith("{") else ""
+
+
+def _classes(element: etree._Element) -> set[str]:
+    return set((element.get("class") or "").split())
+
+
+def _verbatim(element: etree._Element) -> bool:
+    if _local(element) in VERBATIM or element.get("translate") == "no":
         return True
-    if element.get("translate") == "no":
-        return True
-    if name == "a":
+    if _local(element) == "a":
         text = "".join(element.itertext()).strip()
-        return bool(text) and bool(_URL.fullmatch(text))
+        return bool(text) and _URL.fullmatch(text) is not None
     return False
 
 
-def _is_block(element: etree._Element) -> bool:
-    return _local(element) in BLOCKS or bool(BLOCK_CLASSES & set((element.get("class") or "").split()))
+def _lang_attribute(element: etree._Element) -> str | None:
+    return element.get(XML_LANG) or element.get("lang") or None
 
 
-@dataclass
-class _Segment:
-    element: etree._Element
-    attr: str  # "text" or "tail"
-    source: str
-    out: list[str] = field(default_factory=list)
-    protected: set[int] = field(default_factory=set)
+@dataclass(frozen=True)
+class _Context:
+    lang: Language
+    markup: bool  # a <sup> may be inserted here
 
 
-_OPAQUE = object()
-_BREAK = object()
+class _Reader:
+    """Collects the text nodes of a tree as streams of characters, one per block."""
 
+    def __init__(self) -> None:
+        self.segments: list[tuple[etree._Element, str]] = []
+        self.runs: list[list[_Char]] = []
 
-def _events(element: etree._Element) -> Iterator[object]:
-    """Segments in reading order, with breaks at block edges and opaque marks for code."""
-    block = _is_block(element)
-    if block:
-        yield _BREAK
-    if element.text:
-        yield _Segment(element, "text", element.text)
-    for child in element:
-        if _skipped(child):
-            yield _OPAQUE
-        else:
-            yield from _events(child)
-        if child.tail:
-            yield _Segment(child, "tail", child.tail)
-    if block:
-        yield _BREAK
+    def read(self, root: etree._Element, default: Language) -> None:
+        lang = next((_lang_attribute(a) for a in root.iterancestors() if _lang_attribute(a)), None)
+        markup = not any(_local(a) in NO_MARKUP for a in root.iterancestors())
+        run = self._element(root, _Context(language(lang) if lang else default, markup), [])
+        self._flush(run)
 
+    def _flush(self, run: list[_Char]) -> list[_Char]:
+        if any(c.segment >= 0 for c in run):
+            self.runs.append(run)
+        return []
 
-def _runs(root: etree._Element) -> Iterator[list[_Segment | object]]:
-    run: list[_Segment | object] = []
-    for event in _events(root):
-        if event is _BREAK:
-            if any(isinstance(e, _Segment) for e in run):
-                yield run
-            run = []
-        else:
-            run.append(event)
-    if any(isinstance(e, _Segment) for e in run):
-        yield run
+    def _context(self, element: etree._Element, outer: _Context) -> _Context:
+        lang = _lang_attribute(element)
+        markup = outer.markup and _local(element) not in NO_MARKUP and _namespace(element) in ("", XHTML)
+        return _Context(language(lang) if lang else outer.lang, markup)
 
-
-class _Run:
-    """One block's text, typeset as a stream across its segments."""
-
-    def __init__(self, items: list[_Segment | object], french: bool) -> None:
-        self.items = items
-        self.french = french
-        self.written: list[_Segment | object] = []
-        self.depth = 0
-
-    # -- output buffer across segments -------------------------------------------------------
-
-    def _last(self) -> tuple[_Segment | None, int]:
-        for item in reversed(self.written):
-            if item is _OPAQUE:
-                return None, -1
-            if isinstance(item, _Segment) and item.out:
-                return item, len(item.out) - 1
-        return None, -1
-
-    def prev(self) -> str | None:
-        for item in reversed(self.written):
-            if item is _OPAQUE:
-                return "x"
-            if isinstance(item, _Segment) and item.out:
-                return item.out[-1][-1]
-        return None
-
-    def set_prev(self, char: str) -> None:
-        segment, index = self._last()
-        if segment is not None:
-            segment.out[index] = segment.out[index][:-1] + char
-
-    # -- the pass ----------------------------------------------------------------------------
-
-    def apply(self) -> None:
-        for item in self.items:
-            if isinstance(item, _Segment):
-                item.protected = {i for m in _URL.finditer(item.source) for i in range(m.start(), m.end())}
-        for item in self.items:
-            self.written.append(item)
-            if not isinstance(item, _Segment):
-                continue
-            source = item.source
-            i = 0
-            while i < len(source):
-                if i in item.protected:
-                    item.out.append(source[i])
-                    i += 1
-                    continue
-                i = self._char(item, source, i)
-        for item in self.items:
-            if isinstance(item, _Segment):
-                setattr(item.element, item.attr, "".join(item.out))
-
-    def _next(self, segment: _Segment, source: str, i: int) -> str | None:
-        if i + 1 < len(source):
-            return source[i + 1]
-        after = False
-        for item in self.items:
-            if item is segment:
-                after = True
-                continue
-            if after:
-                if item is _OPAQUE:
-                    return "x"
-                if isinstance(item, _Segment) and item.source:
-                    return item.source[0]
-        return None
-
-    def _char(self, seg: _Segment, source: str, i: int) -> int:
-        c = source[i]
-        if source.startswith("...", i) and not source.startswith("....", i):
-            seg.out.append("…")
-            return i + 3
-        if c == "'":
-            seg.out.append(self._apostrophe())
-            return i + 1
-        if c == '"':
-            return self._double_quote(seg, source, i)
-        if not self.french:
-            seg.out.append(c)
-            return i + 1
-        if c == "«":
-            return self._open_guillemet(seg, source, i)
-        if c == "»":
-            self.depth = max(0, self.depth - 1)
-            self._space_before(NNBSP, allow_start=False)
-            seg.out.append("»")
-            return i + 1
-        if c in ";!?":
-            self._punctuation(c, NNBSP)
-            seg.out.append(c)
-            return i + 1
-        if c == ":":
-            prev, nxt = self.prev(), self._next(seg, source, i)
-            if not (prev and prev.isdigit() and nxt and nxt.isdigit()):
-                self._punctuation(c, NBSP)
-            seg.out.append(c)
-            return i + 1
-        if c == " " and self._binds_next(seg, source, i):
-            seg.out.append(NBSP)
-            return i + 1
-        seg.out.append(c)
-        return i + 1
-
-    def _eat_space_in_next(self, seg: _Segment, i: int) -> int:
-        """A space that follows `«` in the next segment: drop it (the NNBSP replaced it)."""
-        after = False
-        for item in self.items:
-            if item is seg:
-                after = True
-                continue
-            if after and isinstance(item, _Segment) and item.source:
-                if item.source[0] in SPACES:
-                    item.source = item.source[1:]
-                    item.protected = {p - 1 for p in item.protected if p > 0}
-                break
-        return i
-
-    def _apostrophe(self) -> str:
-        prev = self.prev()
-        if not self.french and (prev is None or prev in SPACES or prev in "([“‘—–-"):
-            return "‘"
-        return "’"
-
-    def _double_quote(self, seg: _Segment, source: str, i: int) -> int:
-        """`"` opens or closes by what precedes it; French nests « “ … ” »."""
-        prev = self.prev()
-        opening = prev is None or prev in SPACES or prev in "([{“‘«—–-/"
-        if not self.french:
-            seg.out.append("“" if opening else "”")
-            return i + 1
-        if opening and self.depth >= 1:
-            self.depth += 1
-            seg.out.append("“")
-            return i + 1
-        if opening:
-            return self._open_guillemet(seg, source, i)
-        self.depth = max(0, self.depth - 1)
-        if self.depth >= 1:
-            seg.out.append("”")
-            return i + 1
-        self._space_before(NNBSP, allow_start=False)
-        seg.out.append("»")
-        return i + 1
-
-    def _open_guillemet(self, seg: _Segment, source: str, i: int) -> int:
-        """Write `«` and the narrow no-break space after it, eating a space already there."""
-        self.depth += 1
-        seg.out.append("«")
-        nxt = self._next(seg, source, i)
-        if nxt is None:
-            return i + 1
-        seg.out.append(NNBSP)
-        if nxt in SPACES:
-            return i + 2 if i + 1 < len(source) else self._eat_space_in_next(seg, i + 1)
-        return i + 1
-
-    def _space_before(self, space: str, *, allow_start: bool) -> None:
-        prev = self.prev()
-        if prev is None:
+    def _text(self, element: etree._Element, attr: str, context: _Context, run: list[_Char]) -> None:
+        text = getattr(element, attr)
+        if not text:
             return
-        if prev in SPACES:
-            self.set_prev(space)
-        elif allow_start or prev not in "([{«“":
-            segment, _ = self._last()
-            if segment is not None:
-                segment.out.append(space)
+        self.segments.append((element, attr))
+        index = len(self.segments) - 1
+        run.extend(_Char(c, index, context.lang, can_raise=context.markup and context.lang.french) for c in text)
 
-    def _punctuation(self, char: str, space: str) -> None:
-        prev = self.prev()
-        if prev is None or prev in ";:!?…([{/" or prev in "\n":
-            return
-        if prev in SPACES:
-            self.set_prev(space)
-            return
-        if prev.isalnum() or prev in "»”’)]%°*\u00b9\u00b2\u00b3" or prev == "x":
-            segment, _ = self._last()
-            if segment is not None:
-                segment.out.append(space)
-
-    def _binds_next(self, seg: _Segment, source: str, i: int) -> bool:
-        """A space that must not break: after `M.`, `art.`, `p.`, `n°`, and before a unit."""
-        written = "".join(seg.out)
-        word = written.rsplit(None, 1)[-1] if written.strip() else ""
-        if word in _ABBREVIATIONS or word.split(NBSP)[-1] in _ABBREVIATIONS:
-            return True
-        if written and written[-1].isdigit():
-            rest = source[i + 1 :]
-            if re.match(r"\d{3}(?!\d)", rest) and re.search(r"(?:^|[^\d])\d{1,3}$", written):
-                return True
-            for unit in _UNITS:
-                if rest.startswith(unit) and (len(rest) == len(unit) or not rest[len(unit)].isalpha()):
-                    return True
-        return False
+    def _element(self, element: etree._Element, outer: _Context, run: list[_Char]) -> list[_Char]:
+        context = self._context(element, outer)
+        block = _local(element) in BLOCKS or bool(BLOCK_CLASSES & _classes(element))
+        if block:
+            run = self._flush(run)
+        self._text(element, "text", context, run)
+        for child in element:
+            if not isinstance(child.tag, str):
+                pass  # a comment or a processing instruction: only its tail is text
+            elif _verbatim(child):
+                run.append(_Char(_STAND_IN, -1, context.lang, fixed=True))
+            elif _local(child) == "br":
+                run.append(_Char(_BREAK, -1, context.lang, fixed=True))
+            elif DETACHED_CLASSES & _classes(child):
+                run.append(_Char(_STAND_IN, -1, context.lang, fixed=True))
+                self._flush(self._element(child, context, []))
+            else:
+                run = self._element(child, context, run)
+            self._text(child, "tail", context, run)
+        if block:
+            run = self._flush(run)
+        return run
 
 
-def _group_digits(text: str) -> str:
-    """Thousands separated by U+202F (`20 000`), as Babel prints French numbers."""
-    return re.sub(r"(?<=\d)[ \u00a0](?=\d{3}(?!\d))", NNBSP, text) if text else text
+# --- typesetting one stream ----------------------------------------------------------------
 
 
-def _raise_ordinals(element: etree._Element, french: bool) -> None:
-    """`1er`, `2e`, `XXIe siècle`: the letters go in `<sup>` (text unchanged)."""
-    if not french:
-        return
-    for node in list(element.iter()):
-        if not isinstance(node.tag, str) or _local(node) in SKIP | {"sup"} or _skipped(node):
+def _protect_urls(run: list[_Char]) -> None:
+    text = "".join(c.char for c in run)
+    for match in _URL.finditer(text):
+        end = match.end()
+        while end > match.start() and text[end - 1] in _URL_TRAILING:
+            end -= 1
+        for i in range(match.start(), end):
+            run[i] = replace(run[i], fixed=True)
+
+
+def _mark_ordinals(run: list[_Char]) -> None:
+    """`1er`, `2e`, `XXIe siècle`: the letters will be raised (`<sup>`), French text only."""
+    text = "".join(c.char for c in run)
+    for match in _ORDINAL.finditer(text):
+        number, suffix = match.group(1), match.group(2)
+        chars = run[match.start() : match.end()]
+        if not all(c.can_raise and not c.fixed for c in chars):
             continue
-        if any(_local(a) in SKIP for a in node.iterancestors()):
+        if len({c.segment for c in chars[len(number) :]}) != 1 or not _is_ordinal(number, suffix, text, match.end()):
             continue
-        for attr in ("text", "tail"):
-            owner_skipped = attr == "tail" and node.getparent() is not None and _local(node.getparent()) in SKIP
-            text = getattr(node, attr)
-            if not text or owner_skipped:
-                continue
-            _split_ordinals(node, attr, text)
+        for i in range(match.start(2), match.end(2)):
+            run[i] = replace(run[i], raised=True)
 
 
-def _split_ordinals(node: etree._Element, attr: str, text: str) -> None:
-    matches = [m for m in _ORDINAL.finditer(text) if _is_ordinal(m, text)]
-    if not matches:
-        return
-    ns = node.tag.split("}")[0] + "}" if node.tag.startswith("{") else ""
-    first = matches[0]
-    setattr(node, attr, text[: first.start(2)])
-    parent, index = (node, 0) if attr == "text" else (node.getparent(), node.getparent().index(node) + 1)
-    for n, match in enumerate(matches):
-        sup = etree.Element(f"{ns}sup")
-        sup.text = match.group(2)
-        end = matches[n + 1].start(2) if n + 1 < len(matches) else len(text)
-        sup.tail = text[match.end(2) : end]
-        parent.insert(index, sup)
-        index += 1
-
-
-def _is_ordinal(match: re.Match[str], text: str) -> bool:
-    number, suffix = match.group(1), match.group(2)
-    if not number:
-        return False
+def _is_ordinal(number: str, suffix: str, text: str, end: int) -> bool:
     if number.isdigit():
-        if suffix in ("er", "ers"):
+        if suffix.startswith(("er", "re")):
             return number == "1"
-        if suffix in ("re", "res"):
-            return number == "1"
-        if suffix in ("nd", "nde"):
+        if suffix.startswith("nd"):
             return number == "2"
-        return number != "1" or suffix in ("er", "re")
-    return bool(_ROMAN_FOLLOWERS.match(text[match.end() :]))
+        return number != "1" and not number.startswith("0")
+    return bool(_ROMAN.fullmatch(number)) and suffix in ("e", "es") and bool(_ROMAN_FOLLOWERS.match(text, end))
+
+
+class _Typesetter:
+    """One stream, left to right: `out` is what has been written so far."""
+
+    def __init__(self, run: list[_Char]) -> None:
+        self.src = run
+        self.out: list[_Char] = []
+        self.quotes: list[str] = []  # the quotation marks open at this point
+
+    def run(self) -> list[_Char]:
+        i = 0
+        while i < len(self.src):
+            i = self._step(i)
+        return self.out
+
+    def _prev(self) -> _Char | None:
+        return self.out[-1] if self.out else None
+
+    def _next(self, i: int) -> _Char | None:
+        return self.src[i + 1] if i + 1 < len(self.src) else None
+
+    def _step(self, i: int) -> int:
+        c = self.src[i]
+        ch, lang = c.char, c.lang
+        if c.fixed:
+            self.out.append(c)
+        elif ch == "." and self._ellipsis(i):
+            self.out.append(replace(c, char="…"))
+            return i + 3
+        elif ch == "'":
+            self._apostrophe(c, i)
+        elif ch == '"':
+            return self._double_quote(c, i)
+        elif ch in lang.quotes:
+            return self._typographic_quote(c, i)
+        elif ch in SPACES and ch not in NO_BREAK:
+            self.out.append(replace(c, char=self._binding_space(i)))
+        else:
+            if lang.french and (ch in ";!?" or (ch == ":" and not self._between_digits(i))):
+                self._space_before(c, NBSP if ch == ":" else NNBSP)
+            self.out.append(c)
+            if lang.french and (ch.isdigit() or ch == "°"):
+                self._space_after_number(c, i)
+        return i + 1
+
+    def _between_digits(self, i: int) -> bool:
+        """`10:30`: a colon between digits is not punctuation."""
+        prev, nxt = self._prev(), self._next(i)
+        return bool(prev and prev.char.isdigit() and nxt and nxt.char.isdigit())
+
+    # -- characters ----------------------------------------------------------------------
+
+    def _ellipsis(self, i: int) -> bool:
+        three = self.src[i : i + 3]
+        return len(three) == 3 and all(t.char == "." and not t.fixed and t.segment == three[0].segment for t in three)
+
+    def _opening(self) -> bool:
+        prev = self._prev()
+        return prev is None or prev.char in SPACES or prev.char in OPEN_CONTEXT
+
+    def _apostrophe(self, c: _Char, i: int) -> None:
+        """`'` → `’`; in a language whose inner quotes are ‘ ’, a `'` that opens is `‘`."""
+        if c.lang.quotes[2] == "‘" and self._opening():
+            self.quotes.append("‘")
+            self.out.append(replace(c, char="‘"))
+            return
+        if self.quotes and self.quotes[-1] == "‘" and not self._elision(replace(c, char="’"), i):
+            self.quotes.pop()
+        self.out.append(replace(c, char="’"))
+
+    def _double_quote(self, c: _Char, i: int) -> int:
+        """`"` opens or closes by what precedes it; an opening one nests (« “ … ” »)."""
+        quotes = c.lang.quotes
+        if self._opening():
+            mark = quotes[0] if len(self.quotes) % 2 == 0 else quotes[2]
+            return self._typographic_quote(replace(c, char=mark), i)
+        opener = self.quotes[-1] if self.quotes else quotes[0]
+        return self._typographic_quote(replace(c, char=_closing(opener, quotes)), i)
+
+    def _typographic_quote(self, c: _Char, i: int) -> int:
+        """A quotation mark: kept on the stack of open ones; French spaces inside « »."""
+        quotes = c.lang.quotes
+        if c.char in (quotes[0], quotes[2]):
+            self.quotes.append(c.char)
+        elif self.quotes and c.char == _closing(self.quotes[-1], quotes) and not self._elision(c, i):
+            self.quotes.pop()
+        if c.lang.french and c.char == "»":
+            self._space_before(c, NNBSP)
+        self.out.append(c)
+        if c.lang.french and c.char == "«":
+            return self._space_after(c, i + 1)
+        return i + 1
+
+    def _elision(self, c: _Char, i: int) -> bool:
+        """`’` followed by a letter is an apostrophe (`don’t`), not a closing quote."""
+        nxt = self._next(i)
+        return c.char == "’" and nxt is not None and nxt.char.isalpha()
+
+    # -- spaces --------------------------------------------------------------------------
+
+    def _space_before(self, c: _Char, space: str) -> None:
+        """The no-break space before `c`: replaces the spaces there, or is inserted."""
+        popped: list[_Char] = []
+        while self.out and self.out[-1].char in SPACES and not self.out[-1].fixed:
+            popped.append(self.out.pop())
+        prev = self._prev()
+        if prev is None or prev.char in NO_SPACE_AFTER or prev.char == _BREAK or (prev.char in ";:!?" and not popped):
+            self.out.extend(reversed(popped))
+            return
+        segment = popped[0].segment if popped else c.segment
+        self.out.append(replace(c, char=space, segment=segment, raised=False))
+
+    def _space_after(self, c: _Char, j: int) -> int:
+        """The narrow no-break space after `«`, replacing the spaces there."""
+        start = j
+        while j < len(self.src) and self.src[j].char in SPACES and not self.src[j].fixed:
+            j += 1
+        if j == len(self.src) or self.src[j].char == _BREAK:
+            self.out.extend(self.src[start:j])
+        else:
+            self.out.append(replace(c, char=NNBSP, raised=False))
+        return j
+
+    def _binding_space(self, i: int) -> str:
+        """A breakable space stays one, unless it must not break: after `M.`, `p.`, `n°`;
+        between a number and its unit; between groups of digits (French)."""
+        nxt = self._next(i)
+        if nxt is None or (nxt.fixed and nxt.char != _STAND_IN) or nxt.char in SPACES:
+            return self.src[i].char
+        lang = self.src[i].lang
+        word = self._word_before().lstrip("([{")
+        if word in lang.abbreviations and (nxt.char.isalnum() or nxt.char == _STAND_IN):
+            return NBSP
+        if not lang.french or not word:
+            return self.src[i].char
+        ahead = "".join(c.char for c in self.src[i + 1 : i + 6])
+        if word.isdigit():
+            if len(word) <= 3 and re.match(r"\d{3}(?!\d)", ahead):
+                return NNBSP
+            if any(re.match(re.escape(unit) + r"(?![^\W\d_])", ahead) for unit in UNITS):
+                return NBSP
+        if word == "h" and re.match(r"\d\d(?!\d)", ahead) and self._number_before(len(word)):
+            return NBSP
+        return self.src[i].char
+
+    def _word_before(self) -> str:
+        """The word just written (to the previous space), if it starts after a space or an opening."""
+        chars: list[str] = []
+        for c in reversed(self.out):
+            if c.char in SPACES or c.fixed:
+                break
+            chars.append(c.char)
+            if len(chars) > 8:
+                return ""
+        return "".join(reversed(chars))
+
+    def _number_before(self, skip: int) -> bool:
+        """Is the word `skip` characters back preceded by a number and a space (`19 h`)?"""
+        before = self.out[: len(self.out) - skip]
+        return len(before) >= 2 and before[-1].char in SPACES and before[-2].char.isdigit()
+
+    def _space_after_number(self, c: _Char, i: int) -> None:
+        """`12%` → `12 %`, `n°4` → `n° 4` (French)."""
+        nxt = self._next(i)
+        if nxt is None or nxt.fixed or nxt.lang != c.lang:
+            return
+        if c.char.isdigit() and nxt.char in "%‰":
+            self.out.append(replace(c, char=NBSP, segment=nxt.segment, raised=False))
+        elif c.char == "°" and nxt.char.isdigit() and self._word_before() in ("n°", "N°"):
+            self.out.append(replace(c, char=NBSP, raised=False))
+
+
+def _closing(opener: str, quotes: str) -> str:
+    pairs = {quotes[0]: quotes[1], quotes[2]: quotes[3], "«": "»", "“": "”", "‘": "’", "„": "“", "‚": "‘"}
+    return pairs.get(opener, quotes[1])
+
+
+# --- writing back --------------------------------------------------------------------------
+
+
+def _pieces(chars: list[_Char]) -> Iterator[tuple[str, bool]]:
+    """Consecutive characters grouped by whether they are raised."""
+    text, raised = "", False
+    for c in chars:
+        if c.raised != raised and text:
+            yield text, raised
+            text = ""
+        text, raised = text + c.char, c.raised
+    if text or not chars:
+        yield text, raised
+
+
+def _write(segments: list[tuple[etree._Element, str]], out: list[_Char]) -> None:
+    by_segment: dict[int, list[_Char]] = {}
+    for c in out:
+        if c.segment >= 0:
+            by_segment.setdefault(c.segment, []).append(c)
+    for index, (element, attr) in enumerate(segments):
+        pieces = list(_pieces(by_segment.get(index, [])))
+        setattr(element, attr, "" if pieces[0][1] else pieces.pop(0)[0])
+        if pieces:
+            _insert_raised(element, attr, pieces)
+
+
+def _insert_raised(element: etree._Element, attr: str, pieces: list[tuple[str, bool]]) -> None:
+    """Raised pieces (each a `<sup>`) alternate with plain ones (the tail of the one before)."""
+    if attr == "text":
+        parent, position = element, 0
+    else:
+        parent = element.getparent()
+        position = parent.index(element) + 1
+    namespace = f"{{{_namespace(parent)}}}" if _namespace(parent) else ""
+    sup = None
+    for text, raised in pieces:
+        if raised:
+            sup = etree.Element(f"{namespace}sup")
+            sup.text = text
+            parent.insert(position, sup)
+            position += 1
+        elif sup is not None:
+            sup.tail = text
 
 
 def typeset(root: etree._Element, locale: str) -> None:
-    """Apply the locale's typography to every text node under `root`, in place."""
-    french = locale.split("_")[0].split("-")[0] == "fr"
-    for run in _runs(root):
-        _Run(run, french).apply()
-    if french:
-        for node in root.iter():
-            if not isinstance(node.tag, str) or any(_local(a) in SKIP for a in node.iterancestors()):
-                continue
-            parent = node.getparent()
-            if node.tail and (parent is None or not _skipped(parent)):
-                node.tail = _group_digits(node.tail)
-            if node.text and not _skipped(node):
-                node.text = _group_digits(node.text)
-    _raise_ordinals(root, french)
+    """Apply the typography of each element's language (its `lang`, else `locale`) to every
+    text node under `root`, in place."""
+    reader = _Reader()
+    reader.read(root, language(locale))
+    out: list[_Char] = []
+    for run in reader.runs:
+        _protect_urls(run)
+        _mark_ordinals(run)
+        out.extend(_Typesetter(run).run())
+    _write(reader.segments, out)

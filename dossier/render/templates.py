@@ -12,12 +12,13 @@ from markupsafe import Markup, escape
 
 from dossier.l10n import dates, numbers
 from dossier.l10n.i18n import translations
+from dossier.l10n.typography import language
 from dossier.model import CslDate
 from dossier.render.cite import creators, group_of
 from dossier.resources import layout_dirs
 
 
-def _date(value: dt.date | CslDate, locale: str, form: str = "long") -> str:
+def _date(value: dt.date | CslDate, locale: str, form: dates.Form = "long") -> str:
     if isinstance(value, CslDate):
         return dates.format_csl_date(value, locale)
     return dates.format_date(value, locale, form)
@@ -46,6 +47,13 @@ def _runs(part: str) -> list[str]:
     return pieces
 
 
+def _foreign(tag: str | None, locale: str) -> str | None:
+    """`tag` if it names another language than the dossier's (for a `lang` attribute)."""
+    if not tag or language(tag).code == language(locale).code:
+        return None
+    return tag
+
+
 def environment(layout: str, locale: str) -> Environment:
     env = Environment(
         loader=FileSystemLoader([str(d) for d in layout_dirs(layout)]),
@@ -70,7 +78,9 @@ def environment(layout: str, locale: str) -> Environment:
         percent=partial(numbers.format_percentage, locale=locale),
         url_breaks=url_breaks,
     )
-    env.globals.update(locale=locale, creators=creators, group_of=group_of)
+    env.globals.update(
+        locale=locale, creators=creators, group_of=group_of, foreign=partial(_foreign, locale=locale)
+    )
     return env
 
 
