@@ -88,7 +88,7 @@ def write_epub(book: Book, rendered: Rendered, target: Path, stamp: dt.datetime,
 
 
 def _add_resources(package: Any, book: Book, rendered: Rendered, documents: list[EpubDocument], layout: Any) -> None:
-    """The stylesheet, the fonts (subset to the text), the cover image and the dossier's images."""
+    """The stylesheet, the fonts (subset to the text), the cover image, the dossier's images and figures."""
     from ebooklib import epub
 
     css = rendered.epub_stylesheet.read_bytes()
@@ -111,17 +111,15 @@ def _add_resources(package: Any, book: Book, rendered: Rendered, documents: list
         package.add_item(
             epub.EpubImage(uid=f"image-{index}", file_name=relative, media_type=media_type, content=image.read_bytes())
         )
+    for index, figure in enumerate(rendered.epub_files, 1):
+        package.add_item(
+            epub.EpubImage(uid=f"figure-{index}", file_name=figure.name, media_type=figure.media_type, content=figure.content)
+        )
 
 
 def _add_documents(package: Any, documents: list[EpubDocument]) -> dict[str, Any]:
     """Our XHTML documents as plain items, which ebooklib writes byte for byte."""
     from ebooklib import epub
-
-    for index, figure in enumerate(rendered.epub_files, 1):
-        package.add_item(
-            epub.EpubImage(uid=f"figure-{index}", file_name=figure.name,
-                           media_type=figure.media_type, content=figure.content)
-        )
 
     items = {}
     for document in documents:
