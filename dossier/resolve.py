@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from markdown_it.token import Token
 
@@ -21,6 +21,7 @@ from dossier.load.config import slugify
 from dossier.load.markdown import directive_name, locate_inline
 from dossier.model import Book, Chapter, ChapterSource, Cite, Dossier, Heading, Note, Source
 
+LINK_SCHEMES = ("http", "https", "mailto")
 IMAGE_TYPES = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".gif": "GIF", ".svg": "SVG", ".webp": "WEBP"}
 
 
@@ -141,6 +142,10 @@ class Resolver:
         for token in source.tokens:
             if token.type == "inline":
                 self._resolve_inline(state, lines, token, in_note=False)
+            elif token.type == "html_block":
+                line = token.map[0] + 1 if token.map else None
+                col = len(lines[line - 1]) - len(lines[line - 1].lstrip()) + 1 if line else None
+                self._check_raw_html(token.content, Location(source.path, line, col))
             elif name := directive_name(token):
                 self._resolve_block(state, token.meta.get("block"), name)
         for label, (_, location) in state.definitions.items():
@@ -211,7 +216,10 @@ class Resolver:
             elif child.type == "image":
                 self._check_image(state, child, where(child, "!["))
             elif child.type == "link_open":
-                self._resolve_link(state, child, where(child, "]("))
+                snippet = "<" if child.markup == "autolink" else "]("
+                self._resolve_link(state, child, where(child, snippet))
+            elif child.type == "html_inline":
+                self._check_raw_html(child.content, where(child, child.content))
 
     def _call_note(
         self, state: _ChapterState, child: Token, label: str, location: Location, lines: list[str] | None
@@ -290,13 +298,32 @@ class Resolver:
         token.attrSet("src", relative)
         self.images.setdefault(target)
 
+    def _check_raw_html(self, html: str, location: Location) -> None:
+        """`layout.raw_html = "refuse"`: raw HTML (comments aside) is an error where it stands."""
+        if self.dossier.config.layout.raw_html != "refuse" or html.lstrip().startswith("<!--"):
+            return
+        first = html.strip().split("\n", 1)[0][:60]
+        self.report.error(
+            "raw-html", location,
+            f"raw HTML '{first}' is refused (layout.raw_html = \"refuse\"): write it in Markdown",
+        )
+
     def _resolve_link(self, state: _ChapterState, token: Token, location: Location) -> None:
+        """Links go to web or mail addresses, or to a chapter (`02-texte.md#section`)."""
         href = str(token.attrGet("href") or "")
         parts = urlsplit(href)
-        if parts.scheme or parts.netloc or not parts.path.endswith(".md"):
+        if parts.scheme in LINK_SCHEMES and (parts.netloc or parts.scheme == "mailto"):
             return
-        target = (state.source.path.parent / parts.path).resolve()
-        other = self.by_path.get(target)
+        if parts.scheme or parts.netloc:
+            self.report.error(
+                "link-scheme", location,
+                f"link to '{href[:80]}' refused: a link goes to an http, https or mailto address or to a chapter",
+            )
+            return
+        if not parts.path:
+            other: _ChapterState | None = state  # `#section` in the same chapter
+        else:
+            other = self.by_path.get((state.source.path.parent / unquote(parts.path)).resolve())
         if other is None:
             self.report.error("link-chapter", location, f"link to '{parts.path}', which is not a chapter of the dossier")
             return
@@ -304,7 +331,8 @@ class Resolver:
         if parts.fragment:
             slugs = {h.anchor.removeprefix(f"{other.anchor}-") for h in other.headings}
             if parts.fragment not in slugs:
-                self.report.error("link-anchor", location, f"no section '#{parts.fragment}' in '{parts.path}'")
+                where = parts.path or state.source.path.name
+                self.report.error("link-anchor", location, f"no section '#{parts.fragment}' in '{where}'")
                 return
             anchor = f"{other.anchor}-{parts.fragment}"
         token.meta["xref"] = {"file": f"{other.anchor}.xhtml", "anchor": anchor}

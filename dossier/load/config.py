@@ -37,7 +37,7 @@ class _CurrentEditionModel(_EditionModel):
 
 
 class _LayoutModel(_Strict):
-    name: NonEmpty = "default"
+    name: NonEmpty = "default"  # a folder of the shipped layouts/: checked by _check_layout
     paper: Literal["A4", "A5", "Letter"] = "A4"
     notes: Literal["chapter", "continuous"] = "chapter"
     raw_html: Literal["sanitize", "refuse"] = "sanitize"
@@ -85,7 +85,13 @@ def load_config(root: Path) -> Config:
     try:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise DossierError.single("config-syntax", _toml_error_location(path, exc), _toml_message(exc)) from None
+        location = _toml_error_location(path, exc)
+        raise DossierError.single("config-syntax", location, _toml_message(exc, text, location)) from None
+    if not raw:
+        raise DossierError.single(
+            "config-empty", Location(path), f"{CONFIG_NAME} is empty: it needs at least title, authors, "
+            "publisher, locale, identifier, chapters and [edition] (`dossier new` writes one)"
+        )
     positions = key_positions(text)
     report = Report()
     try:
@@ -96,6 +102,7 @@ def load_config(root: Path) -> Config:
         raise DossierError(report) from None
     config = _to_config(root, path, model)
     _check_locale(report, path, positions, config.locale)
+    _check_layout(report, path, positions, config.layout.name)
     report.raise_if_errors()
     return config
 
@@ -107,8 +114,17 @@ def _toml_error_location(path: Path, exc: tomllib.TOMLDecodeError) -> Location:
     return Location(path)
 
 
-def _toml_message(exc: tomllib.TOMLDecodeError) -> str:
+_TOML_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _toml_message(exc: tomllib.TOMLDecodeError, text: str, location: Location) -> str:
     message = re.sub(r"\s*\(at (line \d+, column \d+|end of document)\)", "", str(exc))
+    if message == "Invalid date or datetime" and location.line and location.col:
+        # tomllib does not say why: name the impossible date, as the YAML reader does.
+        line = text.splitlines()[location.line - 1]
+        found = _TOML_DATE.match(line, location.col - 1)
+        if found:
+            return f"impossible date '{found.group()}'"
     return f"invalid TOML: {message[:1].lower()}{message[1:]}"
 
 
@@ -182,6 +198,18 @@ def _check_locale(report: Report, path: Path, positions: dict, locale: str) -> N
     except (UnknownLocaleError, ValueError):
         where = locate(positions, ("locale",)) or (1, 1)
         report.error("config-locale", Location(path, *where), f"unknown locale '{locale}'")
+
+
+def _check_layout(report: Report, path: Path, positions: dict, name: str) -> None:
+    """A layout is a folder of the shipped layouts/, named plainly: never a path elsewhere."""
+    from dossier.resources import layouts_dir
+
+    known = sorted(p.name for p in layouts_dir().iterdir() if (p / "print.html.j2").is_file())
+    if name not in known:
+        where = locate(positions, ("layout", "name")) or (1, 1)
+        report.error(
+            "config-layout", Location(path, *where), f"unknown layout '{name}' (known: {', '.join(known)})"
+        )
 
 
 def _edition(model: _EditionModel) -> Edition:

@@ -81,7 +81,9 @@ def _with_position(rule: Callable[[StateInline, bool], bool]) -> Callable[[State
         start, count = state.pos, len(state.tokens)
         found = rule(state, silent)
         if found and not silent and len(state.tokens) > count:
-            token = state.tokens[count]
+            # pushing flushes the pending text first: the rule's own token comes after it
+            pending = state.tokens[count].type == "text" and len(state.tokens) > count + 1
+            token = state.tokens[count + 1 if pending else count]
             token.meta = {**(token.meta or {}), "pos": start}
         return found
 
@@ -111,8 +113,12 @@ def markdown_parser() -> MarkdownIt:
     ref_rule.fn = _with_position(ref_rule.fn)
     image_rule = md.inline.ruler.__rules__[md.inline.ruler.__find__("image")]
     image_rule.fn = _with_position(image_rule.fn)
-    link_rule = md.inline.ruler.__rules__[md.inline.ruler.__find__("link")]
-    link_rule.fn = _with_position(link_rule.fn)
+    for name in ("link", "autolink", "html_inline"):
+        rule = md.inline.ruler.__rules__[md.inline.ruler.__find__(name)]
+        rule.fn = _with_position(rule.fn)
+    # markdown-it silently turns a `javascript:` or `file:` link into plain text; keep every
+    # link and image so that the resolve stage refuses what is not allowed, with its position.
+    md.validateLink = lambda url: True
     md.inline.ruler.before("link", "citation", _citation_rule)
     md.inline.ruler.__compile__()
     md.core.ruler.push("figures", _figure_rule)

@@ -8,6 +8,7 @@ fragment is well-formed XHTML whichever target it is for.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import Any, Literal
 
@@ -42,6 +43,17 @@ _PLACEHOLDER = "\ue000{}\ue001"
 _OURS = {"note_ref", "citation", "image"}
 
 
+_LINK = "\ue002{}\ue003"
+_LINK_RE = re.compile("\ue002(\\d+)\ue003")
+
+
+def _relative_url(url: str) -> str | None:
+    """Raw HTML may link only to web and mail addresses: relative URLs (`../../secret`,
+    `file.txt`) are dropped. Placeholders for the hrefs of Markdown links, which the resolve
+    stage has checked, are kept."""
+    return url if _LINK_RE.fullmatch(url) else None
+
+
 def sanitize(fragment: str) -> str:
     """Raw HTML down to the allow-list, returned as well-formed XML."""
     cleaned = nh3.clean(
@@ -49,6 +61,7 @@ def sanitize(fragment: str) -> str:
         tags=ALLOWED_TAGS,
         attributes=ALLOWED_ATTRIBUTES,
         url_schemes={"http", "https", "mailto"},
+        url_relative=_relative_url,
         strip_comments=True,
         link_rel="noopener noreferrer",
     )
@@ -132,20 +145,45 @@ class FragmentRenderer(RendererHTML):
         # Raw inline HTML spans several tokens: sanitise the run as a whole, with our own
         # markup kept out of the sanitiser's reach behind placeholders.
         kept: list[str] = []
+        hrefs: list[str] = []
         out = []
         for i, token in enumerate(tokens):
             if token.type == "html_inline":
                 out.append(token.content)
                 continue
-            rendered = super().renderInline(tokens[i : i + 1], options, env)
+            if token.type == "link_open":
+                rendered = self._link_with_placeholder(tokens, i, options, env, hrefs)
+            else:
+                rendered = super().renderInline(tokens[i : i + 1], options, env)
             if token.type in _OURS:
                 kept.append(rendered)
                 rendered = _PLACEHOLDER.format(len(kept) - 1)
             out.append(rendered)
         result = sanitize("".join(out))
+        result = _LINK_RE.sub(lambda m: str(escape(hrefs[int(m.group(1))])), result)
         for index, markup in enumerate(kept):
             result = result.replace(_PLACEHOLDER.format(index), markup)
         return result
+
+    def _link_with_placeholder(
+        self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType, hrefs: list[str]
+    ) -> str:
+        """A Markdown link in a run with raw HTML: its href (a chapter's file in the EPUB) goes
+        through the sanitiser as a placeholder, since raw HTML may not link to relative URLs."""
+        token = tokens[idx]
+        href = self._href(token)
+        token.attrSet("href", _LINK.format(len(hrefs)))
+        hrefs.append(href)
+        try:
+            return self.renderToken(tokens, idx, options, env)
+        finally:
+            token.attrSet("href", href)
+
+    def _href(self, token: Token) -> str:
+        xref = (token.meta or {}).get("xref")
+        if xref:
+            return f"#{xref['anchor']}" if self.target == "print" else f"{xref['file']}#{xref['anchor']}"
+        return str(token.attrGet("href") or "")
 
     # -- rules (markdown-it calls methods named after token types) ---------------------------
 
@@ -210,8 +248,5 @@ class FragmentRenderer(RendererHTML):
 
     def link_open(self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
         token = tokens[idx]
-        xref = (token.meta or {}).get("xref")
-        if xref:
-            href = f"#{xref['anchor']}" if self.target == "print" else f"{xref['file']}#{xref['anchor']}"
-            token.attrSet("href", href)
+        token.attrSet("href", self._href(token))
         return self.renderToken(tokens, idx, options, env)
