@@ -7,12 +7,13 @@ prints each one as `path:line:col: error: message` (the form compilers use and e
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 
 
-class Severity(str, Enum):
+class Severity(StrEnum):
     ERROR = "error"
     WARNING = "warning"
 
@@ -28,10 +29,8 @@ class Location:
     def display(self, base: Path | None = None) -> str:
         path = self.path
         if base is not None:
-            try:
+            with contextlib.suppress(ValueError):  # outside `base`: shown as it is
                 path = path.relative_to(base)
-            except ValueError:
-                pass
         text = str(path)
         if self.line is not None:
             text += f":{self.line}"

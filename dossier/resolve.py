@@ -22,6 +22,8 @@ from dossier.load.markdown import directive_name, locate_inline
 from dossier.model import Book, Chapter, ChapterSource, Cite, Dossier, Heading, Note, Source
 
 LINK_SCHEMES = ("http", "https", "mailto")
+# WeasyPrint lays footnotes out in time that grows faster than their number (bench/hostile.py).
+NOTE_LIMIT = 1000
 IMAGE_TYPES = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".gif": "GIF", ".svg": "SVG", ".webp": "WEBP"}
 
 
@@ -57,6 +59,7 @@ class Resolver:
         self.cited: dict[str, None] = {}
         self.images: dict[Path, None] = {}
         self.note_count = 0
+        self.notes_total = 0
         self.states = [
             _ChapterState(source=c, anchor=f"ch{c.index + 1}") for c in dossier.chapters
         ]
@@ -248,6 +251,13 @@ class Resolver:
 
     def _new_note(self, state: _ChapterState, location: Location) -> Note:
         self.note_count += 1
+        self.notes_total += 1
+        if self.notes_total == NOTE_LIMIT + 1:
+            self.report.error(
+                "limit-notes", location,
+                f"more than {NOTE_LIMIT:,} notes and citations: the page layout of so many footnotes takes "
+                "too long; split the dossier",
+            )
         note = Note(
             number=self.note_count,
             key=f"{state.anchor}-n{len(state.notes) + 1}",
@@ -325,7 +335,8 @@ class Resolver:
         else:
             other = self.by_path.get((state.source.path.parent / unquote(parts.path)).resolve())
         if other is None:
-            self.report.error("link-chapter", location, f"link to '{parts.path}', which is not a chapter of the dossier")
+            message = f"link to '{parts.path}', which is not a chapter of the dossier"
+            self.report.error("link-chapter", location, message)
             return
         anchor = other.anchor
         if parts.fragment:

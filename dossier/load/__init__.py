@@ -10,7 +10,7 @@ from dossier.load.blocks import load_block
 from dossier.load.config import load_config
 from dossier.load.markdown import directive_name, parse_inline, parse_markdown
 from dossier.load.sources import load_sources
-from dossier.load.text import read_text, remove_forbidden_characters
+from dossier.load.text import PARAGRAPH_LIMIT, read_text, remove_forbidden_characters
 from dossier.load.yamlpos import PosDict, PosList, load_yaml
 from dossier.model import ChapterSource, Config, Dossier, GlossaryEntry
 
@@ -75,6 +75,7 @@ def _load_chapter(config: Config, path: Path, index: int, report: Report) -> Cha
     if not title:
         report.error("chapter-title", Location(path, 1, 1), "chapter without a title: start it with a '# ' heading")
     _check_headings(path, tokens, report)
+    _check_paragraphs(path, tokens, report)
     for token in tokens:
         name = directive_name(token)
         if name:
@@ -125,6 +126,19 @@ def _check_headings(path: Path, tokens: list, report: Report) -> None:
                     "a chapter has one '# ' heading (its title); use '## ' for sections",
                 )
             seen_h1 = True
+
+
+def _check_paragraphs(path: Path, tokens: list, report: Report) -> None:
+    """A paragraph is laid out as one piece: a huge one (a whole text pasted without blank
+    lines) would take minutes, so it is an error, located at its first line."""
+    for token in tokens:
+        if token.type == "inline" and len(token.content) > PARAGRAPH_LIMIT:
+            line = token.map[0] + 1 if token.map else None
+            report.error(
+                "limit-paragraph", Location(path, line, 1 if line else None),
+                f"paragraph of {len(token.content):,} characters: the limit is {PARAGRAPH_LIMIT:,}; "
+                "separate paragraphs with a blank line",
+            )
 
 
 def _load_glossary(config: Config, report: Report) -> list[GlossaryEntry]:

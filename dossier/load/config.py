@@ -13,8 +13,8 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from dossier.errors import DossierError, Location, Report
-from dossier.load.tomlpos import key_positions, locate
 from dossier.load.text import read_text
+from dossier.load.tomlpos import key_positions, locate
 from dossier.model import Config, Edition, LayoutOptions
 
 CONFIG_NAME = "dossier.toml"

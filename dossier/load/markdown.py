@@ -159,10 +159,7 @@ def locate_inline(
         line_start = content.rfind("\n", 0, pos) + 1
         guess = pos - line_start
         found = [m.start() for m in re.finditer(re.escape(snippet), lines[line])] if snippet else []
-        if found:
-            col = min(found, key=lambda c: abs(c - guess)) + 1
-        else:
-            col = guess + 1
+        col = min(found, key=lambda c: abs(c - guess)) + 1 if found else guess + 1
     return Location(path, line + 1, col)
 
 

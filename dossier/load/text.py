@@ -7,6 +7,9 @@ from pathlib import Path
 
 from dossier.errors import DossierError, Location, Report
 
+FILE_LIMIT = 5_000_000  # bytes: keeps a build bounded; a long book is a few hundred kB a chapter
+PARAGRAPH_LIMIT = 200_000  # characters in one paragraph (see load.markdown)
+
 # Characters XML 1.0 forbids (C0 controls but tab, newline, carriage return), plus the
 # C1 range and noncharacters that word processors leave behind.
 _FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x84\x86-\x9f\ufffe\uffff]")
@@ -20,6 +23,10 @@ def read_text(path: Path) -> str:
         raise DossierError.single("file-missing", Location(path), "file not found") from None
     except IsADirectoryError:
         raise DossierError.single("file-missing", Location(path), "is a folder, not a file") from None
+    if len(data) > FILE_LIMIT:
+        raise DossierError.single(
+            "limit-file", Location(path), f"file of {len(data) / 1e6:.1f} MB: the limit is {FILE_LIMIT // 10**6} MB"
+        )
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:

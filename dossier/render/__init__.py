@@ -16,6 +16,7 @@ from lxml import etree
 from dossier import __version__
 from dossier.l10n.typography import typeset
 from dossier.model import Book, Chapter
+from dossier.render.breaks import break_long_runs
 from dossier.render.cite import bibliography
 from dossier.render.figures import FigureFile
 from dossier.render.markup import FragmentRenderer, Target
@@ -148,6 +149,8 @@ def _typeset(text: str, locale: str, target: Target) -> Any:
     for part in (head_title, body):
         if part is not None:
             typeset(part, locale)
+    if body is not None:
+        break_long_runs(body)
     mark_document(root, print_document=target == "print")
     if target == "print":
         return "<!DOCTYPE html>\n" + etree.tostring(root, method="html", encoding="unicode")

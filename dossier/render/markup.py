@@ -139,7 +139,7 @@ class FragmentRenderer(RendererHTML):
                 out.append(self.renderToken(tokens, i, options, env))
         return "".join(out)
 
-    def renderInline(self, tokens: Sequence[Token], options: OptionsDict, env: EnvType) -> str:  # noqa: N802
+    def renderInline(self, tokens: Sequence[Token], options: OptionsDict, env: EnvType) -> str:
         if not any(t.type == "html_inline" for t in tokens):
             return super().renderInline(tokens, options, env)
         # Raw inline HTML spans several tokens: sanitise the run as a whole, with our own

@@ -30,10 +30,14 @@ _URL_BREAK = re.compile(r"(?<=[^/]/)(?=[^/])|(?<=[?&=_#])|(?<=\w)(?=\.\w)")
 _URL_RUN = 24  # a longer stretch without a break opportunity gets one every so many characters
 
 
+def url_pieces(url: str) -> list[str]:
+    """The URL cut at the places it may break across lines."""
+    return [piece for part in _URL_BREAK.split(url) for piece in _runs(part)]
+
+
 def url_breaks(url: str) -> Markup:
     """The URL as text, with `<wbr/>` at the places it may break across lines."""
-    pieces = [piece for part in _URL_BREAK.split(url) for piece in _runs(part)]
-    return Markup("<wbr/>").join(escape(piece) for piece in pieces)
+    return Markup("<wbr/>").join(escape(piece) for piece in url_pieces(url))
 
 
 def _runs(part: str) -> list[str]:
