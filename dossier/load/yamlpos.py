@@ -91,5 +91,14 @@ def load_yaml(text: str, path: Path, line_offset: int = 0) -> Any:
             else Location(path)
         )
         raise DossierError.single("yaml-syntax", location, f"invalid YAML: {problem}") from None
+    except yaml.reader.ReaderError as exc:  # a character YAML does not allow (a control character)
+        line = text.count("\n", 0, exc.position) + 1
+        col = exc.position - (text.rfind("\n", 0, exc.position) + 1) + 1
+        character = exc.character if isinstance(exc.character, str) else chr(exc.character)
+        raise DossierError.single(
+            "yaml-character", Location(path, line + line_offset, col),
+            f"character U+{ord(character):04X} is not allowed in YAML: remove it",
+        ) from None
     except yaml.YAMLError as exc:
-        raise DossierError.single("yaml-syntax", Location(path), f"invalid YAML: {exc}") from None
+        message = " ".join(str(exc).split())
+        raise DossierError.single("yaml-syntax", Location(path), f"invalid YAML: {message}") from None
