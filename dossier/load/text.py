@@ -25,7 +25,7 @@ def read_text(path: Path) -> str:
         raise DossierError.single("file-missing", Location(path), "is a folder, not a file") from None
     if len(data) > FILE_LIMIT:
         raise DossierError.single(
-            "limit-file", Location(path), f"file of {len(data) / 1e6:.1f} MB: the limit is {FILE_LIMIT // 10**6} MB"
+            "limit-file", Location(path), f"file of {len(data):,} bytes: the limit is {FILE_LIMIT:,}"
         )
     try:
         text = data.decode("utf-8")
