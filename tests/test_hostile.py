@@ -274,3 +274,289 @@ def test_control_characters_are_removed_with_located_warnings(tmp_path: Path, mi
     text = "".join(epub_documents(epub)["EPUB/ch2.xhtml"].itertext())
     assert "des habitants" in text and not re.search("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]", text)
     assert "des habitants" in pdf_text(next(out.glob("*.pdf")))
+
+
+# -- nothing fetched, nothing read from outside ---------------------------------------------------
+
+class CountingServer:
+    """An HTTP server on 127.0.0.1 that counts the requests it receives (it should get none)."""
+
+    def __init__(self) -> None:
+        import http.server
+        import threading
+
+        self.requests: list[str] = []
+        server = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self) -> None:  # noqa: N802 - the name http.server calls
+                server.requests.append(self.path)
+                self.send_response(200)
+                self.send_header("Content-Type", "text/css")
+                self.end_headers()
+                self.wfile.write(b"body { color: red }")
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+@pytest.fixture
+def server():
+    running = CountingServer()
+    yield running
+    running.close()
+
+
+# Runs a build with Python's audit hooks recording every file opened and every connection
+# attempted (the events `open` and `socket.connect`), then prints them as JSON on the last line.
+_PROBE = """
+import json, sys
+opened, connected = [], []
+def hook(event, args):
+    if event == "open" and isinstance(args[0], (str, bytes)):
+        opened.append(args[0] if isinstance(args[0], str) else args[0].decode(errors="replace"))
+    elif event == "socket.connect":
+        connected.append(repr(args[1]))
+sys.addaudithook(hook)
+from dossier.cli import main
+status = main(sys.argv[1:])
+print(json.dumps({"status": status, "opened": opened, "connected": connected}))
+"""
+
+
+def probed_build(root: Path, out: Path, *args: str) -> tuple[subprocess.CompletedProcess[str], dict]:
+    import json
+    import os
+    import sys
+
+    from tests.helpers import ROOT
+
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    env.pop("DOSSIER_DEBUG", None)
+    result = subprocess.run(
+        [sys.executable, "-c", _PROBE, "build", str(root), "--out", str(out), *args],
+        capture_output=True, text=True, cwd=root, env=env, timeout=300,
+    )
+    assert "Traceback" not in result.stderr, result.stderr
+    return result, json.loads(result.stdout.splitlines()[-1])
+
+
+def _secrets(tmp_path: Path) -> list[Path]:
+    """Files outside the dossier that a hostile chapter names: none may ever be opened."""
+    secret = tmp_path / "secret"
+    secret.write_text("mot de passe\n")
+    (tmp_path / "secret.css").write_text("body { color: red }\n")
+    return [secret, tmp_path / "secret.css", Path("/etc/passwd")]
+
+
+def _never_opened(record: dict, secrets: list[Path]) -> None:
+    names = {str(s) for s in secrets} | {str(s.resolve()) for s in secrets}
+    assert not [path for path in record["opened"] if str(Path(path).resolve()) in names or path in names]
+    assert record["connected"] == []
+
+
+def test_markdown_links_and_images_outside_are_refused_never_read(tmp_path: Path, server, mini_build) -> None:
+    secrets = _secrets(tmp_path)
+    chapter = (
+        "\n## Ailleurs\n\n"
+        "Un [lien](file:///etc/passwd), un [autre](../../secret), une [adresse](<file:///etc/passwd>) "
+        f"et un [serveur]({server.url}/page) (permis : un lien ne se charge pas).\n\n"
+        "![Mot de passe](file:///etc/passwd)\n\n"
+        "![Secret](../../secret)\n\n"
+        f"![Serveur]({server.url}/image.png)\n\n"
+        "![Lien symbolique](images/evil.png)\n\n"
+        "Un [script](javascript:alert(1)) et <file:///etc/passwd>.\n"
+    )
+
+    def hostile(root: Path) -> None:
+        append("chapters/02-contexte.md", chapter)(root)
+        (root / "images/evil.png").symlink_to("/etc/passwd")
+
+    root = copy_fixture("mini", tmp_path / "d")
+    hostile(root)
+    result, record = probed_build(root, tmp_path / "out")
+    assert record["status"] == 1
+    assert result.stderr.splitlines() == [
+        "chapters/02-contexte.md:28:9: error: link to 'file:///etc/passwd' refused: a link goes to an http, https or mailto address or to a chapter",
+        "chapters/02-contexte.md:28:41: error: link to '../../secret', which is not a chapter of the dossier",
+        "chapters/02-contexte.md:28:70: error: link to 'file:///etc/passwd' refused: a link goes to an http, https or mailto address or to a chapter",
+        "chapters/02-contexte.md:30:1: error: image 'file:///etc/passwd' is not a file of the dossier",
+        "chapters/02-contexte.md:32:1: error: image '../../secret' is outside the dossier",
+        f"chapters/02-contexte.md:34:1: error: image '{server.url}/image.png' is not a file of the dossier",
+        "chapters/02-contexte.md:36:1: error: image 'images/evil.png' is outside the dossier",
+        "chapters/02-contexte.md:38:11: error: link to 'javascript:alert(1)' refused: a link goes to an http, https or mailto address or to a chapter",
+        "chapters/02-contexte.md:38:37: error: link to 'file:///etc/passwd' refused: a link goes to an http, https or mailto address or to a chapter",
+    ]
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
+    _never_opened(record, secrets)
+    assert server.requests == []
+
+
+HOSTILE_HTML = """
+## Balisage
+
+<script>alert("script")</script>
+
+<div onclick="alert('div')" style="background: url({url}/style-attr.png)">Un bloc
+<a href="javascript:alert('a')">js</a> <a href="JaVaScRiPt:alert('b')">js2</a>
+<a href="../../secret">relatif</a> <a href="file:///etc/passwd">fichier</a>
+<a href="https://example.org/ok">permis</a>
+<img src="{url}/img.png" alt="x"> <img src="file:///etc/passwd" alt="y"> <img src="../../secret" alt="z"></div>
+
+<iframe src="{url}/iframe"></iframe>
+
+<object data="{url}/object"></object><embed src="{url}/embed">
+
+<form action="{url}/form"><input name="q"><button>Envoyer</button></form>
+
+<link rel="stylesheet" href="{url}/link.css">
+
+<link rel="stylesheet" href="../../secret.css">
+
+<style>@import url({url}/import.css); @import "../../secret.css"; p {{ background: url(file:///etc/passwd) }}</style>
+
+<svg><script>alert("svg")</script><image href="{url}/svg.png"/><foreignObject><iframe src="{url}/fo"></iframe></foreignObject></svg>
+
+<math><mtext><script>alert("math")</script></mtext></math>
+
+Dans la ligne : <span style="background:url({url}/inline.png)" onmouseover="alert('span')">survol</span>,
+<a href="data:text/html,&lt;script&gt;alert('data')&lt;/script&gt;">données</a>,
+<b>gras [le texte](01-texte.md)</b> et <img src=x onerror="alert('img')">.
+"""
+
+FORBIDDEN_TAGS = {"script", "iframe", "object", "embed", "form", "input", "button", "link", "style", "img", "math", "foreignObject"}
+
+
+def test_raw_html_is_sanitised_in_both_outputs(tmp_path: Path, server) -> None:
+    secrets = _secrets(tmp_path)
+    root = copy_fixture("mini", tmp_path / "d")
+    append("chapters/02-contexte.md", HOSTILE_HTML.format(url=server.url))(root)
+    out = tmp_path / "out"
+    result, record = probed_build(root, out)
+    assert record["status"] == 0, result.stderr
+    _never_opened(record, secrets)
+    assert server.requests == []
+
+    epub = next(out.glob("*.epub"))
+    assert epubcheck_messages(epub) == []
+    chapter = epub_documents(epub)["EPUB/ch2.xhtml"]
+    body = chapter.find("x:body", NS)
+    heading = body.find(".//x:h2[@id='ch2-balisage']", NS)
+    hostile = [e for sibling in heading.itersiblings() for e in sibling.iter() if isinstance(e.tag, str)]
+    assert "survol" in "".join(t for e in hostile for t in e.itertext())
+    for element in hostile:
+        assert etree.QName(element).localname not in FORBIDDEN_TAGS
+        for name, value in element.attrib.items():
+            assert not name.startswith("on") and name != "style", (name, value)
+            if name == "href":
+                assert value.startswith(("https://", "http://", "mailto:", "ch", "#")), value
+    with zipfile.ZipFile(epub) as archive:
+        everything = b"".join(archive.read(n) for n in archive.namelist() if n.endswith((".xhtml", ".opf", ".ncx")))
+    for word in (b"alert(", b"javascript:", b"127.0.0.1", b"passwd", b"secret", b"@import", b"url("):
+        assert word not in everything, word
+    links = {e.get("href") for e in hostile if e.tag == f"{{{NS['x']}}}a"}
+    assert "https://example.org/ok" in links and "ch1.xhtml#ch1" in links  # what is allowed stays
+
+    pdf = next(out.glob("*.pdf"))
+    text = pdf_text(pdf)
+    assert "survol" in text and "Un bloc" in text and "alert" not in text
+    from pypdf import PdfReader
+
+    uris = []
+    for page in PdfReader(str(pdf)).pages:
+        for annotation in page.get("/Annots") or []:
+            action = annotation.get_object().get("/A")
+            if action is not None and "/URI" in action:
+                uris.append(str(action["/URI"]))
+    assert "https://example.org/ok" in uris
+    assert not [u for u in uris if not u.startswith(("https://", "http://", "mailto:"))], uris
+    assert not [u for u in uris if "127.0.0.1" in u or "passwd" in u or "secret" in u]
+
+
+def test_raw_html_refused_by_configuration(tmp_path: Path, server, mini_build) -> None:
+    def refuse(root: Path) -> None:
+        replace("dossier.toml", "[edition]", '[layout]\nraw_html = "refuse"\n\n[edition]')(root)
+        append(
+            "chapters/02-contexte.md",
+            f'\n<!-- une remarque de rédaction, permise -->\n\n<div onclick="x()">bloc</div>\n\n'
+            f'Dans la ligne, <img src="{server.url}/i.png" alt="x">.\n',
+        )(root)
+
+    result, _ = build_over_good_outputs(tmp_path, mini_build, refuse)
+    assert result.returncode == 1
+    assert result.stderr.splitlines() == [
+        "chapters/02-contexte.md:28:1: error: raw HTML '<div onclick=\"x()\">bloc</div>' is refused (layout.raw_html = \"refuse\"): write it in Markdown",
+        f"chapters/02-contexte.md:30:16: error: raw HTML '<img src=\"{server.url}/i.png\" alt=\"x\">' is refused (layout.raw_html = \"refuse\"): write it in Markdown",
+    ]
+    assert server.requests == []
+
+
+def test_fetcher_refuses_everything_outside(tmp_path: Path, server) -> None:
+    from dossier.write.fetch import DATA_URL_LIMIT, DossierFetcher, RefusedResource
+
+    root = copy_fixture("mini", tmp_path / "d")
+    secret = _secrets(tmp_path)[0]
+    (root / "images/evil.png").symlink_to(secret)
+    (root / "escape").symlink_to(tmp_path)
+    fetcher = DossierFetcher([root])
+    image = root / "images/schema.png"
+    assert fetcher.fetch(image.as_uri()).read() == image.read_bytes()
+    assert fetcher.fetch("data:text/plain,ok").read() == b"ok"
+    refused = [
+        "file:///etc/passwd",
+        "file://localhost/etc/passwd",
+        "file:////etc/passwd",
+        secret.as_uri(),
+        (root / "chapters/../../secret").as_uri(),
+        root.as_uri() + "/chapters/%2E%2E/%2E%2E/secret",
+        (root / "images/evil.png").as_uri(),
+        (root / "escape/secret").as_uri(),
+        f"{server.url}/x.css",
+        f"https://127.0.0.1:{server.url.rsplit(':', 1)[1]}/x.css",
+        "ftp://127.0.0.1/x",
+        "file://example.org/etc/passwd",
+        "data:text/plain," + "a" * DATA_URL_LIMIT,
+    ]
+    for url in refused:
+        with pytest.raises(RefusedResource):
+            fetcher.fetch(url)
+    assert [url for url, _ in fetcher.refused] == refused
+    assert server.requests == []
+
+
+def test_layout_refuses_a_hostile_stylesheet_with_a_located_error(tmp_path: Path, server) -> None:
+    """Layouts are shipped (a dossier cannot name another folder: see the layout-path case);
+    were one to reference the outside, the build stops before writing anything."""
+    from dossier.errors import DossierError
+    from dossier.load.config import load_config
+    from dossier.render import Rendered
+    from dossier.write.pdf import layout
+
+    root = copy_fixture("mini", tmp_path / "d")
+    _secrets(tmp_path)
+    sheet = tmp_path / "hostile.css"
+    sheet.write_text(
+        f'@import url("{server.url}/import.css");\n@import url("file:///etc/passwd");\n'
+        f'@font-face {{ font-family: X; src: url("{(root / "../secret").as_posix()}"); }}\n'
+        f'body {{ background: url("{server.url}/bg.png"); font-family: X; }}\n'
+    )
+    rendered = Rendered(
+        print_html="<html><body><p>Texte</p></body></html>", print_stylesheets=[sheet],
+        epub_documents=[], epub_stylesheet=sheet, layout_dirs=[tmp_path],
+    )
+    with pytest.raises(DossierError) as exc:
+        layout(rendered, load_config(root))
+    lines = [d.format(root) for d in exc.value.report.errors]
+    assert f"dossier.toml: error: resource refused: {server.url}/import.css: 'http:' resources are not fetched (the build never uses the network)" in lines
+    assert "dossier.toml: error: resource refused: file:///etc/passwd: '/etc/passwd' is outside the dossier and the shipped layouts and assets" in lines
+    assert len(lines) == 4, lines
+    assert server.requests == []

@@ -63,7 +63,7 @@ def sanitize(fragment: str) -> str:
         url_schemes={"http", "https", "mailto"},
         url_relative=_relative_url,
         strip_comments=True,
-        link_rel="noopener noreferrer",
+        link_rel=None,  # rel="noopener" means nothing in a book, and EPUB wants no rel without href
     )
     return to_xml(cleaned)
 
