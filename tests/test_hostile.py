@@ -217,6 +217,11 @@ CASES: dict[str, tuple[Mutation, str]] = {
         write("chapters/02-contexte.md", ("# Trop long\n\n" + ("Une phrase assez ordinaire. " * 40 + "\n\n") * 4500)[:5_000_001]),
         "chapters/02-contexte.md: error: file of 5,000,001 bytes: the limit is 5,000,000",
     ),
+    "nested-too-deep": (
+        append("chapters/02-contexte.md", "\n" + "".join("  " * depth + "- niveau\n" for depth in range(80))),
+        "chapters/02-contexte.md:84:1: error: lists or quotes nested too deep: the text stops being read here; "
+        "nest at most 50 levels",
+    ),
     "huge-paragraph": (
         append("chapters/02-contexte.md", "\n" + "mot " * 250_000 + "\n"),
         "chapters/02-contexte.md:26:1: error: paragraph of 999,999 characters: the limit is 200,000; "
@@ -289,7 +294,7 @@ class CountingServer:
         server = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802 - the name http.server calls
+            def do_GET(self) -> None:  # the name http.server calls
                 server.requests.append(self.path)
                 self.send_response(200)
                 self.send_header("Content-Type", "text/css")
@@ -560,3 +565,36 @@ def test_layout_refuses_a_hostile_stylesheet_with_a_located_error(tmp_path: Path
     assert "dossier.toml: error: resource refused: file:///etc/passwd: '/etc/passwd' is outside the dossier and the shipped layouts and assets" in lines
     assert len(lines) == 4, lines
     assert server.requests == []
+
+
+# -- limits: long runs break, big inputs stay bounded -----------------------------------------------
+
+LONG = (
+    "\n## Longueurs\n\n"
+    "Un mot : " + "anticonstitutionnellement" * 200 + " fin du mot.\n\n"
+    "Une adresse : <https://example.org/" + "chemin/" * 700 + "fin>.\n\n"
+    "Un lien [https://example.org/" + "x" * 5000 + "](https://example.org/long) et *" + "é" * 5000 + "* en italique.\n\n"
+    "Du code : `" + "c" * 3000 + "`.\n\n"
+    "```\n" + "ligne_de_code_sans_espace_" * 20 + "\n```\n\n"
+    + "".join("  " * depth + "- niveau " + str(depth + 1) + "\n" for depth in range(50))
+)
+
+
+def test_long_words_and_urls_break_in_the_pdf_and_deep_lists_build(tmp_path: Path, mini_build) -> None:
+    import pdfplumber
+
+    result, out = build_over_good_outputs(tmp_path, mini_build, append("chapters/02-contexte.md", LONG))
+    assert result.returncode == 0, result.stderr
+    with pdfplumber.open(out / mini_build.pdf.name) as pdf:
+        outside = [
+            (page.page_number, c["text"])
+            for page in pdf.pages
+            for c in page.chars
+            if c["x0"] < 0 or c["x1"] > page.width or c["top"] < 0 or c["bottom"] > page.height
+        ]
+        letters = sum(1 for page in pdf.pages for c in page.chars if c["text"] == "é")
+    assert outside == []
+    assert letters >= 5000  # the long italic word is there, broken over lines, not clipped
+    epub = out / mini_build.epub.name
+    assert epubcheck_messages(epub) == []
+    assert re.search(r"niveau\s50", "".join(epub_documents(epub)["EPUB/ch2.xhtml"].itertext()))

@@ -8,7 +8,7 @@ from typing import Any
 from dossier.errors import DossierError, Location, Report
 from dossier.load.blocks import load_block
 from dossier.load.config import load_config
-from dossier.load.markdown import directive_name, parse_inline, parse_markdown
+from dossier.load.markdown import directive_name, nesting_cut, parse_inline, parse_markdown
 from dossier.load.sources import load_sources
 from dossier.load.text import PARAGRAPH_LIMIT, read_text, remove_forbidden_characters
 from dossier.load.yamlpos import PosDict, PosList, load_yaml
@@ -75,7 +75,7 @@ def _load_chapter(config: Config, path: Path, index: int, report: Report) -> Cha
     if not title:
         report.error("chapter-title", Location(path, 1, 1), "chapter without a title: start it with a '# ' heading")
     _check_headings(path, tokens, report)
-    _check_paragraphs(path, tokens, report)
+    _check_limits(path, tokens, report)
     for token in tokens:
         name = directive_name(token)
         if name:
@@ -128,9 +128,16 @@ def _check_headings(path: Path, tokens: list, report: Report) -> None:
             seen_h1 = True
 
 
-def _check_paragraphs(path: Path, tokens: list, report: Report) -> None:
-    """A paragraph is laid out as one piece: a huge one (a whole text pasted without blank
-    lines) would take minutes, so it is an error, located at its first line."""
+def _check_limits(path: Path, tokens: list, report: Report) -> None:
+    """Nesting deeper than the parser reads, and paragraphs too long to lay out in reasonable
+    time (a whole text pasted without blank lines): errors, located at their first line."""
+    cut = nesting_cut(tokens)
+    if cut is not None:
+        line = cut.map[0] + 1 if cut.map else None
+        report.error(
+            "limit-nesting", Location(path, line, 1 if line else None),
+            "lists or quotes nested too deep: the text stops being read here; nest at most 50 levels",
+        )
     for token in tokens:
         if token.type == "inline" and len(token.content) > PARAGRAPH_LIMIT:
             line = token.map[0] + 1 if token.map else None

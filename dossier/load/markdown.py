@@ -26,6 +26,9 @@ from dossier.errors import DossierError, Location
 # A source id as Pandoc reads it: word characters, with inner punctuation allowed.
 _ID = r"\w(?:[\w:.#$%&+?<>~/-]*\w)?"
 _CITE_ITEM = re.compile(rf"^(?P<prefix>(?:[^@]*\s)?)@(?P<id>{_ID})(?P<rest>.*)$", re.DOTALL)
+# markdown-it stops reading a file, silently, where blocks nest this deep (a list level counts
+# two: list and item); the load stage reports it (see `nesting_cut`).
+MAX_NESTING = 120
 _DIRECTIVE = re.compile(r"^\{([a-z][a-z0-9-]*)\}\s*$")
 
 
@@ -105,7 +108,8 @@ def _figure_rule(state: StateCore) -> None:
 
 @cache
 def markdown_parser() -> MarkdownIt:
-    md = MarkdownIt("commonmark", {"html": True, "xhtmlOut": True, "linkify": False})
+    options = {"html": True, "xhtmlOut": True, "linkify": False, "maxNesting": MAX_NESTING}
+    md = MarkdownIt("commonmark", options)
     md.enable(["table", "strikethrough"])
     md.use(front_matter_plugin)
     md.use(footnote_plugin, move_to_end=False, always_match_refs=True)
@@ -133,6 +137,12 @@ def parse_markdown(text: str, env: dict[str, Any] | None = None) -> tuple[list[T
 def parse_inline(text: str, env: dict[str, Any] | None = None) -> list[Token]:
     """Inline Markdown (a table cell, a glossary definition) as an `inline` token list."""
     return markdown_parser().parseInline(text, {} if env is None else env)
+
+
+def nesting_cut(tokens: list[Token]) -> Token | None:
+    """The deepest block token if the parser may have stopped there (nesting too deep)."""
+    deepest = max(tokens, key=lambda token: token.level, default=None)
+    return deepest if deepest is not None and deepest.level >= MAX_NESTING - 2 else None
 
 
 def directive_name(token: Token) -> str | None:
