@@ -598,3 +598,70 @@ def test_long_words_and_urls_break_in_the_pdf_and_deep_lists_build(tmp_path: Pat
     epub = out / mini_build.epub.name
     assert epubcheck_messages(epub) == []
     assert re.search(r"niveau\s50", "".join(epub_documents(epub)["EPUB/ch2.xhtml"].itertext()))
+
+
+# -- generated chapters: a build succeeds with valid outputs, or fails with located lines ----------
+
+FRAGMENTS = [
+    "مرحبا بالعالم", "שָׁלוֹם עֲלֵיכֶם", "\u202eévil\u202c", "\u200f", "\u200d", "e\u0301\u0323\u0308", "Z\u0351\u0352\u0353\u0354",
+    "👩‍👩‍👧‍👦", "🇫🇷", "\U0001f600", "\x00", "\x01", "\x0b", "\x0c", "\x1b", "\x7f", "\x85", "\x9f", "\ufffe", "\uffff",
+    "\u2028", "\u00ad", "\ufeff", "\ue000", "\U0010fffd", "**", "_", "*", "`", "```", "~~~", "[^n]", "\n\n[^n]: Une note.\n\n",
+    "[@discours]", "[@discours, p. 3]", "[@inconnu]", "[", "]", "(", ")", "![", "](", "\n# ", "\n## ", "\n> ", "\n- ", "\n1. ",
+    "|", "\n| a | b |\n| - | - |\n| c | d |\n", "\\", "&amp;", "&#0;", "&#x1;", "&#xFFFE;", "&nbsp;", "&bogus;", "<", ">",
+    "<b>", "</b>", "<script>alert(1)</script>", "<div>", "</div>", "<!--", "-->", "<img src=x onerror=alert(1)>",
+    "<a href='javascript:x()'>", "</a>", "<style>p{}</style>", "\n```{chronology}\n", "\n---\n", "\n", "\n\n", "    ", "\t",
+    " : ", "« ", " »", " ?", "!", ";", "http://example.org/", "https://", "mailto:x@example.org", "<https://example.org>",
+]
+
+
+def _chapter_text() -> object:
+    from hypothesis import strategies as st
+
+    chunk = st.one_of(
+        st.sampled_from(FRAGMENTS),
+        st.text(alphabet=st.characters(exclude_categories=["Cs"]), max_size=12),
+    )
+    return st.lists(chunk, max_size=30).map("".join)
+
+
+def _fuzz_examples() -> int:
+    import os
+
+    return int(os.environ.get("DOSSIER_FUZZ_EXAMPLES", "8"))
+
+
+def test_generated_chapters_build_or_fail_cleanly(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Each generated chapter: exit 0 with an EPUB that EPUBCheck accepts and a PDF that
+    `qpdf --check` accepts, or exit 1 with located one-line messages; never a traceback,
+    an internal error (exit 3) or a hang (the subprocess has a timeout).
+    DOSSIER_FUZZ_EXAMPLES=200 for a longer, randomised run."""
+    from hypothesis import HealthCheck, given, settings
+
+    examples = _fuzz_examples()
+
+    @settings(
+        max_examples=examples, deadline=None, database=None, derandomize=examples <= 10,
+        suppress_health_check=list(HealthCheck),
+    )
+    @given(text=_chapter_text())
+    def build_one(text: str) -> None:
+        base = tmp_path_factory.mktemp("fuzz")
+        root = copy_fixture("mini", base)
+        path = root / "chapters/01-texte.md"
+        path.write_text(path.read_text(encoding="utf-8") + "\n" + text + "\n", encoding="utf-8")
+        result = run_cli("build", str(root), "--out", str(base / "out"), cwd=root)
+        assert "Traceback" not in result.stderr
+        lines = result.stderr.splitlines()
+        assert all(LINE.match(line) for line in lines), lines
+        if result.returncode == 0:
+            epub, pdf = next((base / "out").glob("*.epub")), next((base / "out").glob("*.pdf"))
+            assert epubcheck_messages(epub) == [], text
+            check = subprocess.run(["qpdf", "--check", str(pdf)], capture_output=True, text=True, timeout=120)
+            assert check.returncode == 0, check.stdout + check.stderr
+        else:
+            assert result.returncode == 1, result.stderr
+            assert any(": error: " in line for line in lines)
+            assert not (base / "out").exists() or not any((base / "out").iterdir())
+        shutil.rmtree(base)
+
+    build_one()
