@@ -131,6 +131,14 @@ CASES: dict[str, tuple[Mutation, str]] = {
         append("dossier.toml", '\n[layout]\nname = "../../etc"\n'),
         "dossier.toml:29:1: error: unknown layout '../../etc' (known: default)",
     ),
+    "sources-outside": (
+        replace("dossier.toml", 'glossary = "glossary.yaml"', 'glossary = "glossary.yaml"\nsources = "/etc/passwd"'),
+        "dossier.toml:17:1: error: 'sources': '/etc/passwd' is outside the dossier",
+    ),
+    "glossary-outside": (
+        replace("dossier.toml", 'glossary = "glossary.yaml"', 'glossary = "../../secret.yaml"'),
+        "dossier.toml:16:1: error: 'glossary': '../../secret.yaml' is outside the dossier",
+    ),
     "chapter-listed-missing": (
         lambda root: (root / "chapters/02-contexte.md").unlink(),
         "dossier.toml:13:5: error: chapter 'chapters/02-contexte.md' is listed but does not exist",

@@ -103,6 +103,8 @@ def load_config(root: Path) -> Config:
     config = _to_config(root, path, model)
     _check_locale(report, path, positions, config.locale)
     _check_layout(report, path, positions, config.layout.name)
+    for key in ("sources", "glossary"):
+        _check_inside(report, path, positions, root, key, getattr(config, key))
     report.raise_if_errors()
     return config
 
@@ -210,6 +212,13 @@ def _check_layout(report: Report, path: Path, positions: dict, name: str) -> Non
         report.error(
             "config-layout", Location(path, *where), f"unknown layout '{name}' (known: {', '.join(known)})"
         )
+
+
+def _check_inside(report: Report, path: Path, positions: dict, root: Path, key: str, name: str | None) -> None:
+    """The files dossier.toml names are the dossier's own: never read from elsewhere."""
+    if name is not None and not (root / name).resolve().is_relative_to(root.resolve()):
+        where = locate(positions, (key,)) or (1, 1)
+        report.error("config-outside", Location(path, *where), f"'{key}': '{name}' is outside the dossier")
 
 
 def _edition(model: _EditionModel) -> Edition:
