@@ -127,6 +127,9 @@ class Resolver:
                 token.attrSet("id", state.anchor)
                 continue
             text = "".join(c.content for c in tokens[i + 1].children or [] if c.type in ("text", "code_inline"))
+            if not text.strip():  # it would be an empty entry of the contents and the navigation
+                line = token.map[0] + 1 if token.map else None
+                self.report.error("heading-empty", Location(state.source.path, line, 1), "heading without text")
             slug = base = slugify(text)
             n = 2
             while slug in used:

@@ -151,6 +151,10 @@ CASES: dict[str, tuple[Mutation, str]] = {
         write("chapters/04-brouillon.md", "# Brouillon\n"),
         "chapters/04-brouillon.md: error: chapter file not listed in dossier.toml 'chapters' (add it, or move it out of chapters/)",
     ),
+    "empty-heading": (  # found by the Hypothesis test: an empty entry in the EPUB's navigation
+        replace("chapters/02-contexte.md", "## Un tableau", "## <b></b>"),
+        "chapters/02-contexte.md:6:1: error: heading without text",
+    ),
     "unknown-citation": (
         replace("chapters/02-contexte.md", "[@agence, p. 3]", "[@agnce, p. 3]"),
         "chapters/02-contexte.md:3:96: error: unknown source '@agnce' (not in sources)",
@@ -643,7 +647,7 @@ def test_generated_chapters_build_or_fail_cleanly(tmp_path_factory: pytest.TempP
     `qpdf --check` accepts, or exit 1 with located one-line messages; never a traceback,
     an internal error (exit 3) or a hang (the subprocess has a timeout).
     DOSSIER_FUZZ_EXAMPLES=200 for a longer, randomised run."""
-    from hypothesis import HealthCheck, given, settings
+    from hypothesis import HealthCheck, example, given, settings
 
     examples = _fuzz_examples()
 
@@ -652,6 +656,7 @@ def test_generated_chapters_build_or_fail_cleanly(tmp_path_factory: pytest.TempP
         suppress_health_check=list(HealthCheck),
     )
     @given(text=_chapter_text())
+    @example(text="مرحبا بالعالم\n## ")  # found by a longer run: an empty heading, empty in the navigation
     def build_one(text: str) -> None:
         base = tmp_path_factory.mktemp("fuzz")
         root = copy_fixture("mini", base)
