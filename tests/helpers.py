@@ -23,13 +23,15 @@ NS = {
 }
 
 
-def run_cli(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    """`python -m dossier ARGS` in a subprocess, as a user would run it."""
+def run_cli(
+    *args: str, cwd: Path | None = None, env: dict[str, str] | None = None, wrapper: tuple[str, ...] = ()
+) -> subprocess.CompletedProcess[str]:
+    """`python -m dossier ARGS` in a subprocess, as a user would run it (under `wrapper`, if
+    given: `faketime DATE`)."""
     environment = {**os.environ, "PYTHONPATH": str(ROOT), **(env or {})}
     environment.pop("DOSSIER_DEBUG", None)
-    return subprocess.run(
-        [sys.executable, "-m", "dossier", *args], capture_output=True, text=True, cwd=cwd, env=environment, timeout=600
-    )
+    command = [*wrapper, sys.executable, "-m", "dossier", *args]
+    return subprocess.run(command, capture_output=True, text=True, cwd=cwd, env=environment, timeout=600)
 
 
 def copy_fixture(name: str, target: Path) -> Path:
