@@ -194,13 +194,28 @@ def test_nav_toc_and_ncx_list_the_chapters_and_their_sections(
     ]
 
 
-def test_landmarks(mini_build: Built) -> None:
-    nav = _nav(mini_build.epub)
+@pytest.mark.parametrize(("which", "body", "sources"), [("mini_build", "ch2", "ch3"), ("bundled_build", "ch2", "ch7")])
+def test_landmarks(which: str, body: str, sources: str, request: pytest.FixtureRequest) -> None:
+    """Cover, contents, where the text starts, the sources: each leads to what it names."""
+    epub = request.getfixturevalue(which).epub
     landmarks = {
         a.get("{http://www.idpf.org/2007/ops}type"): a.get("href")
-        for a in nav.xpath("//x:nav[@epub:type='landmarks']//x:a", namespaces=NS)
+        for a in _nav(epub).xpath("//x:nav[@epub:type='landmarks']//x:a", namespaces=NS)
     }
-    assert landmarks == {"cover": "cover.xhtml", "toc": "contents.xhtml", "bodymatter": "ch2.xhtml", "bibliography": "ch3.xhtml"}
+    expected = {"cover": "cover.xhtml", "toc": "contents.xhtml", "bodymatter": f"{body}.xhtml", "bibliography": f"{sources}.xhtml"}
+    assert landmarks == expected
+    documents = epub_documents(epub)
+
+    def find(name: str, query: str) -> list[etree._Element]:
+        return documents[f"EPUB/{name}"].xpath(query, namespaces=NS)
+
+    (cover,) = _opf(epub).xpath("//opf:item[@properties='cover-image']/@href", namespaces=NS)
+    assert find("cover.xhtml", "//x:body[@epub:type='cover']//x:img/@src") == [cover]
+    chapters = [n for n in _spine(epub) if n.startswith("ch")]
+    assert len(find("contents.xhtml", "//x:nav[@class='toc']//x:a")) >= len(chapters)
+    assert find(expected["bodymatter"], "//x:body/@epub:type") == ["bodymatter"]
+    assert find(expected["bodymatter"], "//x:section[@epub:type='chapter']")
+    assert find(expected["bibliography"], "//*[@role='doc-bibliography'][@epub:type='bibliography']")
 
 
 @pytest.mark.parametrize("which", ["long_build", "bundled_build"])
