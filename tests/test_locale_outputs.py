@@ -21,7 +21,7 @@ from dossier.l10n.i18n import catalog_path
 from dossier.load import load_dossier
 from dossier.render import render
 from dossier.resolve import resolve
-from tests.conftest import Built, _build
+from tests.conftest import Built
 from tests.helpers import FIXTURES, NS, epub_documents, epubcheck_messages, pdf_text
 from tests.textscan import (
     FRENCH_DATES,
@@ -65,11 +65,6 @@ def test_bundled_dates_in_french_long_form(bundled_build: Built, bundled_pdf_tex
 
 
 # --- a dossier in British English -------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def en_build(tmp_path_factory: pytest.TempPathFactory) -> Built:
-    return _build(FIXTURES / "en", tmp_path_factory.mktemp("en"))
 
 
 def _french_layout_words() -> list[str]:
