@@ -113,7 +113,7 @@ def test_long_next_edition_and_bundled_epubs_pass_epubcheck(
 
 
 @needs_ace
-@pytest.mark.parametrize("which", ["mini_build", "long_build", "bundled_build"])
+@pytest.mark.parametrize("which", ["mini_build", "long_build", "bundled_build", "en_build"])
 def test_ace_reports_no_violation(which: str, request: pytest.FixtureRequest) -> None:
     built = request.getfixturevalue(which)
     assert [f"{f.document}: {f.message}" for f in run_ace(built.epub)] == []
@@ -147,11 +147,13 @@ def test_check_reports_an_ace_violation_at_its_chapter(tmp_path: Path) -> None:
 # -- documents ------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("which", ["mini_build", "bundled_build"])
-def test_every_document_has_its_language_and_headings_without_gaps(which: str, request: pytest.FixtureRequest) -> None:
+@pytest.mark.parametrize(("which", "lang"), [("mini_build", "fr-FR"), ("bundled_build", "fr-FR"), ("en_build", "en-GB")])
+def test_every_document_has_its_language_and_headings_without_gaps(
+    which: str, lang: str, request: pytest.FixtureRequest
+) -> None:
     built = request.getfixturevalue(which)
     for name, root in epub_documents(built.epub).items():
-        assert root.get("lang") == "fr-FR" == root.get("{http://www.w3.org/XML/1998/namespace}lang"), name
+        assert root.get("lang") == lang == root.get("{http://www.w3.org/XML/1998/namespace}lang"), name
         levels = [int(h.tag[-1]) for h in root.iter() if re.fullmatch(r"\{.*\}h[1-6]", str(h.tag))]
         for previous, level in zip([0, *levels], levels, strict=False):
             assert level <= previous + 1, (name, levels)
@@ -491,8 +493,13 @@ CLAIMS = {
 }
 
 
-@pytest.mark.parametrize("which", ["mini_build", "bundled_build"])
-def test_each_accessibility_claim_is_true_of_the_book(which: str, request: pytest.FixtureRequest) -> None:
+@pytest.mark.parametrize(
+    ("which", "lang", "source"),
+    [("mini_build", "fr-FR", "édition PDF"), ("bundled_build", "fr-FR", "édition PDF"), ("en_build", "en-GB", "PDF edition")],
+)
+def test_each_accessibility_claim_is_true_of_the_book(
+    which: str, lang: str, source: str, request: pytest.FixtureRequest
+) -> None:
     """Every feature claimed has a check here and passes it; access modes and hazards follow
     from the documents. (Ace, above, checks the WCAG side of `dcterms:conformsTo`.)"""
     book = Epub.read(request.getfixturevalue(which).epub)
@@ -506,7 +513,8 @@ def test_each_accessibility_claim_is_true_of_the_book(which: str, request: pytes
     assert _meta(book.opf, "schema:accessibilityHazard") == ["none"] and _no_hazard(book)
     assert _meta(book.opf, "dcterms:conformsTo") == (["EPUB Accessibility 1.1 - WCAG 2.1 Level AA"] if described else [])
     (summary,) = _meta(book.opf, "schema:accessibilitySummary")
-    assert book.opf.get("{http://www.w3.org/XML/1998/namespace}lang") == "fr-FR" and "édition PDF" in summary
+    assert book.opf.get("{http://www.w3.org/XML/1998/namespace}lang") == lang == book.opf.findtext(".//dc:language", namespaces=NS)
+    assert source in summary, "the summary is in the book's language"
 
 
 # -- style and fonts ------------------------------------------------------------------------------
