@@ -49,6 +49,14 @@ def pdf_text(path: Path, pages: list[int] | None = None) -> str:
     return re.sub(r"  +", " ", text)  # justified lines' wide word spaces come out as several
 
 
+def pdf_page_texts(path: Path) -> list[str]:
+    """The text of each page, as `pdf_text` gives it, the PDF read once."""
+    from pypdf import PdfReader
+
+    # justified lines' wide word spaces come out as several
+    return [re.sub(r"  +", " ", page.extract_text() or "") for page in PdfReader(str(path)).pages]
+
+
 def epub_documents(path: Path) -> dict[str, etree._Element]:
     """Every XHTML document of the EPUB, parsed, by name inside the archive."""
     with zipfile.ZipFile(path) as archive:

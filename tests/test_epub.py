@@ -307,11 +307,12 @@ def test_page_list_has_every_pdf_page_in_order(which: str, request: pytest.Fixtu
 def test_markers_sit_where_the_pdf_pages_start(which: str, request: pytest.FixtureRequest) -> None:
     """Each marker is followed by the text at the top of its PDF page, and preceded by text of
     the page before. (A marker may precede a hyphenated word's first half: skip one word.)"""
-    from tests.helpers import pdf_text
+    from tests.helpers import pdf_page_texts
 
     built = request.getfixturevalue(which)
     markers = _markers(built.epub)
-    pages = [_letters(pdf_text(built.pdf, [i])) for i in range(len(markers))]
+    pages = [_letters(text) for text in pdf_page_texts(built.pdf)]
+    assert len(pages) == len(markers)
     checked = 0
     for marker in markers:
         if marker.page_follows or len(marker.after) < 40:
