@@ -91,7 +91,7 @@ def layout(block: Block, locale: str, prefix: str) -> Map:
     placer = _Placer(frame, [mm[m.code] for m in members])
     placed_cities = []
     for city in cities:
-        x, y = transform(_xy(city.lon, city.lat))[0]
+        x, y = (float(v) for v in transform(_xy(city.lon, city.lat))[0])
         x, y = matrix[0] * x + matrix[4], matrix[3] * y + matrix[5]
         placer.taken.append((x - DOT, y - DOT, x + DOT, y + DOT))
         placed_cities.append((x, y, labels.get(city.key, city.key)))
