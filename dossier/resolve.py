@@ -19,7 +19,7 @@ from dossier.errors import Location, Report
 from dossier.load.blocks import Block
 from dossier.load.config import slugify
 from dossier.load.markdown import directive_name, locate_inline
-from dossier.model import Book, Chapter, ChapterSource, Cite, Dossier, Heading, Note, Source
+from dossier.model import Book, Chapter, ChapterSource, Cite, Dossier, Heading, Note
 
 IMAGE_TYPES = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".gif": "GIF", ".svg": "SVG", ".webp": "WEBP"}
 
@@ -298,7 +298,8 @@ class Resolver:
         target = (state.source.path.parent / parts.path).resolve()
         other = self.by_path.get(target)
         if other is None:
-            self.report.error("link-chapter", location, f"link to '{parts.path}', which is not a chapter of the dossier")
+            message = f"link to '{parts.path}', which is not a chapter of the dossier"
+            self.report.error("link-chapter", location, message)
             return
         anchor = other.anchor
         if parts.fragment:

@@ -16,15 +16,28 @@ from dossier.resolve import sort_key
 
 # Bibliography groups, in the order they are printed, and the CSL types each holds.
 GROUPS: tuple[tuple[str, frozenset[str]], ...] = (
-    ("official", frozenset({"legislation", "bill", "regulation", "treaty", "legal_case", "hearing", "speech", "standard"})),
-    ("press", frozenset({"article-newspaper", "article-magazine", "broadcast", "interview", "post", "webpage", "article"})),
-    ("reports", frozenset({"report", "article-journal", "post-weblog", "paper-conference", "thesis", "dataset", "document", "manuscript", "pamphlet"})),
-    ("books", frozenset({"book", "chapter", "collection", "entry", "entry-dictionary", "entry-encyclopedia", "classic"})),
+    ("official", frozenset({
+        "legislation", "bill", "regulation", "treaty", "legal_case", "hearing", "speech", "standard",
+    })),
+    ("press", frozenset({
+        "article-newspaper", "article-magazine", "broadcast", "interview", "post", "webpage", "article",
+    })),
+    ("reports", frozenset({
+        "report", "article-journal", "post-weblog", "paper-conference", "thesis", "dataset", "document",
+        "manuscript", "pamphlet",
+    })),
+    ("books", frozenset({
+        "book", "chapter", "collection", "entry", "entry-dictionary", "entry-encyclopedia", "classic",
+    })),
 )
 # Titles of works published on their own are set in italics; parts of a whole in quotes.
-WORK_TYPES = frozenset({"book", "report", "thesis", "collection", "motion_picture", "dataset", "software", "classic", "pamphlet"})
+WORK_TYPES = frozenset({
+    "book", "report", "thesis", "collection", "motion_picture", "dataset", "software", "classic", "pamphlet",
+})
 # A later note on an article says "art. cit." (article cité); on anything else "op. cit.".
-ARTICLE_TYPES = frozenset({"article", "article-journal", "article-magazine", "article-newspaper", "post", "post-weblog", "chapter"})
+ARTICLE_TYPES = frozenset({
+    "article", "article-journal", "article-magazine", "article-newspaper", "post", "post-weblog", "chapter",
+})
 
 
 def group_of(source: Source) -> str:
