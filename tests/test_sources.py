@@ -262,3 +262,15 @@ def test_source_warnings_are_located(with_warnings: Path, tmp_path: Path, comman
     result = run_cli(command, str(with_warnings), *extra, cwd=with_warnings)
     lines = [line for line in result.stderr.splitlines() if "DAISY Ace not found" not in line]
     assert (result.returncode, lines) == (0, WARNINGS)
+
+
+def test_bundled_dossier_builds_without_warning_and_cites_the_law_in_its_official_form(bundled_build) -> None:
+    assert bundled_build.stderr == ""
+    notes = {note.split(" ", 1)[1] for chapter in _notes(bundled_build.out).values() for note in chapter}
+    assert (
+        f"République du Kazakhstan, Loi n°{S}333-VI du 25 mai 2020 relative à la procédure d’organisation et de tenue "
+        "de rassemblements pacifiques en République du Kazakhstan [On the procedure for organizing and holding "
+        f"peaceful assemblies in the Republic of Kazakhstan], Adilet, art.{S}1, https://adilet.zan.kz/eng/docs/Z2000000333 "
+        "[consulté le 24 novembre 2026]."
+    ) in notes
+    assert f"Ibid., art.{S}1." in notes and f"Loi n°{S}333-VI, op. cit." in notes
