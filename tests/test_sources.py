@@ -274,3 +274,35 @@ def test_bundled_dossier_builds_without_warning_and_cites_the_law_in_its_officia
         "[consulté le 24 novembre 2026]."
     ) in notes
     assert f"Ibid., art.{S}1." in notes
+
+
+def test_errors_in_a_zotero_json_export_are_located(tmp_path: Path) -> None:
+    root = copy_fixture("sources", tmp_path)
+    (root / "sources.yaml").unlink()
+    _edit(root, "dossier.toml", "chapters = [", 'sources = "sources.json"\nchapters = [')
+    _edit(root, "sources.json", '"URL": "https://observatoire.example.org/timeline"', '"URL": "observatoire/timeline"')
+    _edit(root, "sources.json", '"id": "revue"', '"id": "livre"')
+    result = run_cli("check", str(root), cwd=root)
+    assert (result.returncode, result.stderr.splitlines()) == (1, [
+        "sources.json:106:10: error: source 'page': invalid URL 'observatoire/timeline'",
+        "sources.json:189:2: error: duplicate source id 'livre' (first defined at line 163)",  # the item's {
+    ])
+
+
+@pytest.mark.parametrize(("name", "short"), [
+    ({"family": "Tokayev", "given": "Kassym-Jomart"}, "K.-J. Tokayev"),
+    ({"family": "Gaulle", "given": "Charles", "non-dropping-particle": "de"}, "C. de Gaulle"),
+    ({"family": "Bernard", "given": "Sophie Anne"}, "S. A. Bernard"),
+    ({"literal": "Associated Press"}, "Associated Press"),
+])
+def test_short_names_give_initials(name: dict[str, str], short: str) -> None:
+    from dossier.render.cite import short_name
+
+    assert short_name(name) == short
+
+
+def test_genre_after_a_comma_in_lower_case_but_acronyms_kept() -> None:
+    from dossier.render.cite import lower_first
+
+    assert [lower_first(g) for g in ("Allocution télévisée", "OTSC : communiqué", "É")] == [
+        "allocution télévisée", "OTSC : communiqué", "É"]
