@@ -423,7 +423,7 @@ HOSTILE_HTML = """
 
 <script>alert("script")</script>
 
-<div onclick="alert('div')" style="background: url({url}/style-attr.png)">Un bloc
+<div onclick="alert('div')" style="background: url({url}/style-attr.png)">Un bloc&#xFFFE;&#1;&#0;
 <a href="javascript:alert('a')">js</a> <a href="JaVaScRiPt:alert('b')">js2</a>
 <a href="../../secret">relatif</a> <a href="file:///etc/passwd">fichier</a>
 <a href="https://example.org/ok">permis</a>

@@ -12,7 +12,7 @@ PARAGRAPH_LIMIT = 200_000  # characters in one paragraph (see load.markdown)
 
 # Characters XML 1.0 forbids (C0 controls but tab, newline, carriage return), plus the
 # C1 range and noncharacters that word processors leave behind.
-_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x84\x86-\x9f\ufffe\uffff]")
+FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x84\x86-\x9f\ufffe\uffff]")
 
 
 def read_text(path: Path) -> str:
@@ -43,9 +43,9 @@ def read_text(path: Path) -> str:
 
 def remove_forbidden_characters(text: str, path: Path, report: Report) -> str:
     """Drop control characters XML cannot carry, warning at each one's position."""
-    if not _FORBIDDEN.search(text):
+    if not FORBIDDEN.search(text):
         return text
-    for match in _FORBIDDEN.finditer(text):
+    for match in FORBIDDEN.finditer(text):
         line = text.count("\n", 0, match.start()) + 1
         col = match.start() - (text.rfind("\n", 0, match.start()) + 1) + 1
         report.warning(
@@ -53,4 +53,4 @@ def remove_forbidden_characters(text: str, path: Path, report: Report) -> str:
             Location(path, line, col),
             f"control character U+{ord(match.group()):04X} removed",
         )
-    return _FORBIDDEN.sub("", text)
+    return FORBIDDEN.sub("", text)

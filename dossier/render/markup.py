@@ -21,6 +21,7 @@ from markdown_it.utils import EnvType, OptionsDict
 from markupsafe import Markup, escape
 
 from dossier.load.markdown import directive_name, markdown_parser
+from dossier.load.text import FORBIDDEN
 from dossier.render.figures import FIGURES, FigureFile
 
 Target = Literal["print", "epub"]
@@ -65,7 +66,8 @@ def sanitize(fragment: str) -> str:
         strip_comments=True,
         link_rel=None,  # rel="noopener" means nothing in a book, and EPUB wants no rel without href
     )
-    return to_xml(cleaned)
+    # character references (`&#1;`, `&#xFFFE;`) come out of the sanitiser as characters XML forbids
+    return to_xml(FORBIDDEN.sub("", cleaned))
 
 
 def to_xml(fragment: str) -> str:
