@@ -13,6 +13,7 @@ import shutil
 import subprocess
 import zipfile
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -275,24 +276,6 @@ def test_bom_and_crlf_are_accepted_silently(tmp_path: Path, mini_build) -> None:
     assert pdf_text(out / mini_build.pdf.name) == pdf_text(mini_build.pdf)
 
 
-def test_control_characters_are_removed_with_located_warnings(tmp_path: Path, mini_build) -> None:
-    pasted = replace("chapters/02-contexte.md", "des habitants", "des\x0b habit\x01ants\x7f\x1b")
-    result, out = build_over_good_outputs(tmp_path, mini_build, pasted)
-    assert result.returncode == 0, result.stderr
-    warnings = [line for line in result.stderr.splitlines() if "control character" in line]
-    assert warnings == [
-        "chapters/02-contexte.md:3:18: warning: control character U+000B removed",
-        "chapters/02-contexte.md:3:25: warning: control character U+0001 removed",
-        "chapters/02-contexte.md:3:30: warning: control character U+007F removed",
-        "chapters/02-contexte.md:3:31: warning: control character U+001B removed",
-    ]
-    epub = next(out.glob("*.epub"))
-    assert epubcheck_messages(epub) == []
-    text = "".join(epub_documents(epub)["EPUB/ch2.xhtml"].itertext())
-    assert "des habitants" in text and not re.search("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]", text)
-    assert "des habitants" in pdf_text(next(out.glob("*.pdf")))
-
-
 # -- nothing fetched, nothing read from outside ---------------------------------------------------
 
 class CountingServer:
@@ -453,52 +436,6 @@ Dans la ligne : <span style="background:url({url}/inline.png)" onmouseover="aler
 FORBIDDEN_TAGS = {"script", "iframe", "object", "embed", "form", "input", "button", "link", "style", "img", "math", "foreignObject"}
 
 
-def test_raw_html_is_sanitised_in_both_outputs(tmp_path: Path, server) -> None:
-    secrets = _secrets(tmp_path)
-    root = copy_fixture("mini", tmp_path / "d")
-    append("chapters/02-contexte.md", HOSTILE_HTML.format(url=server.url))(root)
-    out = tmp_path / "out"
-    result, record = probed_build(root, out)
-    assert record["status"] == 0, result.stderr
-    _never_opened(record, secrets)
-    assert server.requests == []
-
-    epub = next(out.glob("*.epub"))
-    assert epubcheck_messages(epub) == []
-    chapter = epub_documents(epub)["EPUB/ch2.xhtml"]
-    body = chapter.find("x:body", NS)
-    heading = body.find(".//x:h2[@id='ch2-balisage']", NS)
-    hostile = [e for sibling in heading.itersiblings() for e in sibling.iter() if isinstance(e.tag, str)]
-    assert "survol" in "".join(t for e in hostile for t in e.itertext())
-    for element in hostile:
-        assert etree.QName(element).localname not in FORBIDDEN_TAGS
-        for name, value in element.attrib.items():
-            assert not name.startswith("on") and name != "style", (name, value)
-            if name == "href":
-                assert value.startswith(("https://", "http://", "mailto:", "ch", "#")), value
-    with zipfile.ZipFile(epub) as archive:
-        everything = b"".join(archive.read(n) for n in archive.namelist() if n.endswith((".xhtml", ".opf", ".ncx")))
-    for word in (b"alert(", b"javascript:", b"127.0.0.1", b"passwd", b"secret", b"@import", b"url("):
-        assert word not in everything, word
-    links = {e.get("href") for e in hostile if e.tag == f"{{{NS['x']}}}a"}
-    assert "https://example.org/ok" in links and "ch1.xhtml#ch1" in links  # what is allowed stays
-
-    pdf = next(out.glob("*.pdf"))
-    text = pdf_text(pdf)
-    assert "survol" in text and "Un bloc" in text and "alert" not in text
-    from pypdf import PdfReader
-
-    uris = []
-    for page in PdfReader(str(pdf)).pages:
-        for annotation in page.get("/Annots") or []:
-            action = annotation.get_object().get("/A")
-            if action is not None and "/URI" in action:
-                uris.append(str(action["/URI"]))
-    assert "https://example.org/ok" in uris
-    assert not [u for u in uris if not u.startswith(("https://", "http://", "mailto:"))], uris
-    assert not [u for u in uris if "127.0.0.1" in u or "passwd" in u or "secret" in u]
-
-
 def test_raw_html_refused_by_configuration(tmp_path: Path, server, mini_build) -> None:
     def refuse(root: Path) -> None:
         replace("dossier.toml", "[edition]", '[layout]\nraw_html = "refuse"\n\n[edition]')(root)
@@ -592,12 +529,100 @@ LONG = (
 )
 
 
-def test_long_words_and_urls_break_in_the_pdf_and_deep_lists_build(tmp_path: Path, mini_build) -> None:
+@dataclass
+class HostileBuild:
+    result: subprocess.CompletedProcess[str]
+    record: dict
+    out: Path
+    secrets: list[Path]
+    server: CountingServer
+
+    @property
+    def epub(self) -> Path:
+        return next(self.out.glob("*.epub"))
+
+    @property
+    def pdf(self) -> Path:
+        return next(self.out.glob("*.pdf"))
+
+
+@pytest.fixture(scope="module")
+def hostile_build(tmp_path_factory: pytest.TempPathFactory):
+    """One build of everything hostile that should still build: control characters pasted in
+    the second chapter, raw HTML in the first, very long words, URLs and deep lists at the end
+    of the second; under audit hooks, with a local server that counts requests."""
+    base = tmp_path_factory.mktemp("hostile")
+    server = CountingServer()
+    secrets = _secrets(base)
+    root = copy_fixture("mini", base / "d")
+    replace("chapters/02-contexte.md", "des habitants", "des\x0b habit\x01ants\x7f\x1b")(root)
+    append("chapters/01-texte.md", HOSTILE_HTML.format(url=server.url))(root)
+    append("chapters/02-contexte.md", LONG)(root)
+    result, record = probed_build(root, base / "out")
+    yield HostileBuild(result, record, base / "out", secrets, server)
+    server.close()
+
+
+def test_hostile_build_succeeds_reading_nothing_outside(hostile_build: HostileBuild) -> None:
+    assert hostile_build.record["status"] == 0, hostile_build.result.stderr
+    _never_opened(hostile_build.record, hostile_build.secrets)
+    assert hostile_build.server.requests == []
+    assert epubcheck_messages(hostile_build.epub) == []
+    check = subprocess.run(["qpdf", "--check", str(hostile_build.pdf)], capture_output=True, text=True, timeout=120)
+    assert check.returncode == 0, check.stdout
+
+
+def test_control_characters_are_removed_with_located_warnings(hostile_build: HostileBuild) -> None:
+    warnings = [line for line in hostile_build.result.stderr.splitlines() if "control character" in line]
+    assert warnings == [
+        "chapters/02-contexte.md:3:18: warning: control character U+000B removed",
+        "chapters/02-contexte.md:3:25: warning: control character U+0001 removed",
+        "chapters/02-contexte.md:3:30: warning: control character U+007F removed",
+        "chapters/02-contexte.md:3:31: warning: control character U+001B removed",
+    ]
+    text = "".join(epub_documents(hostile_build.epub)["EPUB/ch2.xhtml"].itertext())
+    assert "des habitants" in text and not re.search("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]", text)
+    assert "des habitants" in pdf_text(hostile_build.pdf)
+
+
+def test_raw_html_is_sanitised_in_both_outputs(hostile_build: HostileBuild) -> None:
+    chapter = epub_documents(hostile_build.epub)["EPUB/ch1.xhtml"]
+    body = chapter.find("x:body", NS)
+    heading = body.find(".//x:h2[@id='ch1-balisage']", NS)
+    hostile = [e for sibling in heading.itersiblings() for e in sibling.iter() if isinstance(e.tag, str)]
+    assert "survol" in "".join(t for e in hostile for t in e.itertext())
+    for element in hostile:
+        assert etree.QName(element).localname not in FORBIDDEN_TAGS
+        for name, value in element.attrib.items():
+            assert not name.startswith("on") and name != "style", (name, value)
+            if name == "href":
+                assert value.startswith(("https://", "http://", "mailto:", "ch", "#")), value
+    with zipfile.ZipFile(hostile_build.epub) as archive:
+        everything = b"".join(archive.read(n) for n in archive.namelist() if n.endswith((".xhtml", ".opf", ".ncx")))
+    for word in (b"alert(", b"javascript:", b"127.0.0.1", b"passwd", b"secret", b"@import", b"url("):
+        assert word not in everything, word
+    links = {e.get("href") for e in hostile if e.tag == f"{{{NS['x']}}}a"}
+    assert "https://example.org/ok" in links and "ch1.xhtml#ch1" in links  # what is allowed stays
+
+    text = pdf_text(hostile_build.pdf)
+    assert "survol" in text and "Un bloc" in text and "alert" not in text
+    from pypdf import PdfReader
+
+    uris = []
+    for page in PdfReader(str(hostile_build.pdf)).pages:
+        for annotation in page.get("/Annots") or []:
+            action = annotation.get_object().get("/A")
+            if action is not None and "/URI" in action:
+                uris.append(str(action["/URI"]))
+    assert "https://example.org/ok" in uris
+    assert not [u for u in uris if not u.startswith(("https://", "http://", "mailto:"))], uris
+    assert not [u for u in uris if "127.0.0.1" in u or "passwd" in u or "secret" in u]
+
+
+def test_long_words_and_urls_break_in_the_pdf_and_deep_lists_build(hostile_build: HostileBuild) -> None:
     import pdfplumber
 
-    result, out = build_over_good_outputs(tmp_path, mini_build, append("chapters/02-contexte.md", LONG))
-    assert result.returncode == 0, result.stderr
-    with pdfplumber.open(out / mini_build.pdf.name) as pdf:
+    with pdfplumber.open(hostile_build.pdf) as pdf:
         outside = [
             (page.page_number, c["text"])
             for page in pdf.pages
@@ -607,9 +632,7 @@ def test_long_words_and_urls_break_in_the_pdf_and_deep_lists_build(tmp_path: Pat
         letters = sum(1 for page in pdf.pages for c in page.chars if c["text"] == "é")
     assert outside == []
     assert letters >= 5000  # the long italic word is there, broken over lines, not clipped
-    epub = out / mini_build.epub.name
-    assert epubcheck_messages(epub) == []
-    assert re.search(r"niveau\s50", "".join(epub_documents(epub)["EPUB/ch2.xhtml"].itertext()))
+    assert re.search(r"niveau\s50", "".join(epub_documents(hostile_build.epub)["EPUB/ch2.xhtml"].itertext()))
 
 
 # -- generated chapters: a build succeeds with valid outputs, or fails with located lines ----------
@@ -646,14 +669,19 @@ def test_generated_chapters_build_or_fail_cleanly(tmp_path_factory: pytest.TempP
     """Each generated chapter: exit 0 with an EPUB that EPUBCheck accepts and a PDF that
     `qpdf --check` accepts, or exit 1 with located one-line messages; never a traceback,
     an internal error (exit 3) or a hang (the subprocess has a timeout).
-    DOSSIER_FUZZ_EXAMPLES=200 for a longer, randomised run."""
-    from hypothesis import HealthCheck, example, given, settings
+    DOSSIER_FUZZ_EXAMPLES=200 for a longer, randomised run (DOSSIER_FUZZ_SHRINK=0 to skip the
+    slow shrinking of a failing example)."""
+    import os
+
+    from hypothesis import HealthCheck, Phase, example, given, settings
 
     examples = _fuzz_examples()
 
+    shrink = os.environ.get("DOSSIER_FUZZ_SHRINK", "1") != "0"  # 0: report the first failure as found
+
     @settings(
         max_examples=examples, deadline=None, database=None, derandomize=examples <= 10,
-        suppress_health_check=list(HealthCheck),
+        suppress_health_check=list(HealthCheck), phases=tuple(Phase) if shrink else (Phase.explicit, Phase.generate),
     )
     @given(text=_chapter_text())
     @example(text="مرحبا بالعالم\n## ")  # found by a longer run: an empty heading, empty in the navigation
