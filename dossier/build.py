@@ -108,7 +108,8 @@ def build(root: Path, out: Path, options: BuildOptions, report: Report, progress
         document = layout(rendered, book.config, pdf_options)
         if "pdf" in targets:
             progress("pdf")
-            write_pdf(document, book.config, staging["pdf"], pdf_options)
+            modified = None if stamp_epoch is None else build_time(book, stamp_epoch)
+            write_pdf(document, book.config, staging["pdf"], pdf_options, modified)
         if "epub" in targets:
             progress("epub")
             write_epub(book, rendered, staging["epub"], build_time(book, stamp_epoch), document)

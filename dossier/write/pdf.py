@@ -7,6 +7,7 @@ tagged (a structure tree, for screen readers and reflow); PDF/A-3b is for archiv
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import logging
 from dataclasses import dataclass
@@ -16,7 +17,7 @@ from typing import Any
 from dossier.errors import DossierError, Location, Report
 from dossier.model import Config
 from dossier.render import Rendered
-from dossier.resources import assets_dir
+from dossier.resources import assets_dir, data_root
 
 PDF_VARIANTS = ("pdf/ua-1", "pdf/a-3b")
 PRINT_READY_STYLESHEET = "print-ready.css"
@@ -41,27 +42,33 @@ def layout(rendered: Rendered, config: Config, options: PdfOptions | None = None
     from weasyprint import CSS, HTML
     from weasyprint.text.fonts import FontConfiguration
 
-    from dossier.write.fetch import DossierFetcher
+    from dossier.write.fetch import DossierFetcher, Mounts
 
     print_ready = options.print_ready if options else False
-    fetcher = DossierFetcher([config.root, *rendered.layout_dirs, assets_dir()])
+    mounts = Mounts({"dossier": config.root, "data": data_root()})
+    fetcher = DossierFetcher([config.root, *rendered.layout_dirs, assets_dir()], mounts)
     fonts = FontConfiguration()
     sheets = [
-        CSS(filename=str(p), url_fetcher=fetcher, font_config=fonts) for p in stylesheets(rendered, print_ready)
+        CSS(url=mounts.url(p), url_fetcher=fetcher, font_config=fonts) for p in stylesheets(rendered, print_ready)
     ]
-    html = HTML(string=rendered.print_html, base_url=config.root.as_uri() + "/", url_fetcher=fetcher)
+    html = HTML(string=rendered.print_html, base_url=mounts.url(config.root), url_fetcher=fetcher)
     with _quiet_weasyprint():
         document = html.render(stylesheets=sheets, font_config=fonts)
     _refusals(fetcher, config)
     return document
 
 
-def write_pdf(document: Any, config: Config, target: Path, options: PdfOptions) -> None:
+def write_pdf(
+    document: Any, config: Config, target: Path, options: PdfOptions, modified: dt.datetime | None = None
+) -> None:
     """Write the laid-out document. Its dates are the editions' (from the print HTML's
-    `dcterms` metadata), never the build time, and its identifier derives from the dossier's
-    identifier and edition, so the same input gives the same file."""
+    `dcterms` metadata), never the build time, unless `modified` (SOURCE_DATE_EPOCH) replaces
+    the modification date; its identifier derives from the dossier's identifier and edition,
+    so the same input gives the same file."""
     if options.variant not in PDF_VARIANTS:
         raise ValueError(f"unknown PDF variant {options.variant!r}")
+    if modified is not None:  # the Info dictionary's ModDate and the XMP ModifyDate
+        document.metadata.modified = modified.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     identifier = hashlib.sha256(f"{config.identifier}#{config.edition.number}".encode()).hexdigest()[:32]
     with _quiet_weasyprint():
         document.write_pdf(
