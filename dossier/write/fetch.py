@@ -85,4 +85,5 @@ class DossierFetcher(URLFetcher):
         if not path.is_file():
             raise RefusedResource(f"'{path}' not found")
         mime, _ = mimetypes.guess_type(path.name)
-        return URLFetcherResponse(url=url if mounted else path.as_uri(), body=path.read_bytes(), headers={"Content-Type": mime or "application/octet-stream"})
+        headers = {"Content-Type": mime or "application/octet-stream"}
+        return URLFetcherResponse(url=url if mounted else path.as_uri(), body=path.read_bytes(), headers=headers)
