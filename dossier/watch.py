@@ -26,10 +26,17 @@ def watch(root: Path, out: Path, options: BuildOptions, level: Level, debounce: 
     progress = make_progress(level)
     rebuild(root, out, options, progress)
     folders = [str(root)] + ([str(layouts_dir())] if layouts_dir().is_dir() else [])
-    watch_filter = _Filter(out)
-    progress.say(f"watching {root} for changes (Ctrl-C to stop)")
+    ready = False
+    changes_of = watchfiles.watch(
+        *folders, watch_filter=_Filter(out), debounce=debounce, yield_on_timeout=True, rust_timeout=250
+    )
     try:
-        for changes in watchfiles.watch(*folders, watch_filter=watch_filter, debounce=debounce, raise_interrupt=True):
+        for changes in changes_of:
+            if not changes:  # a quiet spell: the watcher runs, say so once
+                if not ready:
+                    progress.say(f"watching {_name(root, Path.cwd())} for changes (Ctrl-C to stop)")
+                ready = True
+                continue
             names = sorted({_name(Path(path), root) for _, path in changes})
             progress.say(f"changed: {', '.join(names)}")
             rebuild(root, out, options, progress)
