@@ -182,7 +182,7 @@ def test_the_colophon_lists_the_editions_and_the_revised_chapter(two_editions: P
     colophon = next(d for d in documents.values() if d.xpath("//x:dl[@class='editions']", namespaces=NS))
     editions = [" ".join("".join(dt.itertext()).split()) for dt in colophon.xpath("//x:dl[@class='editions']/x:dt", namespaces=NS)]
     assert editions == ["Édition 3, 2 décembre 2026", "Édition 2, 25 novembre 2026", "Édition 1, 1er octobre 2026"]
-    changes = ["".join(li.itertext()).replace("\u202f", " ") for li in colophon.xpath("//x:ul[@class='edition-changes']/x:li", namespaces=NS)]
+    changes = ["".join(li.itertext()).replace("\u202f", " ").replace("\u00a0", " ") for li in colophon.xpath("//x:ul[@class='edition-changes']/x:li", namespaces=NS)]
     assert changes == ["Révisé depuis l’édition 2 : Le contexte."]
     # the edition 2 files, built without an earlier manifest, say nothing of changes
     assert "depuis l’édition" not in pdf_text(out / "essai-2.pdf").replace("\u202f", " ")
