@@ -103,7 +103,10 @@ def _files(folder: Path, skip: Iterable[Path] = ()) -> Iterator[Path]:
 def input_hashes(root: Path, out: Path, plan: Plan) -> dict[str, str]:
     """Every input file's SHA-256, keyed `dossier/…`, `layout/NAME/…`, `assets/…`, `package/…`."""
     hashes: dict[str, str] = {}
+    outputs = out.resolve()
     for path in _files(root, skip=[out, root / "build"]):
+        if path.suffix in (".pdf", ".epub") and path.parent.resolve() == outputs:  # OUT is DIR itself
+            continue
         hashes[f"dossier/{path.relative_to(root).as_posix()}"] = sha256_file(path)
     for directory in layout_dirs(plan.layout):
         for path in _files(directory):
