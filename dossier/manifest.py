@@ -32,7 +32,7 @@ from dossier.resources import assets_dir, layout_dirs
 MANIFEST_NAME = ".dossier-manifest.json"
 SCHEMA = 1
 _PACKAGE = Path(__file__).resolve().parent
-_PACKAGE_SUFFIXES = (".py", ".mo")
+_PACKAGE_SUFFIXES = (".py", ".mo", ".po")
 # Layout files only the EPUB reads: a change there leaves the PDF as it is.
 _EPUB_ONLY = ("epub.css", "epub/")
 
