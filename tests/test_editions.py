@@ -258,11 +258,12 @@ class Watch:
         env = {**os.environ, "PYTHONPATH": str(ROOT), "PYTHONUNBUFFERED": "1"}
         command = [sys.executable, "-m", "dossier", "watch", str(root), "--out", str(out), "--format", "pdf"]
         self.process = subprocess.Popen(
-            [*command, "--debounce", "200"], env=env, stderr=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+            [*command, "--debounce", "200"], env=env, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True
         )
         self.lines: queue.Queue[str] = queue.Queue()
         self.seen: list[str] = []
-        threading.Thread(target=self._read, daemon=True).start()
+        self.reader = threading.Thread(target=self._read, daemon=True)
+        self.reader.start()
 
     def _read(self) -> None:
         assert self.process.stderr is not None
@@ -313,7 +314,8 @@ def test_watch_rebuilds_on_save_reports_errors_and_stops_on_ctrl_c(tmp_path: Pat
         assert "dossier: wrote essai-2.pdf" in watch.wait_for("dossier: wrote")
     finally:
         watch.process.send_signal(signal.SIGINT)
-        watch.process.communicate(timeout=60)
+        watch.process.wait(timeout=60)
+        watch.reader.join(timeout=60)  # every line read, up to the end of the stream
     rest = []
     while not watch.lines.empty():
         rest.append(watch.lines.get())
