@@ -202,8 +202,7 @@ def _build(
         document = layout(rendered, book.config, pdf_options)
         if "pdf" in targets:
             progress("pdf")
-            modified = None if epoch is None else build_time(book, epoch)
-            write_pdf(document, book.config, staging["pdf"], pdf_options, modified)
+            write_pdf(document, book.config, staging["pdf"], pdf_options)
         if "epub" in targets:
             progress("epub")
             write_epub(book, rendered, staging["epub"], build_time(book, epoch), document)

@@ -1,5 +1,7 @@
-"""What a build says while it runs, on stderr: the stages, with rich in a terminal, plain lines
-otherwise (a log, a pipe); `--quiet` says nothing but errors, `--verbose` adds each stage's time.
+"""What a build says while it runs, on stderr. In a terminal: the stages with rich (a spinner,
+a tick per stage done). Otherwise (a log, a pipe, a test) plain lines, and fewer of them: the
+outcome only (nothing to do, what was up to date), since scripts and the tests read stderr
+as the diagnostics alone; with `--verbose`, each stage and its time. `--quiet`: errors only.
 
 rich is imported only for a terminal, so a build that has nothing to do stays light.
 """
@@ -43,9 +45,7 @@ class Progress:
         self.stage = None
 
     def _show(self, stage: str) -> None:
-        if self.level == "normal":
-            self._line(f"{STAGES.get(stage, stage)}…")
-        elif self.level == "verbose":
+        if self.level == "verbose":
             self._line(f"{stage}: {STAGES.get(stage, '')}")
 
     def _line(self, text: str) -> None:

@@ -49,7 +49,7 @@ def test_failed_build_leaves_previous_outputs_untouched(tmp_path: Path) -> None:
     outputs = sorted((root / "build").iterdir())
     before = {p.name: p.read_bytes() for p in outputs}
     (root / "sources.yaml").write_text("- id: [unclosed\n")
-    result = run_cli("build", str(root), "--quiet", cwd=root)  # errors only, no progress lines
+    result = run_cli("build", str(root), cwd=root)
     assert result.returncode == 1
     assert len(result.stderr.splitlines()) == 1 and result.stderr.startswith("sources.yaml:2:1: error: invalid YAML")
     assert {p.name: p.read_bytes() for p in sorted((root / "build").iterdir())} == before

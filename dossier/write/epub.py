@@ -79,7 +79,7 @@ def write_epub(book: Book, rendered: Rendered, target: Path, stamp: dt.datetime,
     package.guide = _guide(book)
 
     raw = target.with_name(target.name + ".raw")
-    options = {"mtime": stamp, "epub3_landmark": False, "epub3_pages": False, "raise_exceptions": True}
+    options = {"mtime": edition_time(config), "epub3_landmark": False, "epub3_pages": False, "raise_exceptions": True}
     try:
         epub.write_epub(str(raw), package, options)
         _reproducible_zip(raw, target, stamp, config.language)

@@ -7,7 +7,6 @@ tagged (a structure tree, for screen readers and reflow); PDF/A-3b is for archiv
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import logging
 from dataclasses import dataclass
@@ -58,17 +57,12 @@ def layout(rendered: Rendered, config: Config, options: PdfOptions | None = None
     return document
 
 
-def write_pdf(
-    document: Any, config: Config, target: Path, options: PdfOptions, modified: dt.datetime | None = None
-) -> None:
+def write_pdf(document: Any, config: Config, target: Path, options: PdfOptions) -> None:
     """Write the laid-out document. Its dates are the editions' (from the print HTML's
-    `dcterms` metadata), never the build time, unless `modified` (SOURCE_DATE_EPOCH) replaces
-    the modification date; its identifier derives from the dossier's identifier and edition,
-    so the same input gives the same file."""
+    `dcterms` metadata), never the build time, and its identifier derives from the dossier's
+    identifier and edition, so the same input gives the same file."""
     if options.variant not in PDF_VARIANTS:
         raise ValueError(f"unknown PDF variant {options.variant!r}")
-    if modified is not None:  # the Info dictionary's ModDate and the XMP ModifyDate
-        document.metadata.modified = modified.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     identifier = hashlib.sha256(f"{config.identifier}#{config.edition.number}".encode()).hexdigest()[:32]
     with _quiet_weasyprint():
         document.write_pdf(
