@@ -20,6 +20,10 @@ from dossier.resources import assets_dir
 
 PDF_VARIANTS = ("pdf/ua-1", "pdf/a-3b")
 PRINT_READY_STYLESHEET = "print-ready.css"
+# A block that would push notes off their call's page starts a new page instead
+# (dossier/write/footnotes.py); a few rounds settle it, each one a full layout.
+PAGE_BREAK_ATTRIBUTE = "data-page-break"
+MAX_RELAYOUTS = 3
 
 
 @dataclass(frozen=True)
@@ -42,6 +46,8 @@ def layout(rendered: Rendered, config: Config, options: PdfOptions | None = None
     from weasyprint.text.fonts import FontConfiguration
 
     from dossier.write.fetch import DossierFetcher
+    from dossier.write.footnotes import Path as Path_
+    from dossier.write.footnotes import break_points, element_at
 
     print_ready = options.print_ready if options else False
     fetcher = DossierFetcher([config.root, *rendered.layout_dirs, assets_dir()])
@@ -49,10 +55,18 @@ def layout(rendered: Rendered, config: Config, options: PdfOptions | None = None
     sheets = [
         CSS(filename=str(p), url_fetcher=fetcher, font_config=fonts) for p in stylesheets(rendered, print_ready)
     ]
-    html = HTML(string=rendered.print_html, base_url=config.root.as_uri() + "/", url_fetcher=fetcher)
-    with _quiet_weasyprint():
-        document = html.render(stylesheets=sheets, font_config=fonts)
-    _refusals(fetcher, config)
+    breaks: list[Path_] = []
+    for _ in range(MAX_RELAYOUTS + 1):
+        html = HTML(string=rendered.print_html, base_url=config.root.as_uri() + "/", url_fetcher=fetcher)
+        for path in breaks:  # print.css starts these on a new page
+            element_at(html.etree_element, path).set(PAGE_BREAK_ATTRIBUTE, "")
+        with _quiet_weasyprint():
+            document = html.render(stylesheets=sheets, font_config=fonts)
+        _refusals(fetcher, config)
+        more = [path for path in break_points(document) if path not in breaks]
+        if not more:
+            break
+        breaks += more
     return document
 
 
