@@ -159,16 +159,21 @@ def sommaire(path: Path) -> list[tuple[str, int, int]]:
             matches = [m for line in lines if (m := LEADER_LINE.match(line.strip()))]
             if not matches:
                 break
-            entries += [(re.sub(r"\s+", " ", m["title"]), int(m["page"]), index) for m in matches]
+            entries += [(norm(m["title"]), int(m["page"]), index) for m in matches]
     return entries
 
 
-def heading_pages(path: Path) -> dict[str, set[int]]:
-    """The text of every line set as a heading (Inter, bold or semibold, 10 pt or more) and the
-    0-based pages it is on: the running heads (7.5 pt) and the Sommaire's lines are not."""
-    found: dict[str, set[int]] = {}
+def norm(text: str) -> str:
+    """Spaces of every width (no-break, narrow) as one plain space: text extraction varies."""
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def heading_text(path: Path) -> list[str]:
+    """By page, the text set as headings (Inter, bold or semibold, 10 pt or more), lines
+    joined: the running heads (7.5 pt) and the Sommaire's lines are not headings."""
+    found: list[str] = []
     with pdfplumber.open(path) as pdf:
-        for index, page in enumerate(pdf.pages):
+        for page in pdf.pages:
             chars = [
                 c for c in page.chars
                 if "Inter" in c["fontname"] and "Bold" in c["fontname"] and c["size"] >= 10
@@ -176,9 +181,8 @@ def heading_pages(path: Path) -> dict[str, set[int]]:
             rows: dict[int, list[Any]] = {}
             for char in chars:
                 rows.setdefault(round(char["top"]), []).append(char)
-            for row in rows.values():
-                text = "".join(c["text"] for c in sorted(row, key=lambda c: c["x0"]))
-                found.setdefault(re.sub(r"\s+", " ", text).strip(), set()).add(index)
+            lines = ["".join(c["text"] for c in sorted(row, key=lambda c: c["x0"])) for _, row in sorted(rows.items())]
+            found.append(norm(" ".join(lines)))
     return found
 
 
@@ -267,8 +271,13 @@ def test_text_stays_within_the_measure(any_pdf: Pdf) -> None:
         for index, page in enumerate(pdf.pages[1:], 1):
             left, _, right, _ = page.trimbox
             low, high = (left + inner, right - outer) if index % 2 == 0 else (left + outer, right - inner)
-            # 1 pt of play: a justified line's last glyph may overhang by a fraction of a point
-            stray = [c["text"] for c in page.chars if c["x0"] < low - 1 or c["x1"] > high + 1]
+            # 2 pt of play: the last glyph of a justified line may overhang by up to 1.7 pt as
+            # pdfminer measures it (advance widths, not the kerned positions); a word or an
+            # address that does not break overflows by far more
+            stray = [
+                c["text"] for c in page.chars
+                if (c["x0"] < low - 2 or c["x1"] > high + 2) and not c["text"].isspace()
+            ]
             assert not stray, f"{any_pdf.path.name} page {index + 1}: text beyond the measure: {''.join(stray)[:80]!r}"
 
 
@@ -306,7 +315,7 @@ def test_outline_mirrors_the_sommaire(ua_pdf: Pdf) -> None:
     leading to the page the Sommaire gives."""
     bookmarks = outline(ua_pdf.reader)
     entries = sommaire(ua_pdf.path)
-    assert [title for _, title, _ in bookmarks] == [title for title, _, _ in entries]
+    assert [norm(title) for _, title, _ in bookmarks] == [title for title, _, _ in entries]
     assert [page + 1 for _, _, page in bookmarks] == [number for _, number, _ in entries]
     assert {level for level, _, _ in bookmarks} == {1, 2}
 
@@ -319,13 +328,12 @@ def test_outline_levels(print_a4: Pdf) -> None:
 def test_sommaire_page_numbers_are_where_the_headings_are(ua_pdf: Pdf) -> None:
     """Each page number printed in the Sommaire is the folio of the page on which that heading
     is really set (the folio is the page's position: the cover is page 1)."""
-    headings = heading_pages(ua_pdf.path)
+    headings = heading_text(ua_pdf.path)
     entries = sommaire(ua_pdf.path)
     assert len(entries) >= 5
     for title, number, _ in entries:
-        assert number - 1 in headings.get(title, set()), (
-            f"Sommaire: {title!r} on page {number}, set on page(s) {sorted(p + 1 for p in headings.get(title, ()))}"
-        )
+        pages = [index + 1 for index, text in enumerate(headings) if title in text]
+        assert number in pages, f"Sommaire: {title!r} on page {number}, set on page(s) {pages}"
 
 
 def test_sommaire_entries_are_links_to_their_headings(ua_pdf: Pdf) -> None:
