@@ -10,6 +10,7 @@ and commit them.
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 from collections.abc import Iterator
@@ -105,6 +106,25 @@ def _objects(value: Any) -> Iterator[Any]:
         yield value
 
 
+@dataclass(frozen=True)
+class PageData:
+    """What pdfplumber reads of a page, in its frame (top-left origin, the media box's)."""
+
+    trimbox: tuple[float, float, float, float]
+    chars: list[dict[str, Any]]
+    lines: list[dict[str, Any]]
+    text: str
+
+
+@functools.cache
+def plumbed(path: Path) -> list[PageData]:
+    """Every page of a PDF as pdfplumber reads it, once per session (parsing is the slow part)."""
+    with pdfplumber.open(path) as pdf:
+        return [
+            PageData(tuple(page.trimbox), page.chars, page.lines, page.extract_text() or "") for page in pdf.pages
+        ]
+
+
 def destination_pages(reader: PdfReader) -> dict[str, int]:
     """Every named destination (an element's id) and the 0-based page it is on."""
     return {name: reader.get_destination_page_number(dest) for name, dest in reader.named_destinations.items()}
@@ -152,14 +172,13 @@ LEADER_LINE = re.compile(r"^(?P<title>.+?)\s*(?:\.\s*){2,}(?P<page>\d+)$")
 def sommaire(path: Path) -> list[tuple[str, int, int]]:
     """The Sommaire's entries as printed: (title, page number, 0-based page of the Sommaire)."""
     entries = []
-    with pdfplumber.open(path) as pdf:
-        start = next(i for i, page in enumerate(pdf.pages) if (page.extract_text() or "").startswith("Sommaire"))
-        for index in range(start, len(pdf.pages)):
-            lines = (pdf.pages[index].extract_text() or "").splitlines()
-            matches = [m for line in lines if (m := LEADER_LINE.match(line.strip()))]
-            if not matches:
-                break
-            entries += [(norm(m["title"]), int(m["page"]), index) for m in matches]
+    pages = plumbed(path)
+    start = next(i for i, page in enumerate(pages) if page.text.startswith("Sommaire"))
+    for index in range(start, len(pages)):
+        matches = [m for line in pages[index].text.splitlines() if (m := LEADER_LINE.match(line.strip()))]
+        if not matches:
+            break
+        entries += [(norm(m["title"]), int(m["page"]), index) for m in matches]
     return entries
 
 
@@ -172,17 +191,13 @@ def heading_text(path: Path) -> list[str]:
     """By page, the text set as headings (Inter, bold or semibold, 10 pt or more), lines
     joined: the running heads (7.5 pt) and the Sommaire's lines are not headings."""
     found: list[str] = []
-    with pdfplumber.open(path) as pdf:
-        for page in pdf.pages:
-            chars = [
-                c for c in page.chars
-                if "Inter" in c["fontname"] and "Bold" in c["fontname"] and c["size"] >= 10
-            ]
-            rows: dict[int, list[Any]] = {}
-            for char in chars:
-                rows.setdefault(round(char["top"]), []).append(char)
-            lines = ["".join(c["text"] for c in sorted(row, key=lambda c: c["x0"])) for _, row in sorted(rows.items())]
-            found.append(norm(" ".join(lines)))
+    for page in plumbed(path):
+        chars = [c for c in page.chars if "Inter" in c["fontname"] and "Bold" in c["fontname"] and c["size"] >= 10]
+        rows: dict[int, list[Any]] = {}
+        for char in chars:
+            rows.setdefault(round(char["top"]), []).append(char)
+        lines = ["".join(c["text"] for c in sorted(row, key=lambda c: c["x0"])) for _, row in sorted(rows.items())]
+        found.append(norm(" ".join(lines)))
     return found
 
 
@@ -224,15 +239,14 @@ def test_print_ready_has_3mm_bleed_and_crop_marks(print_a5_ready: Pdf) -> None:
     for page in reader.pages:
         trim, bleed = [float(v) for v in page.trimbox], [float(v) for v in page.bleedbox]
         assert [round(b - t, 2) for b, t in zip(bleed, trim, strict=True)] == [round(v * 3 * MM, 2) for v in (-1, -1, 1, 1)]
-    with pdfplumber.open(print_a5_ready.path) as pdf:
-        for page in pdf.pages:
-            left, top, right, bottom = page.trimbox  # in pdfplumber's frame, as its objects
-            outside = [
-                line for line in page.lines
-                if line["x1"] <= left + 0.01 or line["x0"] >= right - 0.01
-                or line["bottom"] <= top + 0.01 or line["top"] >= bottom - 0.01
-            ]
-            assert len(outside) == 8, f"page {page.page_number}: {len(outside)} crop marks"
+    for index, page in enumerate(plumbed(print_a5_ready.path)):
+        left, top, right, bottom = page.trimbox
+        outside = [
+            line for line in page.lines
+            if line["x1"] <= left + 0.01 or line["x0"] >= right - 0.01
+            or line["bottom"] <= top + 0.01 or line["top"] >= bottom - 0.01
+        ]
+        assert len(outside) == 8, f"page {index + 1}: {len(outside)} crop marks"
 
 
 def test_cover_background_runs_into_the_bleed(print_a5_ready: Pdf) -> None:
@@ -247,15 +261,14 @@ def test_no_text_outside_the_page(any_pdf: Pdf) -> None:
     """Every character inside the trimmed page, and clear of the 8 mm along its edges that a
     print shop counts as unsafe (the folios are the nearest, at about 10 mm in A5)."""
     margin = 8 * MM
-    with pdfplumber.open(any_pdf.path) as pdf:
-        for index, page in enumerate(pdf.pages):
-            left, top, right, bottom = page.trimbox  # in pdfplumber's frame, as its objects
-            stray = [
-                c["text"] for c in page.chars
-                if c["x0"] < left + margin or c["x1"] > right - margin
-                or c["top"] < top + margin or c["bottom"] > bottom - margin
-            ]
-            assert not stray, f"{any_pdf.path.name} page {index + 1}: text in the margin: {''.join(stray)[:80]!r}"
+    for index, page in enumerate(plumbed(any_pdf.path)):
+        left, top, right, bottom = page.trimbox
+        stray = [
+            c["text"] for c in page.chars
+            if c["x0"] < left + margin or c["x1"] > right - margin
+            or c["top"] < top + margin or c["bottom"] > bottom - margin
+        ]
+        assert not stray, f"{any_pdf.path.name} page {index + 1}: text in the margin: {''.join(stray)[:80]!r}"
 
 
 # inner and outer margins of a page (paper-*.css): text set wider than the measure shows here
@@ -267,18 +280,17 @@ def test_text_stays_within_the_measure(any_pdf: Pdf) -> None:
     pages, odd folios, have their wider outer margin on the right): the very long word, the
     long addresses, the table and the notes all break inside it."""
     inner, outer = MARGINS[any_pdf.paper]
-    with pdfplumber.open(any_pdf.path) as pdf:
-        for index, page in enumerate(pdf.pages[1:], 1):
-            left, _, right, _ = page.trimbox
-            low, high = (left + inner, right - outer) if index % 2 == 0 else (left + outer, right - inner)
-            # 2 pt of play: the last glyph of a justified line may overhang by up to 1.7 pt as
-            # pdfminer measures it (advance widths, not the kerned positions); a word or an
-            # address that does not break overflows by far more
-            stray = [
-                c["text"] for c in page.chars
-                if (c["x0"] < low - 2 or c["x1"] > high + 2) and not c["text"].isspace()
-            ]
-            assert not stray, f"{any_pdf.path.name} page {index + 1}: text beyond the measure: {''.join(stray)[:80]!r}"
+    for index, page in enumerate(plumbed(any_pdf.path)[1:], 1):
+        left, _, right, _ = page.trimbox
+        low, high = (left + inner, right - outer) if index % 2 == 0 else (left + outer, right - inner)
+        # 2 pt of play: the last glyph of a justified line may overhang by up to 1.7 pt as
+        # pdfminer measures it (advance widths, not the kerned positions); a word or an
+        # address that does not break overflows by far more
+        stray = [
+            c["text"] for c in page.chars
+            if (c["x0"] < low - 2 or c["x1"] > high + 2) and not c["text"].isspace()
+        ]
+        assert not stray, f"{any_pdf.path.name} page {index + 1}: text beyond the measure: {''.join(stray)[:80]!r}"
 
 
 # ---- fonts ---------------------------------------------------------------------------------------
