@@ -411,7 +411,7 @@ def test_language_is_set(any_pdf: Pdf) -> None:
 
 def test_tagged_with_a_structure_tree(any_pdf: Pdf) -> None:
     catalog = any_pdf.reader.trailer["/Root"]
-    assert catalog["/MarkInfo"]["/Marked"] is True or catalog["/MarkInfo"]["/Marked"] == True  # noqa: E712
+    assert bool(catalog["/MarkInfo"]["/Marked"])
     tree = catalog["/StructTreeRoot"].get_object()
     kinds = set()
 

@@ -3,6 +3,8 @@
 The layout's stylesheets are print.css and the paper's paper-*.css (chosen by `render`), plus
 print-ready.css (bleed and crop marks) when the PDF goes to a print shop. Every variant is
 tagged (a structure tree, for screen readers and reflow); PDF/A-3b is for archives.
+When WeasyPrint sets a note on a later page than its call, the layout is run again with a page
+break before the paragraph that displaced it (write/footnotes.py).
 """
 
 from __future__ import annotations
@@ -41,7 +43,8 @@ def stylesheets(rendered: Rendered, print_ready: bool = False) -> list[Path]:
 
 
 def layout(rendered: Rendered, config: Config, options: PdfOptions | None = None) -> Any:
-    """WeasyPrint's `Document`: the pages, kept so the EPUB can use the same page breaks."""
+    """WeasyPrint's `Document`: the pages, kept so the EPUB can use the same page breaks.
+    Laid out again (rarely more than once) while a note is away from its call's page."""
     from weasyprint import CSS, HTML
     from weasyprint.text.fonts import FontConfiguration
 
