@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 HEADINGS = {"h1", "h2", "h3", "h4", "h5", "h6"}
-Path = tuple[int, ...]  # an element's place in the document: child indices from the root
+ElementPath = tuple[int, ...]  # an element's place in the document: child indices from the root
 
 
 @dataclass(frozen=True)
@@ -44,7 +44,7 @@ def misplaced_notes(document: Any) -> list[Misplaced]:
     return [Misplaced(key, calls[key], page) for key, page in notes.items() if page != calls.get(key, page)]
 
 
-def break_points(document: Any) -> list[Path]:
+def break_points(document: Any) -> list[ElementPath]:
     """Where to start a new page so that the misplaced notes stay with their calls: for each
     page that lost notes, the block of its last line (or the headings just before it), if that
     block starts on this page."""
@@ -60,7 +60,7 @@ def break_points(document: Any) -> list[Path]:
     return points
 
 
-def element_at(root: Any, path: Path) -> Any:
+def element_at(root: Any, path: ElementPath) -> Any:
     element = root
     for index in path:
         element = element[index]
@@ -89,7 +89,7 @@ def _previous(element: Any, parents: dict[Any, Any]) -> Any | None:
     return siblings[index - 1] if index else None
 
 
-def _path(element: Any, parents: dict[Any, Any]) -> Path:
+def _path(element: Any, parents: dict[Any, Any]) -> ElementPath:
     path: list[int] = []
     while (parent := parents.get(element)) is not None:
         path.insert(0, list(parent).index(element))

@@ -49,8 +49,7 @@ def layout(rendered: Rendered, config: Config, options: PdfOptions | None = None
     from weasyprint.text.fonts import FontConfiguration
 
     from dossier.write.fetch import DossierFetcher
-    from dossier.write.footnotes import Path as Path_
-    from dossier.write.footnotes import break_points, element_at
+    from dossier.write.footnotes import ElementPath, break_points, element_at
 
     print_ready = options.print_ready if options else False
     fetcher = DossierFetcher([config.root, *rendered.layout_dirs, assets_dir()])
@@ -58,7 +57,7 @@ def layout(rendered: Rendered, config: Config, options: PdfOptions | None = None
     sheets = [
         CSS(filename=str(p), url_fetcher=fetcher, font_config=fonts) for p in stylesheets(rendered, print_ready)
     ]
-    breaks: list[Path_] = []
+    breaks: list[ElementPath] = []
     for _ in range(MAX_RELAYOUTS + 1):
         html = HTML(string=rendered.print_html, base_url=config.root.as_uri() + "/", url_fetcher=fetcher)
         for path in breaks:  # print.css starts these on a new page
