@@ -332,6 +332,55 @@ def test_outline_mirrors_the_sommaire(ua_pdf: Pdf) -> None:
     assert {level for level, _, _ in bookmarks} == {1, 2}
 
 
+def margin_text(page: PageData, where: str) -> str:
+    """The text of the running head ("head") or the folio ("foot"): 7.5 to 8 pt Inter in the
+    page's top or bottom margin."""
+    _, top, _, bottom = page.trimbox
+    chars = [
+        c for c in page.chars
+        if "Inter" in c["fontname"] and c["size"] <= 8.5
+        and (c["bottom"] < top + 23 * MM if where == "head" else c["top"] > bottom - 27 * MM)
+    ]
+    return norm("".join(c["text"] for c in sorted(chars, key=lambda c: (round(c["top"]), c["x0"]))))
+
+
+def test_chapters_open_on_right_hand_pages(ua_pdf: Pdf) -> None:
+    pages = [page for level, _, page in outline(ua_pdf.reader) if level == 1]
+    assert all(page % 2 == 0 for page in pages), [page + 1 for page in pages]  # odd folios
+
+
+def test_cover_title_pages_and_blanks_are_bare(print_a4: Pdf) -> None:
+    """Nothing in the margins of the cover, the title page or its verso; a page left blank
+    (the cover's verso, before a right-hand chapter opening) has no folio or running head."""
+    pages = plumbed(print_a4.path)
+    for index in (0, 2, 3):
+        assert margin_text(pages[index], "head") == margin_text(pages[index], "foot") == "", index + 1
+    assert pages[1].chars == []
+    blanks = [i for i, page in enumerate(pages) if len(margin_text(page, "head") + margin_text(page, "foot")) == len(
+        norm("".join(c["text"] for c in page.chars)))]
+    assert 1 in blanks and len(blanks) >= 3  # the fixture has blank versos before chapters
+    for index in blanks:
+        assert pages[index].chars == [], f"page {index + 1}: a folio or running head on a blank page"
+
+
+def test_running_heads_and_folios(print_a4: Pdf) -> None:
+    """Left pages carry the dossier's title, right pages the chapter's; none on a chapter's
+    first page; every page past the title pages has its folio `n / total`."""
+    reader = print_a4.reader
+    pages = plumbed(print_a4.path)
+    title = norm(reader.metadata.title)
+    chapters = [(page, norm(text)) for level, text, page in outline(reader) if level == 1]
+    for index, page in enumerate(pages[4:], 4):
+        if not page.chars:
+            continue  # a blank page
+        assert margin_text(page, "foot") == f"{index + 1} / {len(pages)}", index + 1
+        chapter = [text for start, text in chapters if start <= index]
+        expected = "" if not chapter or any(start == index for start, _ in chapters) else (
+            title if index % 2 else chapter[-1]
+        )
+        assert margin_text(page, "head") == expected, f"page {index + 1}"
+
+
 def test_outline_levels(print_a4: Pdf) -> None:
     chapters = [title for level, title, _ in outline(print_a4.reader) if level == 1]
     assert chapters == ["Avant-propos", "La composition du texte", "Tableaux et figures", "Sources"]
