@@ -90,14 +90,20 @@ def read_plan(root: Path) -> Plan | None:
 def _files(folder: Path, skip: Iterable[Path] = ()) -> Iterator[Path]:
     """Regular files under `folder`, hidden names, caches and `skip` folders aside, in a fixed order."""
     skipped = {p.resolve() for p in skip}
+    inside = folder.resolve()
     for current, dirs, names in os.walk(folder):
         here = Path(current)
         dirs[:] = sorted(
             d for d in dirs if not d.startswith(".") and d != "__pycache__" and (here / d).resolve() not in skipped
         )
         for name in sorted(names):
-            if not name.startswith(".") and not name.endswith("~"):
-                yield here / name
+            path = here / name
+            # never read what is not a file of the folder: a symbolic link leading out (hostile
+            # input, refused by the loader) or a pipe, which would block the build
+            if name.startswith(".") or name.endswith("~") or not path.is_file():
+                continue
+            if path.resolve().is_relative_to(inside):
+                yield path
 
 
 def input_hashes(root: Path, out: Path, plan: Plan) -> dict[str, str]:

@@ -8,6 +8,7 @@ byte-identical. Builds run as subprocesses with timeouts: a hang fails the test.
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
@@ -191,6 +192,10 @@ CASES: dict[str, tuple[Mutation, str]] = {
     "missing-image": (
         lambda root: (root / "images/schema.png").unlink(),
         "chapters/02-contexte.md:15:1: error: image 'images/schema.png' not found",
+    ),
+    "pipe-named-as-image": (  # a named pipe would block whoever reads it: nothing may
+        lambda root: (os.mkfifo(root / "images/pipe.png"), replace("chapters/02-contexte.md", "images/schema.png", "images/pipe.png")(root)),
+        "chapters/02-contexte.md:15:1: error: image 'images/pipe.png' not found",
     ),
     "not-the-image-it-claims": (
         write("images/schema.png", b"GIF89a\x01\x00\x01\x00 not a PNG at all"),
@@ -554,7 +559,8 @@ class HostileBuild:
 def hostile_build(tmp_path_factory: pytest.TempPathFactory):
     """One build of everything hostile that should still build: control characters pasted in
     the second chapter, raw HTML in the first, very long words, URLs and deep lists at the end
-    of the second; under audit hooks, with a local server that counts requests."""
+    of the second, a named pipe and a symbolic link leading out lying in the folder; under audit
+    hooks, with a local server that counts requests."""
     base = tmp_path_factory.mktemp("hostile")
     server = CountingServer()
     secrets = _secrets(base)
@@ -562,6 +568,8 @@ def hostile_build(tmp_path_factory: pytest.TempPathFactory):
     replace("chapters/02-contexte.md", "des habitants", "des\x0b habit\x01ants\x7f\x1b")(root)
     append("chapters/01-texte.md", HOSTILE_HTML.format(url=server.url))(root)
     append("chapters/02-contexte.md", LONG)(root)
+    os.mkfifo(root / "notes-de-travail")  # a named pipe in the folder: reading it would block the build
+    (root / "lien-sortant.txt").symlink_to(secrets[0])  # a file of the folder that leads out
     result, record = probed_build(root, base / "out")
     yield HostileBuild(result, record, base / "out", secrets, server)
     server.close()
