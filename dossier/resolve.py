@@ -22,7 +22,8 @@ from dossier.load.markdown import directive_name, locate_inline
 from dossier.model import Book, Chapter, ChapterSource, Cite, Dossier, Heading, Note
 
 LINK_SCHEMES = ("http", "https", "mailto")
-# WeasyPrint lays footnotes out in time that grows faster than their number (bench/hostile.py).
+# WeasyPrint's footnote layout slows down sharply when many notes are called close together
+# (500 calls in one paragraph: ~110 s of layout); bench/hostile_limits.py measures the limit.
 NOTE_LIMIT = 1000
 IMAGE_TYPES = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".gif": "GIF", ".svg": "SVG", ".webp": "WEBP"}
 
