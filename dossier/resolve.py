@@ -23,8 +23,10 @@ from dossier.model import Book, Chapter, ChapterSource, Cite, Dossier, Heading, 
 
 LINK_SCHEMES = ("http", "https", "mailto")
 # WeasyPrint's footnote layout slows down sharply when many notes are called close together
-# (500 calls in one paragraph: ~110 s of layout); bench/hostile_limits.py measures the limit.
-NOTE_LIMIT = 1000
+# (150 calls in one paragraph: ~17 s of layout, 500: ~110 s), far less when they are spread out
+# (the bench's 300-page dossier has ~1 500); bench/hostile_limits.py measures these limits.
+NOTE_LIMIT = 3000
+PARAGRAPH_NOTE_LIMIT = 100
 IMAGE_TYPES = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".gif": "GIF", ".svg": "SVG", ".webp": "WEBP"}
 
 
@@ -202,9 +204,18 @@ class Resolver:
             return locate_inline(state.source.path, lines, inline.map, inline.content, pos, snippet)
 
         children = inline.children or []
+        calls = 0
         for index, child in enumerate(children):
-            if child.type in ("citation", "footnote_ref") and not in_note and index:
-                _trim_before_call(children[index - 1])
+            if child.type in ("citation", "footnote_ref") and not in_note:
+                calls += 1
+                if calls == PARAGRAPH_NOTE_LIMIT + 1:
+                    self.report.error(
+                        "limit-paragraph-notes", where(child, child.content if child.type == "citation" else "[^"),
+                        f"more than {PARAGRAPH_NOTE_LIMIT} notes called in one paragraph: the page layout of so "
+                        "many footnotes takes too long; spread them over several paragraphs",
+                    )
+                if index:
+                    _trim_before_call(children[index - 1])
             if child.type == "citation":
                 cites = self._cites(child, where(child, child.content))
                 if in_note:

@@ -248,11 +248,23 @@ CASES: dict[str, tuple[Mutation, str]] = {
     "too-many-notes": (
         append(
             "chapters/02-contexte.md",
-            "\n" + "".join(f"Phrase {i}[^n{i}]. " for i in range(5000)) + "\n\n"
-            + "".join(f"[^n{i}]: Note {i}.\n" for i in range(5000)),
+            "".join(
+                "\n" + "".join(f"Phrase {i}[^n{i}]. " for i in range(start, start + 50)) + "\n"
+                for start in range(0, 5000, 50)
+            )
+            + "\n" + "".join(f"[^n{i}]: Note {i}.\n" for i in range(5000)),
         ),
-        "chapters/02-contexte.md:26:18658: error: more than 1,000 notes and citations: the page layout of so many "
+        "chapters/02-contexte.md:144:915: error: more than 3,000 notes and citations: the page layout of so many "
         "footnotes takes too long; split the dossier",
+    ),
+    "too-many-notes-in-a-paragraph": (
+        append(
+            "chapters/02-contexte.md",
+            "\n" + "".join(f"Phrase {i}[^n{i}]. " for i in range(150)) + "\n\n"
+            + "".join(f"[^n{i}]: Note {i}.\n" for i in range(150)),
+        ),
+        "chapters/02-contexte.md:26:1691: error: more than 100 notes called in one paragraph: the page layout of so "
+        "many footnotes takes too long; spread them over several paragraphs",
     ),
 }
 
