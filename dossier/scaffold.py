@@ -23,7 +23,10 @@ def scaffold(target: Path, locale: str) -> Path:
     if target.exists() and (not target.is_dir() or any(target.iterdir())):
         raise DossierError.single("new-exists", Location(target), "already exists and is not empty: nothing written")
     source = assets_dir() / "scaffold" / (language if (assets_dir() / "scaffold" / language).is_dir() else "en")
-    env = Environment(loader=FileSystemLoader(str(source)), undefined=StrictUndefined, keep_trailing_newline=True, autoescape=False)  # noqa: S701 - TOML and Markdown, not HTML
+    # The scaffold's templates are TOML and Markdown, not HTML: HTML escaping would corrupt them.
+    env = Environment(
+        loader=FileSystemLoader(str(source)), undefined=StrictUndefined, keep_trailing_newline=True, autoescape=False
+    )
     values = {
         "identifier": f"urn:uuid:{uuid.uuid4()}",
         "locale": locale,

@@ -140,7 +140,7 @@ def test_web_source_without_access_date_warns(tmp_path: Path) -> None:
 def test_not_utf8_names_the_byte(tmp_path: Path) -> None:
     root = copy_fixture("mini", tmp_path)
     chapter = root / "chapters" / "02-contexte.md"
-    chapter.write_bytes(chapter.read_bytes().replace("Le contexte".encode(), "Le contexte caf\xe9".encode("latin-1")))
+    chapter.write_bytes(chapter.read_bytes().replace(b"Le contexte", "Le contexte caf\xe9".encode("latin-1")))
     with pytest.raises(DossierError) as exc:
         load_dossier(root, Report())
     assert _errors(exc, root) == [

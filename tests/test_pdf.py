@@ -534,8 +534,8 @@ def test_notes_weasyprint_would_move_are_kept_with_their_call(monkeypatch: pytes
     instead. If the first assertion fails, the fixture no longer provokes the case: lengthen or
     shorten the text before "Les mots trop longs" in tests/fixtures/print/chapters/02-composition.md."""
     from dossier import write
-    from dossier.load import load_dossier
     from dossier.errors import Report
+    from dossier.load import load_dossier
     from dossier.render import render
     from dossier.resolve import resolve
     from dossier.write.footnotes import misplaced_notes

@@ -57,7 +57,7 @@ def test_epub_chapters_link_notes_both_ways(rendered) -> None:
 
 
 def test_typography_reaches_the_documents(rendered) -> None:
-    root = etree.fromstring([d for d in rendered.epub_documents if d.name == "ch1.xhtml"][0].content)
+    root = etree.fromstring(next(d for d in rendered.epub_documents if d.name == "ch1.xhtml").content)
     text = "".join(root.itertext())
     assert "déclaré\u00a0: «\u202fla loi et l’ordre" in text
     assert "'" not in text and '"' not in text
