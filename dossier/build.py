@@ -86,9 +86,10 @@ def check_epub(book: Book, report: Report) -> None:
 
 
 def build(root: Path, out: Path, options: BuildOptions, report: Report, progress: Progress = lambda _: None) -> BuildResult:
-    from dossier.render import render
+    from dossier.render import render, with_epub
     from dossier.write.epub import build_time, write_epub
-    from dossier.write.pdf import PdfOptions, layout, write_pdf
+    from dossier.write.parallel import Background
+    from dossier.write.pdf import PdfOptions, dump_print_html, layout, write_pdf
 
     stamp_epoch = source_date_epoch()
     progress("load")
@@ -98,19 +99,34 @@ def build(root: Path, out: Path, options: BuildOptions, report: Report, progress
     if options.paper:
         book.config = replace(book.config, layout=replace(book.config.layout, paper=options.paper))
     progress("render")
-    rendered = render(book)
+    rendered = render(book, epub=False)  # the EPUB's documents are made beside the PDF, below
+    pdf_options = PdfOptions(options.pdf_variant, options.print_ready)
+    if os.environ.get("DOSSIER_DUMP_HTML"):  # for the benchmark's floor: WeasyPrint alone on this HTML
+        dump_print_html(rendered, book.config, pdf_options, Path(os.environ["DOSSIER_DUMP_HTML"]))
     targets = output_paths(book, out, options.formats)
     result = BuildResult(book)
     with staged(list(targets.values())) as temps:
         staging = dict(zip(targets, temps, strict=True))
         progress("layout")  # the EPUB takes its page numbers and cover from the PDF's layout
-        pdf_options = PdfOptions(options.pdf_variant, options.print_ready)
         document = layout(rendered, book.config, pdf_options)
+
+        def epub() -> None:
+            write_epub(book, with_epub(book, rendered), staging["epub"], build_time(book, stamp_epoch), document)
+
         if "pdf" in targets:
             progress("pdf")
-            write_pdf(document, book.config, staging["pdf"], pdf_options)
-        if "epub" in targets:
+            beside = Background(epub) if "epub" in targets else None  # a second core, while the PDF is written
+            try:
+                write_pdf(document, book.config, staging["pdf"], pdf_options)
+            except BaseException:
+                if beside:
+                    beside.cancel()
+                raise
+            if beside:
+                progress("epub")
+                beside.wait()
+        elif "epub" in targets:
             progress("epub")
-            write_epub(book, rendered, staging["epub"], build_time(book, stamp_epoch), document)
+            epub()
     result.written = list(targets.values())
     return result
