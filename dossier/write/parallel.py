@@ -69,6 +69,7 @@ def _child(job: Callable[[], None], send: Any) -> None:
     except BaseException as exc:  # carried to the parent, which reports it
         try:
             message = pickle.dumps(exc)
+            pickle.loads(message)  # an exception that cannot be rebuilt is carried as its text
         except Exception:
             message = pickle.dumps(RuntimeError(f"{type(exc).__name__}: {exc}"))
         send.send(message)
