@@ -87,8 +87,8 @@ def check_epub(book: Book, report: Report) -> None:
 
 def build(root: Path, out: Path, options: BuildOptions, report: Report, progress: Progress = lambda _: None) -> BuildResult:
     from dossier.render import render, with_epub
-    from dossier.write.epub import build_time, write_epub
-    from dossier.write.parallel import Background
+    from dossier.write.epub import build_time, from_print, write_epub
+    from dossier.write.parallel import Background, Handoff, parallel_allowed
     from dossier.write.pdf import PdfOptions, dump_print_html, layout, write_pdf
 
     stamp_epoch = source_date_epoch()
@@ -99,7 +99,7 @@ def build(root: Path, out: Path, options: BuildOptions, report: Report, progress
     if options.paper:
         book.config = replace(book.config, layout=replace(book.config.layout, paper=options.paper))
     progress("render")
-    rendered = render(book, epub=False)  # the EPUB's documents are made beside the PDF, below
+    rendered = render(book, epub=False)  # the EPUB's documents are made beside the layout, below
     pdf_options = PdfOptions(options.pdf_variant, options.print_ready)
     if os.environ.get("DOSSIER_DUMP_HTML"):  # for the benchmark's floor: WeasyPrint alone on this HTML
         dump_print_html(rendered, book.config, pdf_options, Path(os.environ["DOSSIER_DUMP_HTML"]))
@@ -107,26 +107,26 @@ def build(root: Path, out: Path, options: BuildOptions, report: Report, progress
     result = BuildResult(book)
     with staged(list(targets.values())) as temps:
         staging = dict(zip(targets, temps, strict=True))
-        progress("layout")  # the EPUB takes its page numbers and cover from the PDF's layout
-        document = layout(rendered, book.config, pdf_options)
+        printed = Handoff(parallel_allowed())
 
-        def epub() -> None:
-            write_epub(book, with_epub(book, rendered), staging["epub"], build_time(book, stamp_epoch), document)
+        def epub() -> None:  # in a second process when there is a second core (dossier.write.parallel)
+            documents = with_epub(book, rendered)
+            write_epub(book, documents, staging["epub"], build_time(book, stamp_epoch), printed.get())
 
-        if "pdf" in targets:
-            progress("pdf")
-            beside = Background(epub) if "epub" in targets else None  # a second core, while the PDF is written
-            try:
+        beside = Background(epub, printed) if "epub" in targets else None
+        try:
+            progress("layout")  # the EPUB takes its page numbers and cover from the PDF's layout
+            document = layout(rendered, book.config, pdf_options)
+            printed.put(from_print(document, rendered.print_html))
+            if "pdf" in targets:
+                progress("pdf")
                 write_pdf(document, book.config, staging["pdf"], pdf_options)
-            except BaseException:
-                if beside:
-                    beside.cancel()
-                raise
+        except BaseException:
             if beside:
-                progress("epub")
-                beside.wait()
-        elif "epub" in targets:
+                beside.cancel()
+            raise
+        if beside:
             progress("epub")
-            epub()
+            beside.wait()
     result.written = list(targets.values())
     return result

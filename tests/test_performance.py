@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from dossier.errors import DossierError, Location
-from dossier.write.parallel import Background, parallel_allowed
+from dossier.write.parallel import Background, Handoff, parallel_allowed
 from tests.conftest import Built
 from tests.helpers import FIXTURES, ROOT, run_cli
 
@@ -69,3 +69,22 @@ def test_background_error_reaches_the_parent_with_its_location() -> None:
         job.wait()
     [diagnostic] = caught.value.report.diagnostics
     assert diagnostic.format(None) == "chapters/x.md:3:1: error: made to fail"
+
+
+def test_handoff_reaches_the_job_and_a_failed_job_does_not_block_the_parent(tmp_path: Path) -> None:
+    """The layout's facts are handed to the EPUB's process after it started; if that process has
+    already failed, handing them over (more than a pipe holds) must not hang the build."""
+    marker = tmp_path / "got"
+    handoff = Handoff(parallel_allowed())
+    job = Background(lambda: marker.write_bytes(handoff.get()), handoff)
+    handoff.put(b"page starts" * 100_000)
+    job.wait()
+    assert marker.read_bytes() == b"page starts" * 100_000
+
+    failing = Handoff(parallel_allowed())
+    job = Background(_fail, failing)
+    if job.process is not None:
+        job.process.join(timeout=30)  # the child has failed before the parent hands anything over
+    failing.put(b"x" * 1_000_000)
+    with pytest.raises(DossierError):
+        job.wait()

@@ -1,16 +1,18 @@
-"""One job in a forked child while the parent works: the EPUB is written beside the PDF.
+"""One job in a forked child while the parent works: the EPUB is made beside the PDF.
 
-Once WeasyPrint has laid the book out, writing the PDF (the parent) and making the EPUB (page
-markers, font subsets, the cover from the first page, the zip: the child) no longer depend on
-each other. The layout is a graph of Python objects that cannot be sent to another process,
-but a forked child shares it (copy-on-write; the garbage collector's generations are frozen
-first so that it does not touch every object). Without `fork` (Windows), with one CPU, or with
-DOSSIER_JOBS=1, the job runs in the parent when it is waited for. The standard library's
-`multiprocessing` does the fork and carries the child's exception back through a pipe.
+The build forks once the print HTML is rendered. The child renders the EPUB's documents while
+the parent lays the book out; the parent then hands it what the EPUB takes from the layout
+(where each page starts, the cover: a `Handoff`) and writes the PDF while the child paginates,
+subsets the fonts and zips. The layout itself, a graph of Python objects, never has to cross.
+The garbage collector's generations are frozen at the fork so that the child, by collecting,
+does not copy every page of the parent. Without `fork` (Windows), with one CPU, or with
+DOSSIER_JOBS=1, the job runs in the parent when it is waited for: the same bytes either way.
+The standard library's `multiprocessing` forks and carries the child's exception back.
 """
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import multiprocessing
 import os
@@ -26,22 +28,44 @@ def parallel_allowed() -> bool:
     return cpus > 1 and "fork" in multiprocessing.get_all_start_methods()
 
 
-class Background:
-    """`job` started in a child process now (or run in this one at `wait`)."""
+class Handoff:
+    """One value the parent gives the job after it started (through a pipe when it is a child)."""
 
-    def __init__(self, job: Callable[[], None]) -> None:
+    def __init__(self, parallel: bool) -> None:
+        self.value: Any = None
+        self.receive, self.send = multiprocessing.get_context("fork").Pipe(duplex=False) if parallel else (None, None)
+
+    def put(self, value: Any) -> None:
+        if self.send is None:
+            self.value = value
+            return
+        with contextlib.suppress(BrokenPipeError):  # the child has already failed: `wait` says why
+            self.send.send(value)
+        self.send.close()
+
+    def get(self) -> Any:
+        return self.value if self.receive is None else self.receive.recv()
+
+
+class Background:
+    """`job` started in a child process now (or run in this one at `wait`); `handoff`, if any,
+    carries a value to it later."""
+
+    def __init__(self, job: Callable[[], None], handoff: Handoff | None = None) -> None:
         self.job = job
         self.process: Any = None
-        if parallel_allowed():
+        if parallel_allowed() and (handoff is None or handoff.send is not None):
             context = multiprocessing.get_context("fork")
             self.receive, send = context.Pipe(duplex=False)
             gc.freeze()
             try:
-                self.process = context.Process(target=_child, args=(job, send), daemon=True)
+                self.process = context.Process(target=_child, args=(job, send, handoff), daemon=True)
                 self.process.start()
             finally:
                 gc.unfreeze()
             send.close()
+            if handoff is not None and handoff.receive is not None:
+                handoff.receive.close()  # the child's end: a failed child then breaks the pipe
 
     def wait(self) -> None:
         """The job's end; its exception, if any, raised here."""
@@ -63,7 +87,9 @@ class Background:
             self.process.join()
 
 
-def _child(job: Callable[[], None], send: Any) -> None:
+def _child(job: Callable[[], None], send: Any, handoff: Handoff | None) -> None:
+    if handoff is not None and handoff.send is not None:
+        handoff.send.close()  # the parent's end
     try:
         job()
     except BaseException as exc:  # carried to the parent, which reports it
