@@ -19,7 +19,7 @@ from dossier.errors import Location, Report
 from dossier.load.blocks import Block
 from dossier.load.config import slugify
 from dossier.load.markdown import directive_name, locate_inline
-from dossier.model import Book, Chapter, ChapterSource, Cite, Dossier, Heading, Note, Source
+from dossier.model import Book, Chapter, ChapterSource, Cite, Dossier, Heading, Note
 
 IMAGE_TYPES = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".gif": "GIF", ".svg": "SVG", ".webp": "WEBP"}
 
@@ -298,7 +298,8 @@ class Resolver:
         target = (state.source.path.parent / parts.path).resolve()
         other = self.by_path.get(target)
         if other is None:
-            self.report.error("link-chapter", location, f"link to '{parts.path}', which is not a chapter of the dossier")
+            message = f"link to '{parts.path}', which is not a chapter of the dossier"
+            self.report.error("link-chapter", location, message)
             return
         anchor = other.anchor
         if parts.fragment:
@@ -312,20 +313,32 @@ class Resolver:
     # -- Ibid. and short forms --------------------------------------------------------------
 
     def _place_cites(self, chapters: list[Chapter]) -> None:
-        """French usage: full reference first in each chapter, Ibid. right after, short later."""
+        """French usage: full reference first in each chapter, Ibid. right after, short later.
+
+        Ibid. only follows a note whose one citation names the same source (a note without
+        citations in between breaks the chain), as CSL's positions do; a citation without a
+        locator after one with a locator takes the short form, since Ibid. would mean the same page.
+        """
         for chapter in chapters:
             seen: set[str] = set()
-            previous: Source | None = None
+            previous: Cite | None = None
             for note in chapter.notes:
-                for cites in _note_cites(note):
-                    single = len(cites) == 1
+                groups = _note_cites(note)
+                for cites in groups:
                     for cite in cites:
-                        if cite.source is previous and single:
+                        if _is_ibid(previous, cite, len(cites)):
                             cite.position = "ibid"
                         elif cite.source.id in seen:
                             cite.position = "subsequent"
                         seen.add(cite.source.id)
-                    previous = cites[-1].source if single else None
+                count = sum(len(cites) for cites in groups)
+                previous = groups[0][0] if count == 1 else None
+
+
+def _is_ibid(previous: Cite | None, cite: Cite, group_size: int) -> bool:
+    if previous is None or group_size != 1 or previous.source is not cite.source:
+        return False
+    return not (previous.locator and not cite.locator)
 
 
 def _trim_before_call(previous: Token) -> None:

@@ -44,3 +44,9 @@ def mini_build(tmp_path_factory: pytest.TempPathFactory) -> Built:
 def bundled_build(tmp_path_factory: pytest.TempPathFactory) -> Built:
     """The bundled dossier (content/), as `dossier build` makes it."""
     return _build(bundled_dossier(), tmp_path_factory.mktemp("bundled"))
+
+
+@pytest.fixture(scope="session")
+def en_build(tmp_path_factory: pytest.TempPathFactory) -> Built:
+    """A small dossier in British English (tests/fixtures/en): the locale is not hard-coded."""
+    return _build(FIXTURES / "en", tmp_path_factory.mktemp("en"))

@@ -23,13 +23,15 @@ NS = {
 }
 
 
-def run_cli(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    """`python -m dossier ARGS` in a subprocess, as a user would run it."""
+def run_cli(
+    *args: str, cwd: Path | None = None, env: dict[str, str] | None = None, wrapper: tuple[str, ...] = ()
+) -> subprocess.CompletedProcess[str]:
+    """`python -m dossier ARGS` in a subprocess, as a user would run it (under `wrapper`, if
+    given: `faketime DATE`)."""
     environment = {**os.environ, "PYTHONPATH": str(ROOT), **(env or {})}
     environment.pop("DOSSIER_DEBUG", None)
-    return subprocess.run(
-        [sys.executable, "-m", "dossier", *args], capture_output=True, text=True, cwd=cwd, env=environment, timeout=600
-    )
+    command = [*wrapper, sys.executable, "-m", "dossier", *args]
+    return subprocess.run(command, capture_output=True, text=True, cwd=cwd, env=environment, timeout=600)
 
 
 def copy_fixture(name: str, target: Path) -> Path:
@@ -45,6 +47,14 @@ def pdf_text(path: Path, pages: list[int] | None = None) -> str:
     indices = pages if pages is not None else range(len(reader.pages))
     text = "\n".join(reader.pages[i].extract_text() or "" for i in indices)
     return re.sub(r"  +", " ", text)  # justified lines' wide word spaces come out as several
+
+
+def pdf_page_texts(path: Path) -> list[str]:
+    """The text of each page, as `pdf_text` gives it, the PDF read once."""
+    from pypdf import PdfReader
+
+    # justified lines' wide word spaces come out as several
+    return [re.sub(r"  +", " ", page.extract_text() or "") for page in PdfReader(str(path)).pages]
 
 
 def epub_documents(path: Path) -> dict[str, etree._Element]:

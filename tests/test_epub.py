@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import io
 import re
+import shutil
+import subprocess
+import sys
 import unicodedata
 import zipfile
 from dataclasses import dataclass
@@ -101,13 +104,16 @@ def _spine(epub: Path) -> list[str]:
 # -- validity and accessibility -------------------------------------------------------------------
 
 
-def test_long_and_next_edition_epubs_pass_epubcheck(long_build: Built, next_edition: Path) -> None:
+def test_long_next_edition_and_bundled_epubs_pass_epubcheck(
+    long_build: Built, next_edition: Path, bundled_build: Built
+) -> None:
     assert epubcheck_messages(long_build.epub) == []
     assert epubcheck_messages(next_edition) == []
+    assert epubcheck_messages(bundled_build.epub) == []
 
 
 @needs_ace
-@pytest.mark.parametrize("which", ["mini_build", "long_build"])
+@pytest.mark.parametrize("which", ["mini_build", "long_build", "bundled_build", "en_build"])
 def test_ace_reports_no_violation(which: str, request: pytest.FixtureRequest) -> None:
     built = request.getfixturevalue(which)
     assert [f"{f.document}: {f.message}" for f in run_ace(built.epub)] == []
@@ -141,9 +147,13 @@ def test_check_reports_an_ace_violation_at_its_chapter(tmp_path: Path) -> None:
 # -- documents ------------------------------------------------------------------------------------
 
 
-def test_every_document_has_its_language_and_headings_without_gaps(mini_build: Built) -> None:
-    for name, root in epub_documents(mini_build.epub).items():
-        assert root.get("lang") == "fr-FR" == root.get("{http://www.w3.org/XML/1998/namespace}lang"), name
+@pytest.mark.parametrize(("which", "lang"), [("mini_build", "fr-FR"), ("bundled_build", "fr-FR"), ("en_build", "en-GB")])
+def test_every_document_has_its_language_and_headings_without_gaps(
+    which: str, lang: str, request: pytest.FixtureRequest
+) -> None:
+    built = request.getfixturevalue(which)
+    for name, root in epub_documents(built.epub).items():
+        assert root.get("lang") == lang == root.get("{http://www.w3.org/XML/1998/namespace}lang"), name
         levels = [int(h.tag[-1]) for h in root.iter() if re.fullmatch(r"\{.*\}h[1-6]", str(h.tag))]
         for previous, level in zip([0, *levels], levels, strict=False):
             assert level <= previous + 1, (name, levels)
@@ -159,36 +169,60 @@ def test_one_document_per_chapter_in_the_spine_after_cover_title_and_contents(mi
     assert _spine(mini_build.epub) == ["cover.xhtml", "titlepage.xhtml", "contents.xhtml", "ch1.xhtml", "ch2.xhtml", "ch3.xhtml"]
 
 
-def test_nav_toc_and_ncx_list_the_chapters_and_their_sections(mini_build: Built) -> None:
-    documents = epub_documents(mini_build.epub)
+@pytest.mark.parametrize(("which", "chapters", "entries"), [("mini_build", 3, 9), ("bundled_build", 8, None)])
+def test_nav_toc_and_ncx_list_the_chapters_and_their_sections(
+    which: str, chapters: int, entries: int | None, request: pytest.FixtureRequest
+) -> None:
+    built = request.getfixturevalue(which)
+    documents = epub_documents(built.epub)
+    names = [n for n in _spine(built.epub) if n.startswith("ch")]
+    assert names == [f"ch{i}.xhtml" for i in range(1, chapters + 1)]
     expected = []
-    for name in ("ch1.xhtml", "ch2.xhtml", "ch3.xhtml"):
+    for name in names:
         root = documents[f"EPUB/{name}"]
         sections = "//x:h2[not(ancestor::x:section[@class='notes'] or ancestor::*[@role='doc-bibliography'])]"
         for heading in root.xpath(f"//x:h1 | {sections}", namespaces=NS):
             expected.append((heading.tag[-1], f"{name}#{heading.get('id')}", "".join(heading.itertext())))
-    toc = _nav(mini_build.epub).xpath("//x:nav[@epub:type='toc']", namespaces=NS)[0]
+    toc = _nav(built.epub).xpath("//x:nav[@epub:type='toc']", namespaces=NS)[0]
     links = toc.xpath(".//x:a", namespaces=NS)
-    found = [(str(len(a.xpath("ancestor::x:ol", namespaces=NS))), a.get("href"), a.text) for a in links]
-    assert found == expected and len(found) == 9
-    ncx = etree.fromstring(epub_file(mini_build.epub, "EPUB/toc.ncx"))
+    found = [(str(len(a.xpath("ancestor::x:ol", namespaces=NS))), a.get("href"), "".join(a.itertext())) for a in links]
+    assert found == expected
+    assert [level for level, _, _ in found].count("1") == chapters
+    assert entries is None or len(found) == entries
+    ncx = etree.fromstring(epub_file(built.epub, "EPUB/toc.ncx"))
     points = ncx.xpath("//ncx:navPoint", namespaces=NS)
     assert [(p.find("ncx:content", NS).get("src"), p.findtext("ncx:navLabel/ncx:text", namespaces=NS)) for p in points] == [
         (href, text) for _, href, text in expected
     ]
 
 
-def test_landmarks(mini_build: Built) -> None:
-    nav = _nav(mini_build.epub)
+@pytest.mark.parametrize(("which", "body", "sources"), [("mini_build", "ch2", "ch3"), ("bundled_build", "ch2", "ch7")])
+def test_landmarks(which: str, body: str, sources: str, request: pytest.FixtureRequest) -> None:
+    """Cover, contents, where the text starts, the sources: each leads to what it names."""
+    epub = request.getfixturevalue(which).epub
     landmarks = {
         a.get("{http://www.idpf.org/2007/ops}type"): a.get("href")
-        for a in nav.xpath("//x:nav[@epub:type='landmarks']//x:a", namespaces=NS)
+        for a in _nav(epub).xpath("//x:nav[@epub:type='landmarks']//x:a", namespaces=NS)
     }
-    assert landmarks == {"cover": "cover.xhtml", "toc": "contents.xhtml", "bodymatter": "ch2.xhtml", "bibliography": "ch3.xhtml"}
+    expected = {"cover": "cover.xhtml", "toc": "contents.xhtml", "bodymatter": f"{body}.xhtml", "bibliography": f"{sources}.xhtml"}
+    assert landmarks == expected
+    documents = epub_documents(epub)
+
+    def find(name: str, query: str) -> list[etree._Element]:
+        return documents[f"EPUB/{name}"].xpath(query, namespaces=NS)
+
+    (cover,) = _opf(epub).xpath("//opf:item[@properties='cover-image']/@href", namespaces=NS)
+    assert find("cover.xhtml", "//x:body[@epub:type='cover']//x:img/@src") == [cover]
+    chapters = [n for n in _spine(epub) if n.startswith("ch")]
+    assert len(find("contents.xhtml", "//x:nav[@class='toc']//x:a")) >= len(chapters)
+    assert find(expected["bodymatter"], "//x:body/@epub:type") == ["bodymatter"]
+    assert find(expected["bodymatter"], "//x:section[@epub:type='chapter']")
+    assert find(expected["bibliography"], "//*[@role='doc-bibliography'][@epub:type='bibliography']")
 
 
-def test_every_note_call_pops_a_note_that_links_back(long_build: Built) -> None:
-    documents = epub_documents(long_build.epub)
+@pytest.mark.parametrize("which", ["long_build", "bundled_build"])
+def test_every_note_call_pops_a_note_that_links_back(which: str, request: pytest.FixtureRequest) -> None:
+    documents = epub_documents(request.getfixturevalue(which).epub)
     calls = 0
     for name, root in documents.items():
         for call in root.xpath("//x:a[@epub:type='noteref']", namespaces=NS):
@@ -252,7 +286,7 @@ def _markers(epub: Path) -> list[Marker]:
     return markers
 
 
-@pytest.mark.parametrize("which", ["mini_build", "long_build"])
+@pytest.mark.parametrize("which", ["mini_build", "long_build", "bundled_build"])
 def test_page_list_has_every_pdf_page_in_order(which: str, request: pytest.FixtureRequest) -> None:
     from pypdf import PdfReader
 
@@ -269,13 +303,16 @@ def test_page_list_has_every_pdf_page_in_order(which: str, request: pytest.Fixtu
     assert page_list[0].get("href").startswith("cover.xhtml#")
 
 
-def test_markers_sit_where_the_pdf_pages_start(long_build: Built) -> None:
+@pytest.mark.parametrize("which", ["long_build", "bundled_build"])
+def test_markers_sit_where_the_pdf_pages_start(which: str, request: pytest.FixtureRequest) -> None:
     """Each marker is followed by the text at the top of its PDF page, and preceded by text of
     the page before. (A marker may precede a hyphenated word's first half: skip one word.)"""
-    from tests.helpers import pdf_text
+    from tests.helpers import pdf_page_texts
 
-    markers = _markers(long_build.epub)
-    pages = [_letters(pdf_text(long_build.pdf, [i])) for i in range(len(markers))]
+    built = request.getfixturevalue(which)
+    markers = _markers(built.epub)
+    pages = [_letters(text) for text in pdf_page_texts(built.pdf)]
+    assert len(pages) == len(markers)
     checked = 0
     for marker in markers:
         if marker.page_follows or len(marker.after) < 40:
@@ -335,6 +372,30 @@ def test_identifier_is_stable_across_editions_and_modified_is_the_editions_date(
     assert second.findtext(".//dc:date", namespaces=NS) == "2027-03-01"
 
 
+@pytest.mark.skipif(shutil.which("faketime") is None, reason="libfaketime not installed (apt-get install faketime)")
+def test_the_epub_does_not_depend_on_the_clock(mini_build: Built, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Built again years later (libfaketime moves the clock of the whole process), the same
+    edition has the same entries, stamped with the edition's date; with SOURCE_DATE_EPOCH set,
+    only the zip's timestamps follow it: `dcterms:modified` and every document stay as they were."""
+    later = ("faketime", "2031-05-05 12:00:00")
+    clock = subprocess.run([*later, sys.executable, "-c", "import datetime; print(datetime.date.today())"],
+                           capture_output=True, text=True, check=True)
+    assert clock.stdout.strip() == "2031-05-05", "the faked clock is the one the build sees"
+    monkeypatch.delenv("SOURCE_DATE_EPOCH", raising=False)
+    stamps = {"unset": (2026, 11, 25, 0, 0, 0), "1000000000": (2001, 9, 9, 1, 46, 40)}
+    with zipfile.ZipFile(mini_build.epub) as reference:
+        for epoch, stamp in stamps.items():
+            out = tmp_path / epoch
+            env = {} if epoch == "unset" else {"SOURCE_DATE_EPOCH": epoch}
+            result = run_cli("build", str(mini_build.root), "--out", str(out), "--format", "epub", env=env, wrapper=later)
+            assert result.returncode == 0, result.stderr
+            with zipfile.ZipFile(out / mini_build.epub.name) as rebuilt:
+                assert rebuilt.namelist() == reference.namelist()
+                assert [n for n in reference.namelist() if rebuilt.read(n) != reference.read(n)] == []
+                assert {i.date_time for i in rebuilt.infolist()} == {stamp}
+    assert _meta(_opf(mini_build.epub), "dcterms:modified") == ["2026-11-25T00:00:00Z"]
+
+
 def test_descriptive_metadata(mini_build: Built) -> None:
     opf = _opf(mini_build.epub)
     assert opf.get("{http://www.w3.org/XML/1998/namespace}lang") == "fr-FR"
@@ -356,6 +417,105 @@ def test_accessibility_metadata_says_what_the_book_has(mini_build: Built) -> Non
     (summary,) = _meta(opf, "schema:accessibilitySummary")
     assert summary.startswith("Cette publication EPUB") and "édition PDF" in summary
     assert _meta(opf, "dcterms:conformsTo") == ["EPUB Accessibility 1.1 - WCAG 2.1 Level AA"]
+
+
+@dataclass
+class Epub:
+    """What a reader finds in an EPUB, to hold each accessibility claim against."""
+
+    opf: etree._Element
+    documents: dict[str, etree._Element]  # the XHTML documents and the SVG images
+    spine: list[str]
+    css: str
+
+    @classmethod
+    def read(cls, epub: Path) -> Epub:
+        css = re.sub(r"/\*.*?\*/", "", epub_file(epub, "EPUB/css/epub.css").decode(), flags=re.S)
+        with zipfile.ZipFile(epub) as archive:
+            svgs = {n: etree.fromstring(archive.read(n)) for n in archive.namelist() if n.endswith(".svg")}
+        return cls(_opf(epub), epub_documents(epub) | svgs, _spine(epub), css)
+
+    def xpath(self, query: str, documents: str = ".xhtml") -> list[etree._Element]:
+        namespaces = {**NS, "svg": SVG}
+        return [e for name, root in self.documents.items() if documents in name for e in root.xpath(query, namespaces=namespaces)]
+
+    @property
+    def images(self) -> list[etree._Element]:
+        """Images a reader sees in the text (the cover page's image is the cover)."""
+        documents = [r for n, r in self.documents.items() if n.endswith(".xhtml") and n != "EPUB/cover.xhtml"]
+        return [i for r in documents for i in r.iter(f"{{{NS['x']}}}img", f"{{{SVG}}}svg")]
+
+    def described(self, image: etree._Element) -> bool:
+        text = image.get("alt") or image.get("aria-label") or image.findtext(f"{{{SVG}}}title") or ""
+        return bool(text.strip())
+
+    def page_list(self) -> list[etree._Element]:
+        return self.xpath("//x:nav[@epub:type='page-list']//x:a", "nav.xhtml")
+
+
+SVG = "http://www.w3.org/2000/svg"
+
+
+def _headings_nested(book: Epub) -> bool:
+    for name in book.spine:
+        root = book.documents[f"EPUB/{name}"]
+        levels = [int(h.tag[-1]) for h in root.iter() if re.fullmatch(r"\{.*\}h[1-6]", str(h.tag))]
+        if name.startswith("ch") and (levels[:1] != [1] or levels.count(1) != 1):
+            return False
+        if any(b > a + 1 for a, b in zip([0, *levels], levels, strict=False)):
+            return False
+    return True
+
+
+def _reflowable(book: Epub) -> bool:
+    fixed = book.opf.xpath("//opf:meta[@property='rendition:layout']/text()", namespaces=NS) == ["pre-paginated"]
+    return not fixed and not re.search(r"@page|position:\s*fixed|!important|\d(pt|mm|cm|in|pc)\b|font-size:\s*[\d.]+px", book.css)
+
+
+def _no_hazard(book: Epub) -> bool:
+    media = book.xpath("//x:audio | //x:video | //x:object | //x:embed | //svg:animate | //svg:animateTransform", "")
+    items = book.opf.xpath("//opf:item/@media-type", namespaces=NS)
+    return not media and "image/gif" not in items and not re.search(r"@keyframes|animation|blink", book.css)
+
+
+CLAIMS = {
+    "tableOfContents": lambda b: len(b.xpath("//x:nav[@epub:type='toc']//x:a", "nav.xhtml")) >= len(b.spine) - 3
+    and "contents.xhtml" in b.spine,
+    "structuralNavigation": _headings_nested,
+    "readingOrder": lambda b: not b.opf.xpath("//opf:itemref[@linear='no']", namespaces=NS)
+    and set(b.spine) == {n.removeprefix("EPUB/") for n in b.documents if n.endswith(".xhtml")} - {"nav.xhtml"},
+    "displayTransformability": _reflowable,
+    "pageBreakMarkers": lambda b: len(b.xpath("//*[@epub:type='pagebreak'][@role='doc-pagebreak']")) == len(b.page_list()) > 0,
+    "pageNavigation": lambda b: len(b.page_list()) > 0,
+    "printPageNumbers": lambda b: len(b.page_list()) > 0
+    and b.opf.findtext(".//dc:source", namespaces=NS).endswith(".pdf)")
+    and _meta(b.opf, "pageBreakSource") == [b.opf.findtext(".//dc:source", namespaces=NS)],
+    "alternativeText": lambda b: bool(b.images) and all(b.described(i) for i in b.images),
+}
+
+
+@pytest.mark.parametrize(
+    ("which", "lang", "source"),
+    [("mini_build", "fr-FR", "édition PDF"), ("bundled_build", "fr-FR", "édition PDF"), ("en_build", "en-GB", "PDF edition")],
+)
+def test_each_accessibility_claim_is_true_of_the_book(
+    which: str, lang: str, source: str, request: pytest.FixtureRequest
+) -> None:
+    """Every feature claimed has a check here and passes it; access modes and hazards follow
+    from the documents. (Ace, above, checks the WCAG side of `dcterms:conformsTo`.)"""
+    book = Epub.read(request.getfixturevalue(which).epub)
+    features = _meta(book.opf, "schema:accessibilityFeature")
+    assert {f: CLAIMS[f](book) if f in CLAIMS else "no check" for f in features} == dict.fromkeys(features, True)
+    assert set(CLAIMS) - {"alternativeText"} <= set(features), "what the book has is claimed"
+    described = all(book.described(i) for i in book.images)
+    assert _meta(book.opf, "schema:accessMode") == (["textual", "visual"] if book.images else ["textual"])
+    sufficient = _meta(book.opf, "schema:accessModeSufficient")
+    assert ("textual" in sufficient) == described and ("textual,visual" in sufficient) == bool(book.images)
+    assert _meta(book.opf, "schema:accessibilityHazard") == ["none"] and _no_hazard(book)
+    assert _meta(book.opf, "dcterms:conformsTo") == (["EPUB Accessibility 1.1 - WCAG 2.1 Level AA"] if described else [])
+    (summary,) = _meta(book.opf, "schema:accessibilitySummary")
+    assert book.opf.get("{http://www.w3.org/XML/1998/namespace}lang") == lang == book.opf.findtext(".//dc:language", namespaces=NS)
+    assert source in summary, "the summary is in the book's language"
 
 
 # -- style and fonts ------------------------------------------------------------------------------

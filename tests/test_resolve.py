@@ -36,10 +36,12 @@ def test_ibid_and_short_forms(book) -> None:
     assert positions == [["first"], ["ibid"], ["first", "subsequent"], ["subsequent"], ["ibid"]]
 
 
-def test_a_footnote_citing_a_source_counts_for_ibid(book) -> None:
+def test_a_footnote_citing_a_source_counts_for_the_next_position(book) -> None:
     first, second = book.chapters[0].notes
     assert first.tokens is not None and not first.cites
-    assert second.cites[0].position == "ibid"
+    # The footnote cites the speech at p. 2; the next note cites it without a page, so not
+    # "Ibid." (which would mean p. 2 again) but the short form.
+    assert second.cites[0].position == "subsequent"
 
 
 def test_headings_get_anchors_and_links_between_chapters_resolve(book) -> None:

@@ -252,6 +252,8 @@ class _Typesetter:
         elif ch == "." and self._ellipsis(i):
             self.out.append(replace(c, char="…"))
             return i + 3
+        elif ch == "." and self._absorbed(i):
+            return i + 1  # `op. cit..` → `op. cit.`: an abbreviation's point ends the sentence too
         elif ch == "'":
             self._apostrophe(c, i)
         elif ch == '"':
@@ -263,10 +265,29 @@ class _Typesetter:
         else:
             if lang.french and (ch in ";!?" or (ch == ":" and not self._between_digits(i))):
                 self._space_before(c, NBSP if ch == ":" else NNBSP)
+            elif not lang.french and ch in ";:!?":
+                self._no_space_before()
             self.out.append(c)
             if lang.french and (ch.isdigit() or ch == "°"):
                 self._space_after_number(c, i)
         return i + 1
+
+    def _absorbed(self, i: int) -> bool:
+        """A second full stop right after a word's point (not the dots of an ellipsis)."""
+        prev, nxt = self._prev(), self._next(i)
+        before = self.out[-2] if len(self.out) >= 2 else None
+        return (
+            prev is not None and prev.char == "." and not prev.fixed and before is not None and before.char.isalpha()
+            and not (nxt is not None and nxt.char == ".")
+        )
+
+    def _no_space_before(self) -> None:
+        """English (and other non-French) text: no space between a word and `;` `:` `!` `?`."""
+        end = len(self.out)
+        while end and self.out[end - 1].char in SPACES and not self.out[end - 1].fixed:
+            end -= 1
+        if end < len(self.out) and end and (self.out[end - 1].char.isalnum() or self.out[end - 1].char in "’”)]»"):
+            del self.out[end:]
 
     def _between_digits(self, i: int) -> bool:
         """`10:30`: a colon between digits is not punctuation."""

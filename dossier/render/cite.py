@@ -1,7 +1,10 @@
-"""What the citation templates need from sources: names, kinds, sort order, date choices.
+"""What the citation templates need from sources: names, kinds, sort order, groups.
 
 The style itself (order of elements, punctuation, italics) is in the layout's
-`partials/cite.html.j2`; this module only prepares values, in the dossier's locale.
+`partials/cite.html.j2`: French notes modelled on ISO 690, described in docs/format.md.
+Our own formatter rather than citeproc-py: citeproc-py ships no French note style (we would
+write the CSL anyway), counts Ibid. over citations rather than over our notes, and returns
+strings where our notes need links and `lang` attributes set by the layout's templates.
 """
 
 from __future__ import annotations
@@ -13,11 +16,28 @@ from dossier.resolve import sort_key
 
 # Bibliography groups, in the order they are printed, and the CSL types each holds.
 GROUPS: tuple[tuple[str, frozenset[str]], ...] = (
-    ("official", frozenset({"legislation", "bill", "regulation", "treaty", "legal_case", "hearing", "speech", "standard"})),
-    ("press", frozenset({"article-newspaper", "article-magazine", "broadcast", "interview", "post", "post-weblog", "webpage", "article"})),
-    ("reports", frozenset({"report", "article-journal", "paper-conference", "thesis", "dataset", "document", "manuscript", "pamphlet"})),
-    ("books", frozenset({"book", "chapter", "collection", "entry", "entry-dictionary", "entry-encyclopedia", "classic"})),
+    ("official", frozenset({
+        "legislation", "bill", "regulation", "treaty", "legal_case", "hearing", "speech", "standard",
+    })),
+    ("press", frozenset({
+        "article-newspaper", "article-magazine", "broadcast", "interview", "post", "webpage", "article",
+    })),
+    ("reports", frozenset({
+        "report", "article-journal", "post-weblog", "paper-conference", "thesis", "dataset", "document",
+        "manuscript", "pamphlet",
+    })),
+    ("books", frozenset({
+        "book", "chapter", "collection", "entry", "entry-dictionary", "entry-encyclopedia", "classic",
+    })),
 )
+# Titles of works published on their own are set in italics; parts of a whole in quotes.
+WORK_TYPES = frozenset({
+    "book", "report", "thesis", "collection", "motion_picture", "dataset", "software", "classic", "pamphlet",
+})
+# A later note on an article says "art. cit." (article cité); on anything else "op. cit.".
+ARTICLE_TYPES = frozenset({
+    "article", "article-journal", "article-magazine", "article-newspaper", "post", "post-weblog", "chapter",
+})
 
 
 def group_of(source: Source) -> str:
@@ -31,28 +51,82 @@ def group_of(source: Source) -> str:
     return "reports"
 
 
-def format_name(name: dict[str, str]) -> str:
-    """`Given Family` for persons (French notes put the given name first), literal as is."""
+def format_name(name: dict[str, str], inverted: bool = False) -> str:
+    """`Given Family` for persons (notes put the given name first), `Family, Given` inverted
+    (the first name of a bibliography entry), an institution's literal name as is."""
     if "literal" in name:
         return name["literal"]
-    parts = [name.get("given", ""), name.get("dropping-particle", ""), name.get("non-dropping-particle", ""), name.get("family", "")]
-    return " ".join(p for p in parts if p)
+    family = " ".join(p for p in (name.get("non-dropping-particle"), name.get("family")) if p)
+    given = " ".join(p for p in (name.get("given"), name.get("dropping-particle")) if p)
+    if inverted and given:
+        return f"{family}, {given}"
+    return " ".join(p for p in (given, family) if p)
 
 
-def sort_name(name: dict[str, str]) -> str:
+def short_name(name: dict[str, str]) -> str:
+    """`K.-J. Tokayev`: a later note gives the initials of a person's given names."""
     if "literal" in name:
         return name["literal"]
-    return f"{name.get('family', '')} {name.get('given', '')}"
+    given = name.get("given", "")
+    initials = " ".join("-".join(f"{part[0]}." for part in word.split("-") if part) for word in given.split())
+    family = " ".join(p for p in (name.get("non-dropping-particle"), name.get("family")) if p)
+    return " ".join(p for p in (initials, family) if p)
 
 
-def creators(source: Source) -> list[str]:
-    return [format_name(n) for n in source.get("author") or source.get("editor") or []]
+def _names(source: Source) -> tuple[list[dict[str, str]], bool]:
+    """The source's creators: its authors, else its editors (then flagged `True`)."""
+    if source.get("author"):
+        return source.get("author"), False
+    return source.get("editor") or [], bool(source.get("editor"))
+
+
+def creators(source: Source, form: str = "long") -> dict[str, object]:
+    """Names for the template: `long` (notes), `short` (later notes), `bib` (first inverted)."""
+    names, editors = _names(source)
+    if form == "short":
+        shown = [short_name(n) for n in names]
+    else:
+        shown = [format_name(n, inverted=form == "bib" and i == 0) for i, n in enumerate(names)]
+    return {"names": shown[:1] if len(shown) > 3 else shown, "et_al": len(shown) > 3, "editors": editors}
+
+
+def editors(source: Source) -> list[str]:
+    """The editors of the book a chapter belongs to (`in X (dir.), Livre`)."""
+    return [format_name(n) for n in source.get("editor") or []] if source.get("author") else []
+
+
+def lower_first(text: str) -> str:
+    """`Allocution télévisée` → `allocution télévisée` after a comma; acronyms (`OTSC`) kept."""
+    if len(text) > 1 and text[0].isupper() and not text[1].isupper():
+        return text[0].lower() + text[1:]
+    return text
+
+
+def is_work(source: Source) -> bool:
+    return source.type in WORK_TYPES
+
+
+def is_article(source: Source) -> bool:
+    return source.type in ARTICLE_TYPES
+
+
+def law_title(source: Source) -> tuple[str, str] | None:
+    """A law's title split where its number and date go: `Loi` | ` relative à …` (genre `Loi`,
+    title `Loi relative à …`), `Loi` | ` relative à …` too when the title leaves the genre out.
+    None when there is no genre or the title already gives the number (`Loi n° 2020-290 du …`)."""
+    genre, title = str(source.get("genre") or ""), str(source.get("title", ""))
+    number = str(source.get("number") or "")
+    if not genre or (number and number in title):
+        return None
+    if title.casefold().startswith(genre.casefold()):
+        return title[: len(genre)], title[len(genre) :]
+    return genre, f" {title}"
 
 
 def entry_sort_key(source: Source) -> tuple:
-    """Bibliographies sort by first author (or title), in the locale's collation."""
-    names = source.get("author") or source.get("editor") or []
-    first = sort_name(names[0]) if names else str(source.get("title", ""))
+    """Bibliographies sort by first author's family name (or title), in the locale's collation."""
+    names, _ = _names(source)
+    first = format_name(names[0], inverted=True) if names else str(source.get("title", ""))
     issued = source.get("issued")
     return (sort_key(first), sort_key(str(source.get("title", ""))), issued.iso() if issued else "")
 

@@ -14,6 +14,7 @@ from typing import Any
 
 from dossier.l10n import dates
 from dossier.load.blocks import Block, Event
+from dossier.render import maps
 from dossier.render.glyphs import GlyphSet, Run
 
 # The timeline's proportions, in millimetres.
@@ -121,4 +122,4 @@ class FigureFile:
         return f"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n{self.svg!s}\n".encode()
 
 
-FIGURES: dict[str, Callable[[Block, str, str], Any]] = {"timeline": timeline}
+FIGURES: dict[str, Callable[[Block, str, str], Any]] = {"timeline": timeline, "map": maps.layout}

@@ -171,7 +171,10 @@ class FragmentRenderer(RendererHTML):
         return self._partial("partials/noteref.html.j2", note=note, after_call=after_call)
 
     def citation(self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
-        return self._partial("partials/cites.html.j2", cites=tokens[idx].meta.get("cites", []), final=False)
+        # Inside a note's sentence a citation is set in parentheses; opening the note, as is.
+        return self._partial(
+            "partials/cites.html.j2", cites=tokens[idx].meta.get("cites", []), final=False, enclosed=idx > 0
+        )
 
     def figure_open(self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
         image = next(c for c in tokens[idx + 1].children or [] if c.type == "image")

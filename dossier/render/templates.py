@@ -14,7 +14,7 @@ from dossier.l10n import dates, numbers
 from dossier.l10n.i18n import translations
 from dossier.l10n.typography import language
 from dossier.model import CslDate
-from dossier.render.cite import creators, group_of
+from dossier.render import cite
 from dossier.resources import layout_dirs
 
 
@@ -79,7 +79,9 @@ def environment(layout: str, locale: str) -> Environment:
         url_breaks=url_breaks,
     )
     env.globals.update(
-        locale=locale, creators=creators, group_of=group_of, foreign=partial(_foreign, locale=locale)
+        locale=locale, group_of=cite.group_of, foreign=partial(_foreign, locale=locale),
+        creators=cite.creators, editors=cite.editors, lower_first=cite.lower_first, is_work=cite.is_work,
+        is_article=cite.is_article, law_title=cite.law_title,
     )
     return env
 

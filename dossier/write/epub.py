@@ -126,9 +126,9 @@ def _add_resources(package: Any, book: Book, rendered: Rendered, documents: list
             epub.EpubImage(uid=f"image-{index}", file_name=relative, media_type=media_type, content=image.read_bytes())
         )
     for index, figure in enumerate(rendered.epub_files, 1):
-        package.add_item(
-            epub.EpubImage(uid=f"figure-{index}", file_name=figure.name, media_type=figure.media_type, content=figure.content)
-        )
+        item = epub.EpubImage(uid=f"figure-{index}", file_name=figure.name, media_type=figure.media_type)
+        item.content = figure.content
+        package.add_item(item)
 
 
 def _add_documents(package: Any, documents: list[EpubDocument]) -> dict[str, Any]:

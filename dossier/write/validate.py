@@ -56,8 +56,8 @@ def ace_command() -> tuple[list[str], dict[str, str]] | None:
     browser = os.environ.get("PUPPETEER_EXECUTABLE_PATH") or next(
         (found for name in CHROMIUM_NAMES if (found := shutil.which(name))), None
     )
-    if not command or not browser:
-        return None
+    if not command or not browser or not shutil.which("node"):
+        return None  # ace-puppeteer is a Node script (`#!/usr/bin/env node`)
     return [command], {**os.environ, "PUPPETEER_EXECUTABLE_PATH": browser}
 
 
