@@ -198,7 +198,7 @@ def build_command(root: Path, out: Path) -> list[str]:
 def bench_dossier(name: str, source: Path, work: Path, repeats: int, peer: bool) -> dict[str, Any]:
     """Every measure of one dossier, `repeats` times, each repetition in a fresh copy."""
     runs: dict[str, list[Run]] = {k: [] for k in ("cold", "noop", "edit", "floor", "pandoc_epub", "pandoc_pdf")}
-    ratios: dict[str, list[float]] = {"floor": [], "pandoc": [], "floor_cpu": []}
+    ratios: dict[str, list[float]] = {"floor": [], "pandoc": [], "floor_cpu": [], "pandoc_cpu": []}
     pages = None
     log = work / f"{name}.log"
     for repetition in range(repeats):
@@ -222,6 +222,7 @@ def bench_dossier(name: str, source: Path, work: Path, repeats: int, peer: bool)
             runs["pandoc_epub"].append(epub)
             runs["pandoc_pdf"].append(pdf)
             ratios["pandoc"].append(cold.wall / (epub.wall + pdf.wall))
+            ratios["pandoc_cpu"].append(cold.cpu / (epub.cpu + pdf.cpu))
         runs["noop"].append(measure(build_command(root, out), env=env, log=log))
         edit_paragraph(root)
         runs["edit"].append(measure(build_command(root, out), env=env, log=log))
@@ -236,6 +237,7 @@ def bench_dossier(name: str, source: Path, work: Path, repeats: int, peer: bool)
     result["build_over_floor_cpu"] = statistics.median(ratios["floor_cpu"])
     if ratios["pandoc"]:
         result["build_over_pandoc"] = statistics.median(ratios["pandoc"])
+        result["build_over_pandoc_cpu"] = statistics.median(ratios["pandoc_cpu"])
     return result
 
 
@@ -289,6 +291,7 @@ def table(results: dict[str, Any]) -> str:
         ("pandoc_epub_s", "pandoc epub s", "{:.2f}"),
         ("pandoc_pdf_s", "pandoc pdf s", "{:.2f}"),
         ("build_over_pandoc", "build/pandoc", "{:.2f}"),
+        ("build_over_pandoc_cpu", "(cpu)", "{:.2f}"),
     ]
     lines = [" | ".join(["dossier".ljust(10)] + [title for _, title, _ in columns])]
     for name, figures in results["dossiers"].items():
