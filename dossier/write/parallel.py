@@ -5,9 +5,10 @@ the parent lays the book out; the parent then hands it what the EPUB takes from 
 (where each page starts, the cover: a `Handoff`) and writes the PDF while the child paginates,
 subsets the fonts and zips. The layout itself, a graph of Python objects, never has to cross.
 The garbage collector's generations are frozen at the fork so that the child, by collecting,
-does not copy every page of the parent. Without `fork` (Windows), with one CPU, or with
-DOSSIER_JOBS=1, the job runs in the parent when it is waited for: the same bytes either way.
-The standard library's `multiprocessing` forks and carries the child's exception back.
+does not copy every page of the parent. Without `fork` (Windows), with one CPU, when other
+threads run (a fork would copy only this one), or with DOSSIER_JOBS=1, the job runs in the
+parent when it is waited for: the same bytes either way. The standard library's
+`multiprocessing` forks and carries the child's exception back.
 """
 
 from __future__ import annotations
@@ -17,12 +18,15 @@ import gc
 import multiprocessing
 import os
 import pickle
+import threading
 from collections.abc import Callable
 from typing import Any
 
 
 def parallel_allowed() -> bool:
     if os.environ.get("DOSSIER_JOBS", "").strip() == "1":
+        return False
+    if threading.active_count() > 1:  # a fork copies only this thread: another one's locks could stay held
         return False
     cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
     return cpus > 1 and "fork" in multiprocessing.get_all_start_methods()
