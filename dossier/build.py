@@ -1,4 +1,11 @@
-"""Orchestration: load → resolve → render → write, outputs staged and renamed into place."""
+"""Orchestration: load → resolve → render → write, outputs staged and renamed into place.
+
+Before anything heavy is imported, the output folder's manifest (`dossier.manifest`) decides
+what to make: nothing when every requested output is as the last build of this edition left
+it from the same inputs; otherwise the stale formats. The PDF's layout is made in any case (the
+EPUB takes its page numbers and cover from it), so a change to a chapter means a new layout and
+both files; a change to the EPUB's own stylesheet or templates rewrites the EPUB alone.
+"""
 
 from __future__ import annotations
 
@@ -6,12 +13,14 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from dossier.errors import DossierError, Location, Report
-from dossier.load import load_dossier
-from dossier.model import Book, Paper
-from dossier.resolve import resolve
+from dossier.manifest import Manifest, digests, input_hashes, read_plan, text_hash
 from dossier.write.atomic import staged
+
+if TYPE_CHECKING:
+    from dossier.model import Book, EditionChanges, Paper
 
 FORMATS = ("pdf", "epub")
 
@@ -26,8 +35,13 @@ class BuildOptions:
 
 @dataclass
 class BuildResult:
-    book: Book
+    book: Book | None  # None when nothing had to be built
     written: list[Path] = field(default_factory=list)
+    unchanged: list[Path] = field(default_factory=list)  # requested outputs already up to date
+
+    @property
+    def outputs(self) -> list[Path]:
+        return sorted(self.written + self.unchanged, key=lambda p: p.suffix != ".pdf")
 
 
 Progress = Callable[[str], None]
@@ -53,6 +67,9 @@ def source_date_epoch() -> int | None:
 def check(root: Path, report: Report) -> Book:
     """Every validation, writing nothing in the dossier: load and resolve with all diagnostics,
     then, if the content is sound, the EPUB built in a temporary folder and checked there."""
+    from dossier.load import load_dossier
+    from dossier.resolve import resolve
+
     dossier = load_dossier(root, report)
     book = resolve(dossier, report)
     if not report.errors:
@@ -85,25 +102,102 @@ def check_epub(book: Book, report: Report) -> None:
             report.warning(f"epub-{finding.tool.lower()}", location, message)
 
 
-def build(root: Path, out: Path, options: BuildOptions, report: Report, progress: Progress = lambda _: None) -> BuildResult:
+def _options_key(options: BuildOptions, epoch: int | None) -> dict[str, object]:
+    """What, besides the files, the outputs depend on (the formats requested aside)."""
+    return {
+        "pdf_variant": options.pdf_variant,
+        "paper": options.paper,
+        "print_ready": options.print_ready,
+        "source_date_epoch": epoch,
+    }
+
+
+def _chapter_records(book: Book) -> list[dict]:
+    root = book.config.root
+    return [
+        {"path": c.source.path.relative_to(root).as_posix(), "title": c.title, "sha256": text_hash(c.source.path)}
+        for c in book.chapters
+    ]
+
+
+def edition_changes(book: Book, previous: int | None, recorded: list[dict]) -> EditionChanges | None:
+    """What changed since the previous edition, from the chapters its build recorded."""
+    from dossier.model import EditionChanges
+
+    if previous is None or not recorded:
+        return None
+    old = {r["path"]: r for r in recorded}
+    current = _chapter_records(book)
+    paths = {c["path"] for c in current}
+    return EditionChanges(
+        since=previous,
+        changed=tuple(c["title"] for c in current if c["path"] in old and old[c["path"]]["sha256"] != c["sha256"]),
+        added=tuple(c["title"] for c in current if c["path"] not in old),
+        removed=tuple(r["title"] for r in recorded if r["path"] not in paths),
+    )
+
+
+def build(
+    root: Path,
+    out: Path,
+    options: BuildOptions,
+    report: Report,
+    progress: Progress = lambda _: None,
+    force: bool = False,
+) -> BuildResult:
+    """Build what is stale (everything with `force`); the manifest records what was written."""
+    epoch = source_date_epoch()
+    plan = read_plan(root)
+    manifest = Manifest(out)
+    if plan is None:  # dossier.toml unreadable: the full build reports why
+        return _build(root, out, options, report, progress, epoch, options.formats)
+    progress("check")
+    hashes = input_hashes(root, out, plan)
+    current = digests(hashes, _options_key(options, epoch), manifest.chapters(plan.previous))
+    stale = list(options.formats) if force else manifest.stale(out, plan, options.formats, current)
+    unchanged = [out / plan.output_name(f) for f in options.formats if f not in stale]
+    if not stale:
+        return BuildResult(None, unchanged=unchanged)
+    result = _build(root, out, options, report, progress, epoch, tuple(stale), manifest.chapters(plan.previous))
+    result.unchanged = unchanged
+    assert result.book is not None
+    date = result.book.config.edition.date.isoformat()
+    manifest.record(plan, date, current, result.written, _chapter_records(result.book))
+    manifest.save()
+    return result
+
+
+def _build(
+    root: Path,
+    out: Path,
+    options: BuildOptions,
+    report: Report,
+    progress: Progress,
+    epoch: int | None,
+    formats: tuple[str, ...],
+    previous_chapters: list[dict] | None = None,
+) -> BuildResult:
+    progress("load")
+    from dossier.load import load_dossier
     from dossier.render import render, with_epub
+    from dossier.resolve import resolve
     from dossier.write.epub import build_time, from_print, write_epub
     from dossier.write.parallel import Background, Handoff, parallel_allowed
     from dossier.write.pdf import PdfOptions, dump_print_html, layout, write_pdf
 
-    stamp_epoch = source_date_epoch()
-    progress("load")
     dossier = load_dossier(root, report)
     progress("resolve")
     book = resolve(dossier, report)
     if options.paper:
         book.config = replace(book.config, layout=replace(book.config.layout, paper=options.paper))
+    history = book.config.history
+    book.changes = edition_changes(book, history[0].number if history else None, previous_chapters or [])
     progress("render")
     rendered = render(book, epub=False)  # the EPUB's documents are made beside the layout, below
     pdf_options = PdfOptions(options.pdf_variant, options.print_ready)
     if os.environ.get("DOSSIER_DUMP_HTML"):  # for the benchmark's floor: WeasyPrint alone on this HTML
         dump_print_html(rendered, book.config, pdf_options, Path(os.environ["DOSSIER_DUMP_HTML"]))
-    targets = output_paths(book, out, options.formats)
+    targets = output_paths(book, out, formats)
     result = BuildResult(book)
     with staged(list(targets.values())) as temps:
         staging = dict(zip(targets, temps, strict=True))
@@ -111,7 +205,7 @@ def build(root: Path, out: Path, options: BuildOptions, report: Report, progress
 
         def epub() -> None:  # in a second process when there is a second core (dossier.write.parallel)
             documents = with_epub(book, rendered)
-            write_epub(book, documents, staging["epub"], build_time(book, stamp_epoch), printed.get())
+            write_epub(book, documents, staging["epub"], build_time(book, epoch), printed.get())
 
         beside = Background(epub, printed) if "epub" in targets else None
         try:

@@ -1,8 +1,10 @@
-"""Command line: `dossier build | check | new`. Errors are printed once, never as tracebacks.
+"""Command line: `dossier build | watch | check | new`. Errors are printed once, never as tracebacks.
 
-Exit status: 0 success, 1 content errors (printed as `path:line:col: error: message`),
-2 a bad command line (argparse), 3 an internal error (a bug: run with DOSSIER_DEBUG=1 for
-the traceback). Heavy modules are imported inside the commands so `--help` stays fast.
+Exit status: 0 success (a build with nothing to do included), 1 content errors (printed as
+`path:line:col: error: message`), 2 a bad command line (argparse), 3 an internal error (a bug:
+run with DOSSIER_DEBUG=1 for the traceback), 130 interrupted (Ctrl-C; `watch` exits 0). Heavy
+modules are imported inside the commands, and only when there is work to do, so `--help` and a
+build with nothing changed stay fast.
 """
 
 from __future__ import annotations
@@ -12,9 +14,13 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from dossier import __version__
 from dossier.errors import DossierError, Report
+
+if TYPE_CHECKING:
+    from dossier.progress import Level
 
 
 def _dossier_dir(value: str | None) -> tuple[Path, bool]:
@@ -51,31 +57,64 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"dossier {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    build = commands.add_parser("build", help="build the PDF and the EPUB", description="Build the dossier's PDF and EPUB.")
-    build.add_argument("dir", nargs="?", metavar="DIR", help="the dossier folder (default: the current folder if it holds a dossier.toml, else the bundled dossier)")
-    build.add_argument("--out", metavar="OUT", help="output folder (default: DIR/build, or ./build for the bundled dossier)")
-    build.add_argument("--format", type=_formats, default=("pdf", "epub"), metavar="FORMATS", help="pdf, epub or pdf,epub (default)")
-    build.add_argument(
+    build = commands.add_parser(
+        "build", help="build the PDF and the EPUB", description="Build the dossier's PDF and EPUB (what is stale)."
+    )
+    _build_arguments(build)
+    build.add_argument("--force", action="store_true", help="build even if nothing changed since the last build")
+
+    watch = commands.add_parser(
+        "watch", help="rebuild on every save", description="Build, then rebuild whenever a file of the dossier changes."
+    )
+    _build_arguments(watch)
+    watch.add_argument(
+        "--debounce", type=int, default=300, metavar="MS", help="wait for MS milliseconds of quiet (default: 300)"
+    )
+
+    check = commands.add_parser(
+        "check",
+        help="validate the dossier without writing anything",
+        description="Run every validation; write nothing.",
+    )
+    check.add_argument("dir", nargs="?", metavar="DIR", help="the dossier folder (default as for build)")
+    check.add_argument("-v", "--verbose", action="store_true", help="also say which checks ran or were skipped")
+
+    new = commands.add_parser(
+        "new", help="create a new dossier folder", description="Scaffold a small dossier that builds as is."
+    )
+    new.add_argument("dir", metavar="DIR", help="folder to create (must not exist or be empty)")
+    new.add_argument("--locale", default="fr_FR", help="the dossier's locale (default: fr_FR)")
+    return parser
+
+
+def _build_arguments(command: argparse.ArgumentParser) -> None:
+    command.add_argument(
+        "dir",
+        nargs="?",
+        metavar="DIR",
+        help="the dossier folder (default: the current folder if it holds a dossier.toml, else the bundled dossier)",
+    )
+    command.add_argument(
+        "--out", metavar="OUT", help="output folder (default: DIR/build, or ./build for the bundled dossier)"
+    )
+    command.add_argument(
+        "--format", type=_formats, default=("pdf", "epub"), metavar="FORMATS", help="pdf, epub or pdf,epub (default)"
+    )
+    command.add_argument(
         "--pdf-variant",
         default="pdf/ua-1",
         choices=["pdf/ua-1", "pdf/a-3b"],
         help="PDF conformance: tagged PDF/UA-1 (default), or PDF/A-3b (tagged too) for archives",
     )
-    build.add_argument(
+    command.add_argument(
         "--paper", type=_paper, metavar="PAPER", help="A4, A5 or Letter (default: layout.paper in dossier.toml)"
     )
-    build.add_argument(
+    command.add_argument(
         "--print-ready", action="store_true", help="add 3 mm of bleed and crop marks to the PDF, for a print shop"
     )
-
-    check = commands.add_parser("check", help="validate the dossier without writing anything", description="Run every validation; write nothing.")
-    check.add_argument("dir", nargs="?", metavar="DIR", help="the dossier folder (default as for build)")
-    check.add_argument("-v", "--verbose", action="store_true", help="also say which checks ran or were skipped")
-
-    new = commands.add_parser("new", help="create a new dossier folder", description="Scaffold a small dossier that builds as is.")
-    new.add_argument("dir", metavar="DIR", help="folder to create (must not exist or be empty)")
-    new.add_argument("--locale", default="fr_FR", help="the dossier's locale (default: fr_FR)")
-    return parser
+    talk = command.add_mutually_exclusive_group()
+    talk.add_argument("-q", "--quiet", action="store_true", help="print errors only (and the outputs on stdout)")
+    talk.add_argument("-v", "--verbose", action="store_true", help="also print each stage's time")
 
 
 def _print_report(report: Report, base: Path | None) -> None:
@@ -83,17 +122,50 @@ def _print_report(report: Report, base: Path | None) -> None:
         print(diagnostic.format(base), file=sys.stderr)
 
 
-def _cmd_build(args: argparse.Namespace, report: Report) -> int:
-    from dossier.build import BuildOptions, build
+def _build_setup(args: argparse.Namespace) -> tuple[Path, Path, Any]:
+    from dossier.build import BuildOptions
 
     root, bundled = _dossier_dir(args.dir)
     out = Path(args.out).resolve() if args.out else (Path.cwd() / "build" if bundled else root / "build")
-    options = BuildOptions(args.format, args.pdf_variant, args.paper, args.print_ready)
-    result = build(root, out, options, report)
+    return root, out, BuildOptions(args.format, args.pdf_variant, args.paper, args.print_ready)
+
+
+def _level(args: argparse.Namespace) -> Level:
+    return "quiet" if args.quiet else "verbose" if args.verbose else "normal"
+
+
+def _cmd_build(args: argparse.Namespace, report: Report) -> int:
+    from dossier.build import build
+    from dossier.progress import make_progress
+
+    root, out, options = _build_setup(args)
+    progress = make_progress(_level(args))
+    try:
+        result = build(root, out, options, report, progress, force=args.force)
+    finally:
+        progress.finish()
     _print_report(report, Path.cwd())
-    for path in result.written:
+    if not result.written:
+        progress.say(f"nothing changed since the last build: nothing written to {_shown(out)}")
+    elif result.unchanged:
+        progress.say(f"up to date, not rewritten: {', '.join(p.name for p in result.unchanged)}")
+    for path in result.outputs:
         print(path)
     return 0
+
+
+def _shown(path: Path) -> str:
+    try:
+        return str(path.relative_to(Path.cwd())) or "."
+    except ValueError:
+        return str(path)
+
+
+def _cmd_watch(args: argparse.Namespace, report: Report) -> int:
+    from dossier.watch import watch
+
+    root, out, options = _build_setup(args)
+    return watch(root, out, options, _level(args), args.debounce)
 
 
 def _cmd_check(args: argparse.Namespace, report: Report) -> int:
@@ -117,18 +189,27 @@ def _cmd_new(args: argparse.Namespace, report: Report) -> int:
     return 0
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
-    report = Report()
-    commands = {"build": _cmd_build, "check": _cmd_check, "new": _cmd_new}
-    try:
-        return commands[args.command](args, report)
-    except DossierError as exc:
-        merged = Report(list(report.diagnostics))
+def print_failure(report: Report, exc: BaseException | None) -> None:
+    """What a failed command says: its diagnostics and the error's, once each; a bug in one line."""
+    merged = Report(list(report.diagnostics))
+    if isinstance(exc, DossierError):
         for diagnostic in exc.report.diagnostics:
             if diagnostic not in merged.diagnostics:
                 merged.diagnostics.append(diagnostic)
-        _print_report(merged, Path.cwd())
+    _print_report(merged, Path.cwd())
+    if exc is not None and not isinstance(exc, DossierError):
+        detail = f"{type(exc).__name__}: {exc}"
+        print(f"dossier: internal error: {detail} (set DOSSIER_DEBUG=1 for details)", file=sys.stderr)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    report = Report()
+    commands = {"build": _cmd_build, "watch": _cmd_watch, "check": _cmd_check, "new": _cmd_new}
+    try:
+        return commands[args.command](args, report)
+    except DossierError as exc:
+        print_failure(report, exc)
         return 1
     except KeyboardInterrupt:
         print("dossier: interrupted", file=sys.stderr)
@@ -136,7 +217,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:  # a bug, not a content error: say so in one line
         if os.environ.get("DOSSIER_DEBUG"):
             raise
-        print(f"dossier: internal error: {type(exc).__name__}: {exc} (set DOSSIER_DEBUG=1 for details)", file=sys.stderr)
+        print_failure(Report(), exc)
         return 3
 
 

@@ -189,6 +189,16 @@ class Chapter:
         return self.source.role
 
 
+@dataclass(frozen=True)
+class EditionChanges:
+    """The chapters whose text changed since the previous edition, as its build recorded them."""
+
+    since: int
+    changed: tuple[str, ...] = ()
+    added: tuple[str, ...] = ()
+    removed: tuple[str, ...] = ()
+
+
 @dataclass
 class Book:
     """The resolved dossier, ready to render."""
@@ -199,3 +209,4 @@ class Book:
     cited: list[str]
     glossary: list[GlossaryEntry]
     images: list[Path]
+    changes: EditionChanges | None = None  # set by the build from the output folder's manifest

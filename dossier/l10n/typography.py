@@ -273,13 +273,13 @@ class _Typesetter:
         return i + 1
 
     def _absorbed(self, i: int) -> bool:
-        """A second full stop right after a word's point (not the dots of an ellipsis)."""
-        prev, nxt = self._prev(), self._next(i)
+        """A second full stop right after a word's point (an ellipsis starting here was taken first).
+
+        Dots after it are absorbed too, even where they would have made an ellipsis across an
+        element's edge (`<em>cit..</em>...`): a second pass must find nothing left to absorb."""
+        prev = self._prev()
         before = self.out[-2] if len(self.out) >= 2 else None
-        return (
-            prev is not None and prev.char == "." and not prev.fixed and before is not None and before.char.isalpha()
-            and not (nxt is not None and nxt.char == ".")
-        )
+        return prev is not None and prev.char == "." and not prev.fixed and before is not None and before.char.isalpha()
 
     def _no_space_before(self) -> None:
         """English (and other non-French) text: no space between a word and `;` `:` `!` `?`."""

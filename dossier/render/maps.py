@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 from dossier.errors import DossierError
@@ -60,12 +61,51 @@ class Map:
     glyphs: GlyphSet
 
 
+@dataclass(frozen=True)
+class _Projected:
+    """The countries drawn, in millimetres: what does not depend on labels, cities or locale."""
+
+    height: float
+    transform: Any
+    matrix: tuple[float, ...]
+    frame: Any
+    members: dict[str, Any]   # code → outline in mm
+    member_paths: dict[str, str]
+    neighbours: tuple[MapShape, ...]
+
+
 def layout(block: Block, locale: str, prefix: str) -> Map:
+    codes, names, labels = _options(block)
+    members = _members(codes, block)
+    drawn = _project(tuple(codes))
+    cities = _cities(names, members, block)
+    focus = {c.country for c in cities}
+    shapes = [*drawn.neighbours,
+              *(MapShape(drawn.member_paths[m.code], "focus" if m.iso2 in focus else "member") for m in members)]
+
+    glyphs = GlyphSet(prefix)
+    placer = _Placer(drawn.frame, [drawn.members[m.code] for m in members])
+    matrix = drawn.matrix
+    placed_cities = []
+    for city in cities:
+        x, y = (float(v) for v in drawn.transform(_xy(city.lon, city.lat))[0])
+        x, y = matrix[0] * x + matrix[4], matrix[3] * y + matrix[5]
+        placer.taken.append((x - DOT, y - DOT, x + DOT, y + DOT))
+        placed_cities.append((x, y, labels.get(city.key, city.key)))
+    city_marks = [MapCity(round(x, 2), round(y, 2), placer.beside(glyphs, text, x, y, CITY_SIZE, 400, DOT + 0.6))
+                  for x, y, text in placed_cities]
+    country_labels = [placer.country(glyphs, m.name(locale), drawn.members[m.code]) for m in members]
+    return Map(WIDTH, drawn.height, tuple(shapes), tuple(country_labels), tuple(city_marks), glyphs)
+
+
+@cache
+def _project(codes: tuple[str, ...]) -> _Projected:
+    """Projection, clipping and simplification: the slow part (seconds), done once per process
+    for the print and the EPUB edition alike. `codes` were checked by `_members`."""
     import shapely
     from shapely import affinity
 
-    codes, names, labels = _options(block)
-    members = _members(codes, block)
+    members = [m for c in codes for m in geodata.countries((-180.0, -90.0, 180.0, 90.0)) if m.code == c]
     transform, window = _projection([m.geometry for m in members])
     # A country cut at the antimeridian is one outline again once projected (snapped to the metre).
     projected = {m.code: shapely.union_all(shapely.get_parts(shapely.transform(
@@ -73,32 +113,19 @@ def layout(block: Block, locale: str, prefix: str) -> Map:
     minx, miny, maxx, maxy = shapely.union_all(list(projected.values())).bounds
     scale = (WIDTH - 2 * PAD) / (maxx - minx)
     height = round((maxy - miny) * scale + 2 * PAD, 1)
-    matrix = [scale, 0, 0, -scale, PAD - minx * scale, PAD + maxy * scale]
+    matrix = (scale, 0.0, 0.0, -scale, PAD - minx * scale, PAD + maxy * scale)
     frame = shapely.box(0, 0, WIDTH, height)
 
     def to_mm(geometry: Any) -> Any:
-        return affinity.affine_transform(geometry, matrix)
+        return affinity.affine_transform(geometry, list(matrix))
 
-    cities = _cities(names, members, block)
-    focus = {c.country for c in cities}
-    neighbours = [c for c in geodata.countries(_bbox(window)) if c.code not in projected]
-    shapes = [MapShape(d, "land") for c in neighbours
-              if (d := _path(to_mm(shapely.transform(shapely.intersection(c.geometry, window), transform)), frame))]
-    mm = {m.code: to_mm(projected[m.code]) for m in members}
-    shapes += [MapShape(_path(mm[m.code], frame), "focus" if m.iso2 in focus else "member") for m in members]
-
-    glyphs = GlyphSet(prefix)
-    placer = _Placer(frame, [mm[m.code] for m in members])
-    placed_cities = []
-    for city in cities:
-        x, y = (float(v) for v in transform(_xy(city.lon, city.lat))[0])
-        x, y = matrix[0] * x + matrix[4], matrix[3] * y + matrix[5]
-        placer.taken.append((x - DOT, y - DOT, x + DOT, y + DOT))
-        placed_cities.append((x, y, labels.get(city.key, city.key)))
-    city_marks = [MapCity(round(x, 2), round(y, 2), placer.beside(glyphs, text, x, y, CITY_SIZE, 400, DOT + 0.6))
-                  for x, y, text in placed_cities]
-    country_labels = [placer.country(glyphs, m.name(locale), mm[m.code]) for m in members]
-    return Map(WIDTH, height, tuple(shapes), tuple(country_labels), tuple(city_marks), glyphs)
+    neighbours = tuple(
+        MapShape(d, "land") for c in geodata.countries(_bbox(window)) if c.code not in projected
+        if (d := _path(to_mm(shapely.transform(shapely.intersection(c.geometry, window), transform)), frame))
+    )
+    mm = {code: to_mm(outline) for code, outline in projected.items()}
+    paths = {code: _path(outline, frame) for code, outline in mm.items()}
+    return _Projected(height, transform, matrix, frame, mm, paths, neighbours)
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,11 @@
 WeasyPrint makes the URL fetcher a parameter so that the caller decides what may be read;
 this one refuses the network, `file:` paths outside the allowed folders (symbolic links are
 resolved first), and large `data:` URLs, and records every refusal for a located error.
+
+WeasyPrint names an image in the PDF after the MD5 of its URL, so real `file:` URLs would put
+the dossier's folder (and the install's) into the bytes of the PDF. The print document is laid
+out under fixed `file:///dossier:/...` URLs instead (`Mounts`), which the fetcher maps back to
+the real folders: the same dossier gives the same PDF wherever it sits.
 """
 
 from __future__ import annotations
@@ -21,10 +26,38 @@ class RefusedResource(ValueError):
     pass
 
 
+class Mounts:
+    """Fixed URLs for real folders: `file:///dossier:/NAME/relative/path`."""
+
+    PREFIX = "file:///dossier:/"
+
+    def __init__(self, folders: dict[str, Path]) -> None:
+        self.folders = {name: folder.resolve() for name, folder in folders.items()}
+
+    def url(self, path: Path) -> str:
+        """The fixed URL of `path` (a folder's URL ends with '/'), or its real URL outside the mounts."""
+        path = path.resolve()
+        for name, folder in self.folders.items():
+            if path.is_relative_to(folder):
+                relative = path.relative_to(folder).as_posix()
+                return f"{self.PREFIX}{name}/{'' if relative == '.' else relative}"
+        return path.as_uri()
+
+    def path(self, url: str) -> Path | None:
+        """The real path behind a fixed URL, None for any other URL."""
+        if not url.startswith(self.PREFIX):
+            return None
+        name, _, relative = unquote(urlsplit(url).path).removeprefix("/dossier:/").partition("/")
+        if name not in self.folders:
+            raise RefusedResource(f"unknown folder '{name}'")
+        return self.folders[name] / relative
+
+
 class DossierFetcher(URLFetcher):
-    def __init__(self, allowed: list[Path]) -> None:
+    def __init__(self, allowed: list[Path], mounts: Mounts | None = None) -> None:
         super().__init__(allowed_protocols={"file", "data"})
         self.allowed = [p.resolve() for p in allowed]
+        self.mounts = mounts or Mounts({})
         self.refused: list[tuple[str, str]] = []
 
     def fetch(self, url: str, headers: dict | None = None) -> URLFetcherResponse:
@@ -45,10 +78,12 @@ class DossierFetcher(URLFetcher):
             raise RefusedResource(f"'{scheme}:' resources are not fetched (the build never uses the network)")
         if parts.netloc not in ("", "localhost"):
             raise RefusedResource("remote file: URLs are not read")
-        path = Path(url2pathname(unquote(parts.path))).resolve()
+        mounted = self.mounts.path(url)
+        path = (mounted or Path(url2pathname(unquote(parts.path)))).resolve()
         if not any(path.is_relative_to(root) for root in self.allowed):
             raise RefusedResource(f"'{path}' is outside the dossier and the shipped layouts and assets")
         if not path.is_file():
             raise RefusedResource(f"'{path}' not found")
         mime, _ = mimetypes.guess_type(path.name)
-        return URLFetcherResponse(url=path.as_uri(), body=path.read_bytes(), headers={"Content-Type": mime or "application/octet-stream"})
+        headers = {"Content-Type": mime or "application/octet-stream"}
+        return URLFetcherResponse(url=url if mounted else path.as_uri(), body=path.read_bytes(), headers=headers)

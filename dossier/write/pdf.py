@@ -3,6 +3,8 @@
 The layout's stylesheets are print.css and the paper's paper-*.css (chosen by `render`), plus
 print-ready.css (bleed and crop marks) when the PDF goes to a print shop. Every variant is
 tagged (a structure tree, for screen readers and reflow); PDF/A-3b is for archives.
+When WeasyPrint sets a note on a later page than its call, the layout is run again with a page
+break before the paragraph that displaced it (write/footnotes.py).
 """
 
 from __future__ import annotations
@@ -17,10 +19,14 @@ from typing import Any
 from dossier.errors import DossierError, Location, Report
 from dossier.model import Config
 from dossier.render import Rendered
-from dossier.resources import assets_dir
+from dossier.resources import assets_dir, data_root
 
 PDF_VARIANTS = ("pdf/ua-1", "pdf/a-3b")
 PRINT_READY_STYLESHEET = "print-ready.css"
+# A block that would push notes off their call's page starts a new page instead
+# (dossier/write/footnotes.py); a few rounds settle it, each one a full layout.
+PAGE_BREAK_ATTRIBUTE = "data-page-break"
+MAX_RELAYOUTS = 3
 
 
 @dataclass(frozen=True)
@@ -38,22 +44,33 @@ def stylesheets(rendered: Rendered, print_ready: bool = False) -> list[Path]:
 
 
 def layout(rendered: Rendered, config: Config, options: PdfOptions | None = None) -> Any:
-    """WeasyPrint's `Document`: the pages, kept so the EPUB can use the same page breaks."""
+    """WeasyPrint's `Document`: the pages, kept so the EPUB can use the same page breaks.
+    Laid out again (rarely more than once) while a note is away from its call's page."""
     from weasyprint import CSS, HTML
     from weasyprint.text.fonts import FontConfiguration
 
-    from dossier.write.fetch import DossierFetcher
+    from dossier.write.fetch import DossierFetcher, Mounts
+    from dossier.write.footnotes import ElementPath, break_points, element_at
 
     print_ready = options.print_ready if options else False
-    fetcher = DossierFetcher([config.root, *rendered.layout_dirs, assets_dir()])
+    mounts = Mounts({"dossier": config.root, "data": data_root()})
+    fetcher = DossierFetcher([config.root, *rendered.layout_dirs, assets_dir()], mounts)
     fonts = FontConfiguration()
     sheets = [
-        CSS(filename=str(p), url_fetcher=fetcher, font_config=fonts) for p in stylesheets(rendered, print_ready)
+        CSS(url=mounts.url(p), url_fetcher=fetcher, font_config=fonts) for p in stylesheets(rendered, print_ready)
     ]
-    html = HTML(string=rendered.print_html, base_url=config.root.as_uri() + "/", url_fetcher=fetcher)
-    with _quiet_weasyprint():
-        document = html.render(stylesheets=sheets, font_config=fonts)
-    _refusals(fetcher, config)
+    breaks: list[ElementPath] = []
+    for _ in range(MAX_RELAYOUTS + 1):
+        html = HTML(string=rendered.print_html, base_url=mounts.url(config.root), url_fetcher=fetcher)
+        for path in breaks:  # print.css starts these on a new page
+            element_at(html.etree_element, path).set(PAGE_BREAK_ATTRIBUTE, "")
+        with _quiet_weasyprint():
+            document = html.render(stylesheets=sheets, font_config=fonts)
+        _refusals(fetcher, config)
+        more = [path for path in break_points(document) if path not in breaks]
+        if not more:
+            break
+        breaks += more
     return document
 
 

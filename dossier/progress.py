@@ -1,0 +1,105 @@
+"""What a build says while it runs, on stderr. In a terminal: the stages with rich (a spinner,
+a tick per stage done). Otherwise (a log, a pipe, a test) plain lines, and fewer of them: the
+outcome only (nothing to do, what was up to date), since scripts and the tests read stderr
+as the diagnostics alone; with `--verbose`, each stage and its time. `--quiet`: errors only.
+
+rich is imported only for a terminal, so a build that has nothing to do stays light.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from typing import Any, Literal, TextIO
+
+Level = Literal["quiet", "normal", "verbose"]
+STAGES = {
+    "check": "checking what changed",
+    "load": "reading the dossier",
+    "resolve": "numbering notes and citations",
+    "render": "rendering documents",
+    "layout": "laying out pages",
+    "pdf": "writing the PDF",
+    "epub": "writing the EPUB",
+}
+
+
+class Progress:
+    """Called with each stage's name as it starts; `finish()` when the build ends, `say()` for a result."""
+
+    def __init__(self, level: Level = "normal", stream: TextIO | None = None) -> None:
+        self.level = level
+        self.stream = stream or sys.stderr
+        self.started = time.perf_counter()
+        self.stage: str | None = None
+        self.stage_started = self.started
+
+    def __call__(self, stage: str) -> None:
+        self._end_stage()
+        self.stage, self.stage_started = stage, time.perf_counter()
+        self._show(stage)
+
+    def _end_stage(self) -> None:
+        if self.stage is not None and self.level == "verbose":
+            self._line(f"{self.stage}: {time.perf_counter() - self.stage_started:.2f} s")
+        self.stage = None
+
+    def _show(self, stage: str) -> None:
+        if self.level == "verbose":
+            self._line(f"{stage}: {STAGES.get(stage, '')}")
+
+    def _line(self, text: str) -> None:
+        print(f"dossier: {text}", file=self.stream, flush=True)
+
+    def say(self, text: str) -> None:
+        """A result line (what was written, or that nothing was); not shown with --quiet."""
+        if self.level != "quiet":
+            self._line(text)
+
+    def finish(self) -> None:
+        self._end_stage()
+        if self.level == "verbose":
+            self._line(f"total: {time.perf_counter() - self.started:.2f} s")
+        self.started = time.perf_counter()
+
+
+class RichProgress(Progress):
+    """A spinner on the current stage; finished stages stay as lines (with their time when verbose)."""
+
+    def __init__(self, level: Level = "normal", stream: TextIO | None = None) -> None:
+        super().__init__(level, stream)
+        from rich.console import Console
+
+        self.console = Console(file=self.stream, highlight=False)
+        self.status: Any = None
+
+    def _show(self, stage: str) -> None:
+        if self.level == "quiet":
+            return
+        if self.status is None:
+            self.status = self.console.status("")
+            self.status.start()
+        self.status.update(f"[bold]dossier[/]: {STAGES.get(stage, stage)}…")
+
+    def _end_stage(self) -> None:
+        if self.stage is not None and self.level != "quiet":
+            elapsed = time.perf_counter() - self.stage_started
+            timing = f" [dim]{elapsed:.2f} s[/]" if self.level == "verbose" else ""
+            self.console.print(f"[green]✓[/] {STAGES.get(self.stage, self.stage)}{timing}")
+        self.stage = None
+
+    def _line(self, text: str) -> None:
+        self.console.print(f"[bold]dossier[/]: {text}")
+
+    def finish(self) -> None:
+        super().finish()
+        if self.status is not None:
+            self.status.stop()
+            self.status = None
+
+
+def make_progress(level: Level, stream: TextIO | None = None) -> Progress:
+    stream = stream or sys.stderr
+    if level != "quiet" and stream.isatty():
+        return RichProgress(level, stream)
+    return Progress(level, stream)
