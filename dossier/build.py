@@ -179,10 +179,11 @@ def _build(
 ) -> BuildResult:
     progress("load")
     from dossier.load import load_dossier
-    from dossier.render import render
+    from dossier.render import render, with_epub
     from dossier.resolve import resolve
-    from dossier.write.epub import build_time, write_epub
-    from dossier.write.pdf import PdfOptions, layout, write_pdf
+    from dossier.write.epub import build_time, from_print, write_epub
+    from dossier.write.parallel import Background, Handoff, parallel_allowed
+    from dossier.write.pdf import PdfOptions, dump_print_html, layout, write_pdf
 
     dossier = load_dossier(root, report)
     progress("resolve")
@@ -192,19 +193,34 @@ def _build(
     history = book.config.history
     book.changes = edition_changes(book, history[0].number if history else None, previous_chapters or [])
     progress("render")
-    rendered = render(book)
+    rendered = render(book, epub=False)  # the EPUB's documents are made beside the layout, below
+    pdf_options = PdfOptions(options.pdf_variant, options.print_ready)
+    if os.environ.get("DOSSIER_DUMP_HTML"):  # for the benchmark's floor: WeasyPrint alone on this HTML
+        dump_print_html(rendered, book.config, pdf_options, Path(os.environ["DOSSIER_DUMP_HTML"]))
     targets = output_paths(book, out, formats)
     result = BuildResult(book)
     with staged(list(targets.values())) as temps:
         staging = dict(zip(targets, temps, strict=True))
-        progress("layout")  # the EPUB takes its page numbers and cover from the PDF's layout
-        pdf_options = PdfOptions(options.pdf_variant, options.print_ready)
-        document = layout(rendered, book.config, pdf_options)
-        if "pdf" in targets:
-            progress("pdf")
-            write_pdf(document, book.config, staging["pdf"], pdf_options)
-        if "epub" in targets:
+        printed = Handoff(parallel_allowed())
+
+        def epub() -> None:  # in a second process when there is a second core (dossier.write.parallel)
+            documents = with_epub(book, rendered)
+            write_epub(book, documents, staging["epub"], build_time(book, epoch), printed.get())
+
+        beside = Background(epub, printed) if "epub" in targets else None
+        try:
+            progress("layout")  # the EPUB takes its page numbers and cover from the PDF's layout
+            document = layout(rendered, book.config, pdf_options)
+            printed.put(from_print(document, rendered.print_html))
+            if "pdf" in targets:
+                progress("pdf")
+                write_pdf(document, book.config, staging["pdf"], pdf_options)
+        except BaseException:
+            if beside:
+                beside.cancel()
+            raise
+        if beside:
             progress("epub")
-            write_epub(book, rendered, staging["epub"], build_time(book, epoch), document)
+            beside.wait()
     result.written = list(targets.values())
     return result

@@ -85,6 +85,9 @@ class DossierError(Exception):
         super().__init__("; ".join(d.format() for d in report.errors))
         self.report = report
 
+    def __reduce__(self) -> tuple[type[DossierError], tuple[Report]]:  # pickled from the EPUB's process
+        return (type(self), (self.report,))
+
     @classmethod
     def single(cls, code: str, location: Location, message: str) -> DossierError:
         report = Report()

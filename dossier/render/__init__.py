@@ -6,7 +6,7 @@ Both come from the same layout templates. Every document is parsed back into a t
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -157,16 +157,24 @@ def _typeset(text: str, locale: str, target: Target) -> Any:
     return etree.tostring(root, xml_declaration=True, encoding="utf-8", doctype="<!DOCTYPE html>")
 
 
-def render(book: Book) -> Rendered:
+def render(book: Book, epub: bool = True) -> Rendered:
+    """Both editions' documents; with `epub=False` the EPUB's are left to `with_epub`."""
     layout = book.config.layout.name
     env = environment(layout, book.config.locale)
     paper = book.config.layout.paper.lower()
-    files: list[FigureFile] = []
-    return Rendered(
+    rendered = Rendered(
         print_html=render_print(book, env),
         print_stylesheets=[_find("print.css", layout), _find(f"paper-{paper}.css", layout)],
-        epub_documents=render_epub(book, env, files),
+        epub_documents=[],
         epub_stylesheet=_find("epub.css", layout),
         layout_dirs=layout_dirs(layout),
-        epub_files=files,
     )
+    return with_epub(book, rendered, env) if epub else rendered
+
+
+def with_epub(book: Book, rendered: Rendered, env: Environment | None = None) -> Rendered:
+    """`rendered` with the EPUB's documents and figure files (the build makes them beside the PDF)."""
+    env = env or environment(book.config.layout.name, book.config.locale)
+    files: list[FigureFile] = []
+    documents = render_epub(book, env, files)
+    return replace(rendered, epub_documents=documents, epub_files=files)

@@ -54,6 +54,19 @@ def edition_time(config: Config) -> dt.datetime:
 
 
 @dataclass(frozen=True)
+class FromPrint:
+    """What the EPUB takes from the print layout: where each PDF page starts, and the cover.
+    Small and picklable, so that the EPUB can be made in another process than the layout."""
+
+    starts: list[PageStart]
+    cover: bytes
+
+
+def from_print(layout: Any, print_html: str) -> FromPrint:
+    return FromPrint(page_starts(layout, print_html), cover_image(layout))
+
+
+@dataclass(frozen=True)
 class Features:
     """What the book has, read from its documents: the accessibility metadata claims this."""
 
@@ -63,15 +76,17 @@ class Features:
 
 
 def write_epub(book: Book, rendered: Rendered, target: Path, stamp: dt.datetime, layout: Any) -> None:
-    """The EPUB at `target`; `layout` is WeasyPrint's document for the PDF of the same build."""
+    """The EPUB at `target`; `layout` is WeasyPrint's document for the PDF of the same build, or
+    what the EPUB takes from it (`FromPrint`)."""
     from ebooklib import epub
 
     config = book.config
-    starts = page_starts(layout, rendered.print_html)
+    printed = layout if isinstance(layout, FromPrint) else from_print(layout, rendered.print_html)
+    starts = printed.starts
     documents = paginate(book, rendered.epub_documents, starts)
     package = epub.EpubBook()
     _metadata(package, config, _features(documents, starts))
-    _add_resources(package, book, rendered, documents, layout)
+    _add_resources(package, book, rendered, documents, printed.cover)
     items = _add_documents(package, documents)
     package.add_item(epub.EpubNcx())
     package.toc = _toc(book)
@@ -87,7 +102,7 @@ def write_epub(book: Book, rendered: Rendered, target: Path, stamp: dt.datetime,
         raw.unlink(missing_ok=True)
 
 
-def _add_resources(package: Any, book: Book, rendered: Rendered, documents: list[EpubDocument], layout: Any) -> None:
+def _add_resources(package: Any, book: Book, rendered: Rendered, documents: list[EpubDocument], cover: bytes) -> None:
     """The stylesheet, the fonts (subset to the text), the cover image, the dossier's images and figures."""
     from ebooklib import epub
 
@@ -99,11 +114,10 @@ def _add_resources(package: Any, book: Book, rendered: Rendered, documents: list
         font = epub.EpubItem(uid=f"font-{index}", file_name=f"fonts/{name}", media_type=FONT_TYPES[path.suffix])
         font.content = subset_font(path, text)
         package.add_item(font)
-    cover = epub.EpubItem(
-        uid="cover-image", file_name=EPUB_NAMES["cover_image"], media_type="image/jpeg", content=cover_image(layout)
-    )
-    cover.properties = ["cover-image"]
-    package.add_item(cover)
+    name = EPUB_NAMES["cover_image"]
+    image = epub.EpubItem(uid="cover-image", file_name=name, media_type="image/jpeg", content=cover)
+    image.properties = ["cover-image"]
+    package.add_item(image)
     package.add_metadata(None, "meta", "", {"name": "cover", "content": "cover-image"})  # EPUB 2 reading systems
     for index, image in enumerate(book.images, 1):
         relative = image.relative_to(book.config.root).as_posix()

@@ -10,6 +10,7 @@ break before the paragraph that displaced it (write/footnotes.py).
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 from dataclasses import dataclass
 from pathlib import Path
@@ -88,6 +89,21 @@ def write_pdf(document: Any, config: Config, target: Path, options: PdfOptions) 
             pdf_tags=True,
             uncompressed_pdf=False,
         )
+
+
+def dump_print_html(rendered: Rendered, config: Config, options: PdfOptions, folder: Path) -> None:
+    """The print HTML and what WeasyPrint is given with it, for the benchmark's floor (a debugging aid:
+    DOSSIER_DUMP_HTML=DIR). `weasyprint.json` names the stylesheets, the base URL and the PDF options."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "print.html").write_text(rendered.print_html, encoding="utf-8")
+    manifest = {
+        "html": "print.html",
+        "base_url": config.root.as_uri() + "/",
+        "stylesheets": [str(p) for p in stylesheets(rendered, options.print_ready)],
+        "pdf_variant": options.variant,
+        "pdf_tags": True,
+    }
+    (folder / "weasyprint.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
 
 
 def _layout_file(rendered: Rendered, name: str) -> Path:

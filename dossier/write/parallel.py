@@ -1,0 +1,109 @@
+"""One job in a forked child while the parent works: the EPUB is made beside the PDF.
+
+The build forks once the print HTML is rendered. The child renders the EPUB's documents while
+the parent lays the book out; the parent then hands it what the EPUB takes from the layout
+(where each page starts, the cover: a `Handoff`) and writes the PDF while the child paginates,
+subsets the fonts and zips. The layout itself, a graph of Python objects, never has to cross.
+The garbage collector's generations are frozen at the fork so that the child, by collecting,
+does not copy every page of the parent. Without `fork` (Windows), with one CPU, when other
+threads run (a fork would copy only this one), or with DOSSIER_JOBS=1, the job runs in the
+parent when it is waited for: the same bytes either way. The standard library's
+`multiprocessing` forks and carries the child's exception back.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gc
+import multiprocessing
+import os
+import pickle
+import threading
+from collections.abc import Callable
+from typing import Any
+
+
+def parallel_allowed() -> bool:
+    if os.environ.get("DOSSIER_JOBS", "").strip() == "1":
+        return False
+    if threading.active_count() > 1:  # a fork copies only this thread: another one's locks could stay held
+        return False
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    return cpus > 1 and "fork" in multiprocessing.get_all_start_methods()
+
+
+class Handoff:
+    """One value the parent gives the job after it started (through a pipe when it is a child)."""
+
+    def __init__(self, parallel: bool) -> None:
+        self.value: Any = None
+        self.receive, self.send = multiprocessing.get_context("fork").Pipe(duplex=False) if parallel else (None, None)
+
+    def put(self, value: Any) -> None:
+        if self.send is None:
+            self.value = value
+            return
+        with contextlib.suppress(BrokenPipeError):  # the child has already failed: `wait` says why
+            self.send.send(value)
+        self.send.close()
+
+    def get(self) -> Any:
+        return self.value if self.receive is None else self.receive.recv()
+
+
+class Background:
+    """`job` started in a child process now (or run in this one at `wait`); `handoff`, if any,
+    carries a value to it later."""
+
+    def __init__(self, job: Callable[[], None], handoff: Handoff | None = None) -> None:
+        self.job = job
+        self.process: Any = None
+        if parallel_allowed() and (handoff is None or handoff.send is not None):
+            context = multiprocessing.get_context("fork")
+            self.receive, send = context.Pipe(duplex=False)
+            gc.freeze()
+            try:
+                self.process = context.Process(target=_child, args=(job, send, handoff), daemon=True)
+                self.process.start()
+            finally:
+                gc.unfreeze()
+            send.close()
+            if handoff is not None and handoff.receive is not None:
+                handoff.receive.close()  # the child's end: a failed child then breaks the pipe
+
+    def wait(self) -> None:
+        """The job's end; its exception, if any, raised here."""
+        if self.process is None:
+            self.job()
+            return
+        try:
+            message = self.receive.recv()
+        except EOFError:  # the child died without a word (killed, out of memory)
+            message = pickle.dumps(RuntimeError(f"EPUB process ended with status {self.process.exitcode}"))
+        finally:
+            self.process.join()
+        if message is not None:
+            raise pickle.loads(message)
+
+    def cancel(self) -> None:
+        if self.process is not None and self.process.is_alive():
+            self.process.terminate()
+            self.process.join()
+
+
+def _child(job: Callable[[], None], send: Any, handoff: Handoff | None) -> None:
+    if handoff is not None and handoff.send is not None:
+        handoff.send.close()  # the parent's end
+    try:
+        job()
+    except BaseException as exc:  # carried to the parent, which reports it
+        try:
+            message = pickle.dumps(exc)
+            pickle.loads(message)  # an exception that cannot be rebuilt is carried as its text
+        except Exception:
+            message = pickle.dumps(RuntimeError(f"{type(exc).__name__}: {exc}"))
+        send.send(message)
+    else:
+        send.send(None)
+    finally:
+        send.close()

@@ -1,0 +1,90 @@
+"""Performance work that must stay correct (figures are in bench/, never timed here):
+lazy imports for `--help`, and the EPUB made in a second process beside the PDF."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from dossier.errors import DossierError, Location
+from dossier.write.parallel import Background, Handoff, parallel_allowed
+from tests.conftest import Built
+from tests.helpers import FIXTURES, ROOT, run_cli
+
+HEAVY = ("weasyprint", "ebooklib", "fontTools", "pydantic", "babel", "lxml", "jinja2", "markdown_it")
+
+
+def imported_modules(*args: str) -> set[str]:
+    """Every module `python -m dossier ARGS` imports, from `-X importtime`'s report."""
+    result = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "dossier", *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "usage: dossier" in result.stdout
+    lines = [line.split("|")[-1].strip() for line in result.stderr.splitlines() if line.startswith("import time:")]
+    assert "dossier.cli" in lines  # the report is read right: the CLI itself is listed
+    return {name.split(".")[0] for name in lines[1:]}
+
+
+@pytest.mark.parametrize("args", [("--help",), ("build", "--help"), ("check", "--help")])
+def test_help_imports_no_heavy_library(args: tuple[str, ...]) -> None:
+    assert not set(HEAVY) & imported_modules(*args)
+
+
+def test_epub_beside_pdf_is_the_same_as_one_after_the_other(mini_build: Built, tmp_path: Path) -> None:
+    """DOSSIER_JOBS=1 makes the EPUB after the PDF in one process: the same bytes both ways."""
+    result = run_cli("build", str(FIXTURES / "mini"), "--out", str(tmp_path), env={"DOSSIER_JOBS": "1"})
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / mini_build.epub.name).read_bytes() == mini_build.epub.read_bytes()
+    assert (tmp_path / mini_build.pdf.name).read_bytes() == mini_build.pdf.read_bytes()
+
+
+def _write_pid(path: Path) -> None:
+    path.write_text(str(os.getpid()))
+
+
+def _fail() -> None:
+    raise DossierError.single("epub-test", Location(Path("chapters/x.md"), 3, 1), "made to fail")
+
+
+@pytest.mark.skipif(not parallel_allowed(), reason="one CPU or no fork: the job runs in this process")
+def test_background_runs_in_another_process(tmp_path: Path) -> None:
+    marker = tmp_path / "pid"
+    job = Background(lambda: _write_pid(marker))
+    job.wait()
+    assert marker.read_text() != str(os.getpid())
+
+
+def test_background_error_reaches_the_parent_with_its_location() -> None:
+    job = Background(_fail)
+    with pytest.raises(DossierError) as caught:
+        job.wait()
+    [diagnostic] = caught.value.report.diagnostics
+    assert diagnostic.format(None) == "chapters/x.md:3:1: error: made to fail"
+
+
+def test_handoff_reaches_the_job_and_a_failed_job_does_not_block_the_parent(tmp_path: Path) -> None:
+    """The layout's facts are handed to the EPUB's process after it started; if that process has
+    already failed, handing them over (more than a pipe holds) must not hang the build."""
+    marker = tmp_path / "got"
+    handoff = Handoff(parallel_allowed())
+    job = Background(lambda: marker.write_bytes(handoff.get()), handoff)
+    handoff.put(b"page starts" * 100_000)
+    job.wait()
+    assert marker.read_bytes() == b"page starts" * 100_000
+
+    failing = Handoff(parallel_allowed())
+    job = Background(_fail, failing)
+    if job.process is not None:
+        job.process.join(timeout=30)  # the child has failed before the parent hands anything over
+    failing.put(b"x" * 1_000_000)
+    with pytest.raises(DossierError):
+        job.wait()
