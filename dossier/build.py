@@ -201,17 +201,19 @@ def _build(
     result = BuildResult(book)
     with staged(list(targets.values())) as temps:
         staging = dict(zip(targets, temps, strict=True))
-        printed = Handoff(parallel_allowed())
+        beside_epub = "epub" in targets
+        printed = Handoff(parallel_allowed() and beside_epub)  # a pipe only when a child reads it
 
         def epub() -> None:  # in a second process when there is a second core (dossier.write.parallel)
             documents = with_epub(book, rendered)
             write_epub(book, documents, staging["epub"], build_time(book, epoch), printed.get())
 
-        beside = Background(epub, printed) if "epub" in targets else None
+        beside = Background(epub, printed) if beside_epub else None
         try:
             progress("layout")  # the EPUB takes its page numbers and cover from the PDF's layout
             document = layout(rendered, book.config, pdf_options)
-            printed.put(from_print(document, rendered.print_html))
+            if beside_epub:
+                printed.put(from_print(document, rendered.print_html))
             if "pdf" in targets:
                 progress("pdf")
                 write_pdf(document, book.config, staging["pdf"], pdf_options)

@@ -55,6 +55,15 @@ def format_csl_date(value: CslDate, locale: str) -> str:
     return format_date(dt.date(value.year, value.month, value.day), locale)
 
 
+def _closed_dash(text: str, field: str) -> str:
+    """`2–11 January`: an en dash between two day numbers takes no space (Oxford and Chicago
+    usage, and what older CLDR data gave); the CLDR data of Babel 2.19 spaces it with thin spaces.
+    Only a day range is closed: between full dates the dash stays spaced."""
+    if field != "d":
+        return text
+    return re.sub(r"(\d)[\s\u2009\u202f]*\u2013[\s\u2009\u202f]*(\d)", "\\1\u2013\\2", text)
+
+
 def format_date_range(start: dt.date, end: dt.date, locale: str) -> str:
     """A range in prose: `du 2 au 11 janvier 2022` in French, CLDR's `2–11 January 2022` elsewhere.
 
@@ -67,7 +76,7 @@ def format_date_range(start: dt.date, end: dt.date, locale: str) -> str:
     field = "y" if start.year != end.year else "M" if start.month != end.month else "d"
     first, second = (p.replace("MMM", "MMMM") for p in Locale.parse(locale).interval_formats["yMMMd"][field])
     if not is_french(locale):
-        return _format(start, first, locale) + _format(end, second, locale)
+        return _closed_dash(_format(start, first, locale) + _format(end, second, locale), field)
     first = first.rstrip("–\u2009 -")
     return f"du {_format(start, first, locale)} au {_format(end, second, locale)}"
 
@@ -76,5 +85,5 @@ def format_day_range(start: dt.date, end: dt.date, locale: str) -> str:
     """A figure's span of days, without the year: `13–19 janvier`, `28 décembre – 3 janvier`."""
     if (start.year, start.month) == (end.year, end.month):
         first, second = (p.replace("MMM", "MMMM") for p in Locale.parse(locale).interval_formats["MMMd"]["d"])
-        return _format(start, first, locale) + _format(end, second, locale)
+        return _closed_dash(_format(start, first, locale) + _format(end, second, locale), "d")
     return f"{format_date(start, locale, 'day')} \u2013 {format_date(end, locale, 'day')}"

@@ -14,10 +14,13 @@ parent when it is waited for: the same bytes either way. The standard library's
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import gc
 import multiprocessing
 import os
 import pickle
+import signal
+import sys
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -63,7 +66,8 @@ class Background:
             self.receive, send = context.Pipe(duplex=False)
             gc.freeze()
             try:
-                self.process = context.Process(target=_child, args=(job, send, handoff), daemon=True)
+                args = (job, send, handoff, os.getpid())
+                self.process = context.Process(target=_child, args=args, daemon=True)
                 self.process.start()
             finally:
                 gc.unfreeze()
@@ -91,7 +95,19 @@ class Background:
             self.process.join()
 
 
-def _child(job: Callable[[], None], send: Any, handoff: Handoff | None) -> None:
+def _die_with_parent(parent: int) -> None:
+    """A build killed outright (SIGKILL, the OOM killer) takes its child with it, so that no
+    process goes on writing beside the outputs once the next build has tidied them. Linux's
+    prctl(PR_SET_PDEATHSIG) does it; the standard library has no wrapper for it."""
+    if sys.platform.startswith("linux"):
+        with contextlib.suppress(OSError, AttributeError):
+            ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # 1: PR_SET_PDEATHSIG
+    if os.getppid() != parent:  # died before the line above took effect
+        os._exit(1)
+
+
+def _child(job: Callable[[], None], send: Any, handoff: Handoff | None, parent: int) -> None:
+    _die_with_parent(parent)
     if handoff is not None and handoff.send is not None:
         handoff.send.close()  # the parent's end
     try:
