@@ -61,7 +61,7 @@ def test_bundled_dates_in_french_long_form(bundled_build: Built, bundled_pdf_tex
     # dates are there to be checked, and a first of the month reads 1er (letters raised in print)
     assert len(re.findall(rf"\b\d{{1,2}}(?:er)?[\s\u00a0\u202f]+(?:{MONTHS_FR})[\s\u00a0\u202f]+\d{{4}}", text)) > 50
     assert re.search(rf"\b1er[\s\u00a0\u202f]+(?:au|{MONTHS_FR})", text)
-    assert re.search(rf"(?:{WEEKDAYS_FR}) 7 janvier 2022", text)  # the cover's full form
+    assert re.search(rf"(?:{WEEKDAYS_FR}) 7\u00a0janvier 2022", text)  # the cover's full form
 
 
 # --- a dossier in British English -------------------------------------------------------------

@@ -55,8 +55,11 @@ FRENCH = [
     ("12 % et 12%", f"12{NB}% et 12{NB}%"),
     ("19 h 30", f"19{NB}h{NB}30"),
     ("5 km et 3 €", f"5{NB}km et 3{NB}€"),
+    # a day and its month on one line; a year, a count or a longer word are not dates
+    ("le 7 janvier 2022, le 31 décembre", f"le 7{NB}janvier 2022, le 31{NB}décembre"),
+    ("2022 mars, 7 jours, 3 maisons", "2022 mars, 7 jours, 3 maisons"),
     # ordinals raised
-    ("le 1er janvier", "le 1<sup>er</sup> janvier"),
+    ("le 1er janvier", f"le 1<sup>er</sup>{NB}janvier"),
     ("la 1re, la 2e fois", "la 1<sup>re</sup>, la 2<sup>e</sup> fois"),
     ("le XXIe siècle", "le XXI<sup>e</sup> siècle"),
     # not ordinals: a word, a Roman numeral without its noun, a year

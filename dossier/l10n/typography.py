@@ -52,6 +52,11 @@ ABBREVIATIONS = {
                      "n°", "nos", "vol.", "chap.", "fig.", "t."}),
     "en": frozenset({"Mr", "Mrs", "Ms", "Dr", "St", "p.", "pp.", "No.", "no.", "vol.", "ch.", "fig.", "art."}),
 }
+# A day and its month stay on one line (`7 janvier`, `1er février`), as French publishers set them.
+MONTHS = (
+    "janvier", "février", "mars", "avril", "mai", "juin",
+    "juillet", "août", "septembre", "octobre", "novembre", "décembre",
+)  # fmt: skip
 UNITS = ("%", "‰", "€", "$", "£", "°C", "°", "km²", "km", "m²", "cm", "mm", "kg", "ha", "h", "min", "Mo", "Go")
 OPEN_CONTEXT = frozenset("([{«“‘„‚—–-/:")  # after these a straight quote opens
 NO_SPACE_AFTER = frozenset("([{«“‘„‚")  # never a space between these and the punctuation
@@ -369,7 +374,7 @@ class _Typesetter:
 
     def _binding_space(self, i: int) -> str:
         """A breakable space stays one, unless it must not break: after `M.`, `p.`, `n°`;
-        between a number and its unit; between groups of digits (French)."""
+        between a number and its unit; between groups of digits; between a day and its month (French)."""
         nxt = self._next(i)
         if nxt is None or (nxt.fixed and nxt.char != _STAND_IN) or nxt.char in SPACES:
             return self.src[i].char
@@ -384,6 +389,10 @@ class _Typesetter:
             if len(word) <= 3 and re.match(r"\d{3}(?!\d)", ahead):
                 return NNBSP
             if any(re.match(re.escape(unit) + r"(?![^\W\d_])", ahead) for unit in UNITS):
+                return NBSP
+        if (word.isdigit() and len(word) <= 2) or word in ("1er", "1ᵉʳ"):
+            month = "".join(c.char for c in self.src[i + 1 : i + 11])
+            if any(re.match(name + r"(?![^\W\d_])", month) for name in MONTHS):
                 return NBSP
         if word == "h" and re.match(r"\d\d(?!\d)", ahead) and self._number_before(len(word)):
             return NBSP
