@@ -204,7 +204,7 @@ def _build(
     from dossier.resolve import resolve
     from dossier.write.epub import build_time, from_print, write_epub
     from dossier.write.parallel import Background, Handoff, parallel_allowed
-    from dossier.write.pdf import PdfOptions, dump_print_html, layout, write_pdf
+    from dossier.write.pdf import PdfOptions, layout, write_pdf
 
     dossier = load_dossier(root, report)
     progress("resolve")
@@ -216,8 +216,7 @@ def _build(
     progress("render")
     rendered = render(book, epub=False)  # the EPUB's documents are made beside the layout, below
     pdf_options = PdfOptions(options.pdf_variant, options.print_ready)
-    if os.environ.get("DOSSIER_DUMP_HTML"):  # for the benchmark's floor: WeasyPrint alone on this HTML
-        dump_print_html(rendered, book.config, pdf_options, Path(os.environ["DOSSIER_DUMP_HTML"]))
+    dump = Path(os.environ["DOSSIER_DUMP_HTML"]) if os.environ.get("DOSSIER_DUMP_HTML") else None  # bench's floor
     targets = output_paths(book, out, formats)
     result = BuildResult(book)
     with staged(list(targets.values())) as temps:
@@ -232,7 +231,7 @@ def _build(
         beside = Background(epub, printed) if beside_epub else None
         try:
             progress("layout")  # the EPUB takes its page numbers and cover from the PDF's layout
-            document = layout(rendered, book.config, pdf_options)
+            document = layout(rendered, book.config, pdf_options, dump)
             if beside_epub:
                 printed.put(from_print(document, rendered.print_html))
             if "pdf" in targets:

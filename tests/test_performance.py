@@ -3,6 +3,7 @@ lazy imports for `--help`, and the EPUB made in a second process beside the PDF.
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -88,3 +89,22 @@ def test_handoff_reaches_the_job_and_a_failed_job_does_not_block_the_parent(tmp_
     failing.put(b"x" * 1_000_000)
     with pytest.raises(DossierError):
         job.wait()
+
+
+def test_the_benchmark_floor_lays_out_the_builds_own_pages(tmp_path: Path) -> None:
+    """bench/floor.py (WeasyPrint alone) on the HTML a build dumped gives the build's pages, the
+    note guard's page breaks included: the print fixture has a note its call would lose."""
+    from pypdf import PdfReader
+
+    dump, out = tmp_path / "dump", tmp_path / "out"
+    built = run_cli("build", str(FIXTURES / "print"), "--out", str(out), "--format", "pdf", env={"DOSSIER_DUMP_HTML": str(dump)})
+    assert built.returncode == 0, built.stderr
+    manifest = json.loads((dump / "weasyprint.json").read_text(encoding="utf-8"))
+    assert manifest["page_breaks"]["paths"]  # the guard did add a break
+    floor = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "floor.py"), str(dump), str(tmp_path / "floor.pdf")],
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert floor.returncode == 0, floor.stderr
+    pages = [page.extract_text() for page in PdfReader(str(next(out.glob("*.pdf")))).pages]
+    assert [page.extract_text() for page in PdfReader(str(tmp_path / "floor.pdf")).pages] == pages

@@ -43,9 +43,10 @@ def stylesheets(rendered: Rendered, print_ready: bool = False) -> list[Path]:
     return paths
 
 
-def layout(rendered: Rendered, config: Config, options: PdfOptions | None = None) -> Any:
+def layout(rendered: Rendered, config: Config, options: PdfOptions | None = None, dump: Path | None = None) -> Any:
     """WeasyPrint's `Document`: the pages, kept so the EPUB can use the same page breaks.
-    Laid out again (rarely more than once) while a note is away from its call's page."""
+    Laid out again (rarely more than once) while a note is away from its call's page.
+    `dump`: a folder where the HTML and what WeasyPrint is given with it are written (below)."""
     from weasyprint import CSS, HTML
     from weasyprint.text.fonts import FontConfiguration
 
@@ -71,6 +72,8 @@ def layout(rendered: Rendered, config: Config, options: PdfOptions | None = None
         if not more:
             break
         breaks += more
+    if dump is not None:
+        dump_print_html(rendered, config, options or PdfOptions(), dump, breaks)
     return document
 
 
@@ -91,9 +94,13 @@ def write_pdf(document: Any, config: Config, target: Path, options: PdfOptions) 
         )
 
 
-def dump_print_html(rendered: Rendered, config: Config, options: PdfOptions, folder: Path) -> None:
+def dump_print_html(
+    rendered: Rendered, config: Config, options: PdfOptions, folder: Path, breaks: list[tuple[int, ...]]
+) -> None:
     """The print HTML and what WeasyPrint is given with it, for the benchmark's floor (a debugging aid:
-    DOSSIER_DUMP_HTML=DIR). `weasyprint.json` names the stylesheets, the base URL and the PDF options."""
+    DOSSIER_DUMP_HTML=DIR). `weasyprint.json` names the stylesheets, the base URL, the PDF options
+    and the page breaks the note guard added (element paths and the attribute print.css breaks
+    on), so that one layout of the dump gives the build's own pages."""
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "print.html").write_text(rendered.print_html, encoding="utf-8")
     manifest = {
@@ -102,6 +109,7 @@ def dump_print_html(rendered: Rendered, config: Config, options: PdfOptions, fol
         "stylesheets": [str(p) for p in stylesheets(rendered, options.print_ready)],
         "pdf_variant": options.variant,
         "pdf_tags": True,
+        "page_breaks": {"attribute": PAGE_BREAK_ATTRIBUTE, "paths": [list(p) for p in breaks]},
     }
     (folder / "weasyprint.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
 
