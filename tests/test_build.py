@@ -63,4 +63,4 @@ def test_epub_has_the_image_and_the_chronology(mini_build) -> None:
     assert image.get("alt").startswith("Un schéma de test")
     assert epub_file(mini_build.epub, "EPUB/images/schema.png")[:8] == b"\x89PNG\r\n\x1a\n"
     rows = chapter.xpath("//x:table[@class='chronology']/x:tbody/x:tr", namespaces=NS)
-    assert "".join(rows[0].xpath("x:td[1]", namespaces=NS)[0].itertext()) == "1er janvier 2022"
+    assert "".join(rows[0].xpath("x:td[1]", namespaces=NS)[0].itertext()) == "1er\xa0janvier 2022"

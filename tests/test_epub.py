@@ -330,7 +330,7 @@ def test_markers_sit_where_the_pdf_pages_start(which: str, request: pytest.Fixtu
 def test_page_source_is_the_pdf_edition(mini_build: Built) -> None:
     opf = _opf(mini_build.epub)
     source = opf.findtext(".//dc:source", namespaces=NS)
-    assert source == "Dossier d’essai, édition PDF 2 du 25 novembre 2026 (essai-2.pdf)"
+    assert source == "Dossier d’essai, édition PDF 2 du 25\xa0novembre 2026 (essai-2.pdf)"
     assert _meta(opf, "pageBreakSource") == [source]
 
 
