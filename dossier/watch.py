@@ -8,6 +8,8 @@ Errors are printed as the build prints them and the watch goes on; Ctrl-C ends i
 
 from __future__ import annotations
 
+import signal
+import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -27,11 +29,15 @@ def watch(root: Path, out: Path, options: BuildOptions, level: Level, debounce: 
     rebuild(root, out, options, progress)
     folders = [str(root)] + ([str(layouts_dir())] if layouts_dir().is_dir() else [])
     ready = False
+    stop = threading.Event()
+    previous = signal.signal(signal.SIGINT, _interrupt(stop))
     changes_of = watchfiles.watch(
-        *folders, watch_filter=_Filter(out), debounce=debounce, yield_on_timeout=True, rust_timeout=250
+        *folders, watch_filter=_Filter(out), debounce=debounce, yield_on_timeout=True, rust_timeout=250, stop_event=stop
     )
     try:
         for changes in changes_of:
+            if stop.is_set():
+                break
             if not changes:  # a quiet spell: the watcher runs, say so once
                 if not ready:
                     progress.say(f"watching {_name(root, Path.cwd())} for changes (Ctrl-C to stop)")
@@ -42,9 +48,23 @@ def watch(root: Path, out: Path, options: BuildOptions, level: Level, debounce: 
             rebuild(root, out, options, progress)
     except KeyboardInterrupt:
         pass
+    finally:
+        signal.signal(signal.SIGINT, previous)
     progress.finish()
     progress.say("stopped watching")
     return 0
+
+
+def _interrupt(stop: threading.Event) -> Any:
+    """Ctrl-C raises KeyboardInterrupt as usual, and also sets `stop`: an interrupt that lands in
+    a C library's callback during a build (cffi prints it and carries on) would be lost, and the
+    watch would go on; the flag ends it at the next batch, and tells watchfiles to return."""
+
+    def handler(signum: int, frame: Any) -> None:
+        stop.set()
+        raise KeyboardInterrupt
+
+    return handler
 
 
 def rebuild(root: Path, out: Path, options: BuildOptions, progress: Progress) -> bool:
