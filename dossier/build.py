@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -120,6 +121,7 @@ ENGINES = (
 )  # fmt: skip
 
 
+@cache  # once per process: `dossier watch` builds many times
 def _engine_versions() -> dict[str, str]:
     """Read from the installed distributions' metadata, without importing them (~40 ms)."""
     from importlib.metadata import PackageNotFoundError, version

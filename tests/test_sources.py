@@ -13,13 +13,13 @@ from tests.helpers import NS, copy_fixture, epub_documents, epubcheck_messages, 
 N = "\u202f"  # narrow no-break space: inside « », before ; (the typography guide)
 S = "\u00a0"  # no-break space: after n°, p., art.
 LOI = (
-    f"République française, Loi n°{S}2020-290 du 23\xa0mars 2020 d’urgence pour faire face à l’épidémie de covid-19, "
+    f"République française, Loi n°{S}2020-290 du 23{S}mars 2020 d’urgence pour faire face à l’épidémie de covid-19, "
     "Journal officiel de la République française"
 )
-LOI_URL = "https://www.legifrance.gouv.fr/jorf/id/JORFTEXT000041746313 [consulté le 24\xa0novembre 2026]"
+LOI_URL = f"https://www.legifrance.gouv.fr/jorf/id/JORFTEXT000041746313 [consulté le 24{S}novembre 2026]"
 DISCOURS = (
     f"Jean-Pierre Durand, «{N}Discours devant l’Assemblée{N}», discours prononcé à Paris, Ministère de l’Intérieur, "
-    "7\xa0janvier 2022, https://example.org/discours [consulté le 24\xa0novembre 2026]"
+    f"7{S}janvier 2022, https://example.org/discours [consulté le 24{S}novembre 2026]"
 )
 RAPPORT = (
     f"Observatoire d’Asie centrale, Les libertés publiques au Kazakhstan, rapport annuel, n°{S}12, Genève, "
@@ -29,16 +29,16 @@ NOTES = {
     "ch1.xhtml": [
         f"1. {LOI}, art.{S}4, {LOI_URL}.",
         f"2. Ibid., art.{S}5.",  # Ibid. with the new locator
-        f"3. Loi n°{S}2020-290 du 23\xa0mars 2020, op. cit.",  # no locator after one: the short form, not Ibid.
+        f"3. Loi n°{S}2020-290 du 23{S}mars 2020, op. cit.",  # no locator after one: the short form, not Ibid.
         f"4. {DISCOURS}.",
         "5. Ibid.",
-        f"6. Anne Lefèvre, «{N}Les manifestations s’étendent{N}», Le Quotidien, 1er\xa0janvier 2022, "
-        "https://example.org/quotidien/manifestations [consulté le 1er\xa0novembre 2026].",
+        f"6. Anne Lefèvre, «{N}Les manifestations s’étendent{N}», Le Quotidien, 1er{S}janvier 2022, "
+        f"https://example.org/quotidien/manifestations [consulté le 1er{S}novembre 2026].",
         "7. Une remarque de la rédaction, sans source.",
         f"8. A. Lefèvre, «{N}Les manifestations s’étendent{N}», art.{S}cit.",  # a note in between: no Ibid.
         f"9. Observatoire des libertés, «{N}Timeline of the events{N}», observatoire.example.org, janvier 2022, "
-        f"https://observatoire.example.org/timeline [consulté le 24\xa0novembre 2026]{N}; {RAPPORT}, p.{S}15, "
-        "https://example.org/rapport.pdf [consulté le 24\xa0novembre 2026].",
+        f"https://observatoire.example.org/timeline [consulté le 24{S}novembre 2026]{N}; {RAPPORT}, p.{S}15, "
+        f"https://example.org/rapport.pdf [consulté le 24{S}novembre 2026].",
         f"10. Observatoire d’Asie centrale, Les libertés publiques au Kazakhstan, op. cit., p.{S}16.",
         f"11. Sophie Bernard et Luc Petit, L’Asie centrale contemporaine, Paris, Éditions d’essai, 2019, p.{S}12.",
         f"12. Ibid., p.{S}30.",
@@ -46,9 +46,9 @@ NOTES = {
         f"Revue d’études stratégiques, vol.{S}8, n°{S}2, juin 2021, p.{S}50).",
         f"14. Ibid., p.{S}50.",
         f"15. Élise Moreau, «{N}Le retrait du contingent{N}», Carnet de recherche, n°{S}42, Institut d’essai, "
-        "3\xa0février 2022, https://example.org/carnet/42 [consulté le 24\xa0novembre 2026].",
+        f"3{S}février 2022, https://example.org/carnet/42 [consulté le 24{S}novembre 2026].",
         f"16. «{N}Échos d’une loi contestée{N}», L’Hebdo d’essai, mai 2020, https://example.org/hebdo/loi "
-        "[consulté le 24\xa0novembre 2026].",
+        f"[consulté le 24{S}novembre 2026].",
         f"17. S. Bernard et L. Petit, L’Asie centrale, op. cit., p.{S}31.",
         f"18. «{N}Échos d’une loi{N}», L’Hebdo d’essai, art.{S}cit.",
     ],
@@ -58,21 +58,21 @@ NOTES = {
 BIBLIOGRAPHY = [
     ("Documents officiels", [
         f"Durand, Jean-Pierre, «{N}Discours devant l’Assemblée{N}», discours prononcé à Paris, Ministère de l’Intérieur, "
-        "7\xa0janvier 2022, https://example.org/discours [consulté le 24\xa0novembre 2026].",
+        f"7{S}janvier 2022, https://example.org/discours [consulté le 24{S}novembre 2026].",
         f"{LOI}, {LOI_URL}.",
     ]),
     ("Presse", [
         # French collation: É sorts with E, before L (code points would put it after Z).
-        f"«{N}Échos d’une loi contestée{N}», L’Hebdo d’essai, mai 2020, https://example.org/hebdo/loi [consulté le 24\xa0novembre 2026].",
-        f"Lefèvre, Anne, «{N}Les manifestations s’étendent{N}», Le Quotidien, 1er\xa0janvier 2022, "
-        "https://example.org/quotidien/manifestations [consulté le 1er\xa0novembre 2026].",
+        f"«{N}Échos d’une loi contestée{N}», L’Hebdo d’essai, mai 2020, https://example.org/hebdo/loi [consulté le 24{S}novembre 2026].",
+        f"Lefèvre, Anne, «{N}Les manifestations s’étendent{N}», Le Quotidien, 1er{S}janvier 2022, "
+        f"https://example.org/quotidien/manifestations [consulté le 1er{S}novembre 2026].",
         f"Observatoire des libertés, «{N}Timeline of the events{N}», observatoire.example.org, janvier 2022, "
-        "https://observatoire.example.org/timeline [consulté le 24\xa0novembre 2026].",
+        f"https://observatoire.example.org/timeline [consulté le 24{S}novembre 2026].",
     ]),
     ("Rapports et analyses", [
-        f"Moreau, Élise, «{N}Le retrait du contingent{N}», Carnet de recherche, n°{S}42, Institut d’essai, 3\xa0février 2022, "
-        "https://example.org/carnet/42 [consulté le 24\xa0novembre 2026].",
-        f"{RAPPORT}, https://example.org/rapport.pdf [consulté le 24\xa0novembre 2026]. Rapport consulté dans sa version en ligne.",
+        f"Moreau, Élise, «{N}Le retrait du contingent{N}», Carnet de recherche, n°{S}42, Institut d’essai, 3{S}février 2022, "
+        f"https://example.org/carnet/42 [consulté le 24{S}novembre 2026].",
+        f"{RAPPORT}, https://example.org/rapport.pdf [consulté le 24{S}novembre 2026]. Rapport consulté dans sa version en ligne.",
         f"Zhang, Wei, «{N}Alliances militaires en Eurasie{N}», Revue d’études stratégiques, vol.{S}8, n°{S}2, juin 2021, p.{S}45-67.",
     ]),
     ("Ouvrages", ["Bernard, Sophie et Luc Petit, L’Asie centrale contemporaine, Paris, Éditions d’essai, 2019."]),
@@ -152,7 +152,7 @@ def test_markup_of_titles_dates_and_languages(from_yaml: Path) -> None:
     english = [_text(s) for s in chapter.iterfind(".//x:div[@class='note']//x:span[@lang='en']", NS)]
     assert english[0] == "Timeline of the events"
     raised = chapter.findall(".//x:div[@id='note-ch1-n6']//x:sup", NS)
-    assert [s.text for s in raised] == ["er", "er"]  # 1er\xa0janvier, consulté le 1er\xa0novembre
+    assert [s.text for s in raised] == ["er", "er"]  # 1er janvier, consulté le 1er novembre
     latin = [_text(i) for i in chapter.iterfind(".//x:div[@class='note']//x:i", NS)]
     assert {"Ibid.", "op. cit.", f"art.{S}cit."} <= set(latin)
 
@@ -269,10 +269,10 @@ def test_bundled_dossier_builds_without_warning_and_cites_the_law_in_its_officia
     assert bundled_build.stderr == ""
     notes = {note.split(" ", 1)[1] for chapter in _notes(bundled_build.out).values() for note in chapter}
     assert (
-        f"République du Kazakhstan, Loi n°{S}333-VI du 25\xa0mai 2020 relative à la procédure d’organisation et de tenue "
+        f"République du Kazakhstan, Loi n°{S}333-VI du 25{S}mai 2020 relative à la procédure d’organisation et de tenue "
         "de rassemblements pacifiques en République du Kazakhstan [On the procedure for organizing and holding "
         f"peaceful assemblies in the Republic of Kazakhstan], Adilet, art.{S}1, https://adilet.zan.kz/eng/docs/Z2000000333 "
-        "[consulté le 24\xa0novembre 2026]."
+        f"[consulté le 24{S}novembre 2026]."
     ) in notes
     assert f"Ibid., art.{S}1." in notes
 

@@ -52,11 +52,6 @@ ABBREVIATIONS = {
                      "n°", "nos", "vol.", "chap.", "fig.", "t."}),
     "en": frozenset({"Mr", "Mrs", "Ms", "Dr", "St", "p.", "pp.", "No.", "no.", "vol.", "ch.", "fig.", "art."}),
 }
-# A day and its month stay on one line (`7 janvier`, `1er février`), as French publishers set them.
-MONTHS = (
-    "janvier", "février", "mars", "avril", "mai", "juin",
-    "juillet", "août", "septembre", "octobre", "novembre", "décembre",
-)  # fmt: skip
 UNITS = ("%", "‰", "€", "$", "£", "°C", "°", "km²", "km", "m²", "cm", "mm", "kg", "ha", "h", "min", "Mo", "Go")
 OPEN_CONTEXT = frozenset("([{«“‘„‚—–-/:")  # after these a straight quote opens
 NO_SPACE_AFTER = frozenset("([{«“‘„‚")  # never a space between these and the punctuation
@@ -80,13 +75,23 @@ class Language:
     french: bool
     quotes: str  # primary open, primary close, secondary open, secondary close
     abbreviations: frozenset[str]
+    month: re.Pattern[str] | None = None  # a month's name (French): a day and its month stay on one line
 
 
 @cache
 def language(tag: str) -> Language:
     """`fr-FR`, `fr_FR` or `fr` → French rules; anything else gets its quotation marks."""
     code = re.split(r"[-_]", tag.strip().lower(), maxsplit=1)[0] or "en"
-    return Language(code, code == "fr", QUOTES.get(code, QUOTES["en"]), ABBREVIATIONS.get(code, ABBREVIATIONS["en"]))
+    quotes, abbreviations = QUOTES.get(code, QUOTES["en"]), ABBREVIATIONS.get(code, ABBREVIATIONS["en"])
+    return Language(code, code == "fr", quotes, abbreviations, _month_names(code) if code == "fr" else None)
+
+
+def _month_names(code: str) -> re.Pattern[str]:
+    """The month names of CLDR (Babel), as French publishers bind them to the day: `7 janvier`."""
+    from babel import Locale
+
+    names = sorted(Locale.parse(code).months["format"]["wide"].values(), key=len, reverse=True)
+    return re.compile("(?:" + "|".join(map(re.escape, names)) + r")(?![^\W\d_])")
 
 
 @dataclass(frozen=True)
@@ -390,10 +395,9 @@ class _Typesetter:
                 return NNBSP
             if any(re.match(re.escape(unit) + r"(?![^\W\d_])", ahead) for unit in UNITS):
                 return NBSP
-        if (word.isdigit() and len(word) <= 2) or word in ("1er", "1ᵉʳ"):
-            month = "".join(c.char for c in self.src[i + 1 : i + 11])
-            if any(re.match(name + r"(?![^\W\d_])", month) for name in MONTHS):
-                return NBSP
+        day = (word.isdigit() and len(word) <= 2) or word == "1er"
+        if day and lang.month and lang.month.match("".join(c.char for c in self.src[i + 1 : i + 11])):
+            return NBSP
         if word == "h" and re.match(r"\d\d(?!\d)", ahead) and self._number_before(len(word)):
             return NBSP
         return self.src[i].char

@@ -14,11 +14,14 @@ import json
 import logging
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from dossier.errors import DossierError, Location, Report
 from dossier.model import Config
 from dossier.render import Rendered
+
+if TYPE_CHECKING:
+    from dossier.write.footnotes import ElementPath
 from dossier.resources import assets_dir, data_root
 
 PDF_VARIANTS = ("pdf/ua-1", "pdf/a-3b")
@@ -51,7 +54,7 @@ def layout(rendered: Rendered, config: Config, options: PdfOptions | None = None
     from weasyprint.text.fonts import FontConfiguration
 
     from dossier.write.fetch import DossierFetcher, Mounts
-    from dossier.write.footnotes import ElementPath, break_points, element_at
+    from dossier.write.footnotes import break_points, element_at
 
     print_ready = options.print_ready if options else False
     mounts = Mounts({"dossier": config.root, "data": data_root()})
@@ -95,7 +98,7 @@ def write_pdf(document: Any, config: Config, target: Path, options: PdfOptions) 
 
 
 def dump_print_html(
-    rendered: Rendered, config: Config, options: PdfOptions, folder: Path, breaks: list[tuple[int, ...]]
+    rendered: Rendered, config: Config, options: PdfOptions, folder: Path, breaks: list[ElementPath]
 ) -> None:
     """The print HTML and what WeasyPrint is given with it, for the benchmark's floor (a debugging aid:
     DOSSIER_DUMP_HTML=DIR). `weasyprint.json` names the stylesheets, the base URL, the PDF options
