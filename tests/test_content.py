@@ -132,6 +132,22 @@ def test_address_chapter_is_the_supplied_text(bundled_build: Built) -> None:
         assert _normalise(shown) == _normalise(given)
 
 
+def test_address_note_calls_sit_on_their_passage_one_at_a_time(bundled_build: Built) -> None:
+    """Issue 20: a call goes on the passage it annotates, before the punctuation, never stacked
+    (`5,6`) at the end of a point."""
+    section = _chapters(bundled_build)[ADDRESS_TITLE]
+    calls = stacked = 0
+    for li in section.iter(f"{X}li"):
+        refs = [a for a in li.iter(f"{X}a") if a.get("role") == "doc-noteref"]
+        calls += len(refs)
+        for ref in refs:
+            holder = ref.getparent() if ref.getparent().tag == f"{X}sup" else ref
+            nxt = holder.getnext()
+            if nxt is not None and not (holder.tail or "").strip() and nxt.find(f".//{X}a[@role='doc-noteref']") is not None:
+                stacked += 1
+    assert calls >= 12 and stacked == 0
+
+
 def test_address_comparison_fails_on_a_changed_word() -> None:
     assert _normalise("« La loi et l’ordre »") == _normalise('"La loi et l\'ordre"')
     assert _normalise("La loi et l’ordre") != _normalise("La loi et le ordre")
@@ -196,9 +212,11 @@ def test_pdf_has_the_table_and_figures_as_vector_with_their_labels(bundled_build
 # -- the book as a whole -------------------------------------------------------------------------------
 
 
-def test_pdf_is_16_to_40_a4_pages_and_small(bundled_build: Built) -> None:
+def test_pdf_is_16_to_48_a4_pages_and_small(bundled_build: Built) -> None:
+    # Edition 3 (43 pages) adds the sources' other account, the 2010 wording of article 4 and
+    # the new references to edition 2's 37 pages.
     reader = PdfReader(str(bundled_build.pdf))
-    assert 16 <= len(reader.pages) <= 40
+    assert 16 <= len(reader.pages) <= 48
     for page in reader.pages:
         assert (round(float(page.mediabox.width)), round(float(page.mediabox.height))) == (595, 842)
     assert bundled_build.pdf.stat().st_size < 1.5 * 1024 * 1024
@@ -223,3 +241,27 @@ def test_no_empty_page_but_the_covers_verso(bundled_build: Built) -> None:
 
 def test_bundled_epub_passes_epubcheck(bundled_build: Built) -> None:
     assert epubcheck_messages(bundled_build.epub) == []
+
+
+# -- edition 3: the catalogue, the cover, the figures ---------------------------------------------------
+
+
+def test_supplied_summary_is_catalogued_apart_without_author_under_a_supplied_title(bundled_build: Built) -> None:
+    sources = _chapters(bundled_build)["Sources"]
+    groups = [_text(h) for h in sources.iter(f"{X}h2")]
+    assert groups[:2] == ["Texte publié", "Documents officiels"]
+    entry = _text(sources.find(f".//{X}li[@id='source-seed']"))
+    assert entry.startswith("[Résumé en français de l’allocution télévisée du président Kassym-Jomart Tokaïev")
+    assert "texte fourni à la rédaction, s. d." in entry
+    assert "Tokayev, Kassym-Jomart" not in entry and "«" not in entry.split("]")[0]
+    official = sources.xpath(".//x:section[x:h2='Documents officiels']//x:li/@id", namespaces=NS)
+    assert "source-seed" not in official and {"source-kz-law-501", "source-csto-treaty"} <= set(official)
+
+
+def test_cover_date_has_no_weekday_and_timeline_raises_the_first(bundled_build: Built) -> None:
+    pages = _pdf_pages(bundled_build.pdf)
+    assert "7 janvier 2022" in pages[0] and "vendredi" not in pages[0]
+    timeline = next(text for text in pages if CAPTIONS["timeline"] in text)
+    assert "1\u1d49\u02b3 janvier" in timeline  # the superior letters of Inter, not a plain "1er"
+    table = _chapters(bundled_build)[CONTEXT_CHAPTERS[0]].find(f".//{X}table[@class='chronology']")
+    assert all(_text(td) for td in table.iter(f"{X}td"))  # no blank Lieu cell

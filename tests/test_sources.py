@@ -11,9 +11,9 @@ import pytest
 from tests.helpers import NS, copy_fixture, epub_documents, epubcheck_messages, pdf_text, run_cli
 
 N = "\u202f"  # narrow no-break space: inside « », before ; (the typography guide)
-S = "\u00a0"  # no-break space: after n°, p., art.
+S = "\u00a0"  # no-break space: after nº (o superior, not the degree sign), p., art.
 LOI = (
-    f"République française, Loi n°{S}2020-290 du 23{S}mars 2020 d’urgence pour faire face à l’épidémie de covid-19, "
+    f"République française, Loi nº{S}2020-290 du 23{S}mars 2020 d’urgence pour faire face à l’épidémie de covid-19, "
     "Journal officiel de la République française"
 )
 LOI_URL = f"https://www.legifrance.gouv.fr/jorf/id/JORFTEXT000041746313 [consulté le 24{S}novembre 2026]"
@@ -22,14 +22,14 @@ DISCOURS = (
     f"7{S}janvier 2022, https://example.org/discours [consulté le 24{S}novembre 2026]"
 )
 RAPPORT = (
-    f"Observatoire d’Asie centrale, Les libertés publiques au Kazakhstan, rapport annuel, n°{S}12, Genève, "
+    f"Observatoire d’Asie centrale, Les libertés publiques au Kazakhstan, rapport annuel, nº{S}12, Genève, "
     "Éditions de l’Observatoire, 2021"
 )
 NOTES = {
     "ch1.xhtml": [
         f"1. {LOI}, art.{S}4, {LOI_URL}.",
         f"2. Ibid., art.{S}5.",  # Ibid. with the new locator
-        f"3. Loi n°{S}2020-290 du 23{S}mars 2020, op. cit.",  # no locator after one: the short form, not Ibid.
+        f"3. Loi nº{S}2020-290 du 23{S}mars 2020, op. cit.",  # no locator after one: the short form, not Ibid.
         f"4. {DISCOURS}.",
         "5. Ibid.",
         f"6. Anne Lefèvre, «{N}Les manifestations s’étendent{N}», Le Quotidien, 1er{S}janvier 2022, "
@@ -43,9 +43,9 @@ NOTES = {
         f"11. Sophie Bernard et Luc Petit, L’Asie centrale contemporaine, Paris, Éditions d’essai, 2019, p.{S}12.",
         f"12. Ibid., p.{S}30.",
         f"13. Voir aussi l’analyse de la revue (Wei Zhang, «{N}Alliances militaires en Eurasie{N}», "
-        f"Revue d’études stratégiques, vol.{S}8, n°{S}2, juin 2021, p.{S}50).",
+        f"Revue d’études stratégiques, vol.{S}8, nº{S}2, juin 2021, p.{S}50).",
         f"14. Ibid., p.{S}50.",
-        f"15. Élise Moreau, «{N}Le retrait du contingent{N}», Carnet de recherche, n°{S}42, Institut d’essai, "
+        f"15. Élise Moreau, «{N}Le retrait du contingent{N}», Carnet de recherche, nº{S}42, Institut d’essai, "
         f"3{S}février 2022, https://example.org/carnet/42 [consulté le 24{S}novembre 2026].",
         f"16. «{N}Échos d’une loi contestée{N}», L’Hebdo d’essai, mai 2020, https://example.org/hebdo/loi "
         f"[consulté le 24{S}novembre 2026].",
@@ -70,10 +70,10 @@ BIBLIOGRAPHY = [
         f"https://observatoire.example.org/timeline [consulté le 24{S}novembre 2026].",
     ]),
     ("Rapports et analyses", [
-        f"Moreau, Élise, «{N}Le retrait du contingent{N}», Carnet de recherche, n°{S}42, Institut d’essai, 3{S}février 2022, "
+        f"Moreau, Élise, «{N}Le retrait du contingent{N}», Carnet de recherche, nº{S}42, Institut d’essai, 3{S}février 2022, "
         f"https://example.org/carnet/42 [consulté le 24{S}novembre 2026].",
         f"{RAPPORT}, https://example.org/rapport.pdf [consulté le 24{S}novembre 2026]. Rapport consulté dans sa version en ligne.",
-        f"Zhang, Wei, «{N}Alliances militaires en Eurasie{N}», Revue d’études stratégiques, vol.{S}8, n°{S}2, juin 2021, p.{S}45-67.",
+        f"Zhang, Wei, «{N}Alliances militaires en Eurasie{N}», Revue d’études stratégiques, vol.{S}8, nº{S}2, juin 2021, p.{S}45-67.",
     ]),
     ("Ouvrages", ["Bernard, Sophie et Luc Petit, L’Asie centrale contemporaine, Paris, Éditions d’essai, 2019."]),
 ]
@@ -173,7 +173,7 @@ def test_notes_and_bibliography_in_the_pdf(from_yaml: Path) -> None:
     from pypdf import PdfReader
 
     text = _flat(pdf_text(next(from_yaml.glob("*.pdf"))))
-    for note in ("Ibid., art. 5.", "Loi n° 2020-290 du 23 mars 2020, op. cit.", "A. Lefèvre, « Les manifestations s’étendent », art. cit.",
+    for note in ("Ibid., art. 5.", "Loi nº 2020-290 du 23 mars 2020, op. cit.", "A. Lefèvre, « Les manifestations s’étendent », art. cit.",
                  "S. Bernard et L. Petit, L’Asie centrale, op. cit., p. 31.", "Le Quotidien, 1er janvier 2022"):
         assert note in text
     bibliography = text[text.rindex("DOCUMENTS OFFICIELS") :]  # the print layout sets group titles in capitals
@@ -269,12 +269,12 @@ def test_bundled_dossier_builds_without_warning_and_cites_the_law_in_its_officia
     assert bundled_build.stderr == ""
     notes = {note.split(" ", 1)[1] for chapter in _notes(bundled_build.out).values() for note in chapter}
     assert (
-        f"République du Kazakhstan, Loi n°{S}333-VI du 25{S}mai 2020 relative à la procédure d’organisation et de tenue "
+        f"République du Kazakhstan, Loi nº{S}333-VI du 25{S}mai 2020 relative à la procédure d’organisation et de tenue "
         "de rassemblements pacifiques en République du Kazakhstan [On the procedure for organizing and holding "
-        f"peaceful assemblies in the Republic of Kazakhstan], Adilet, art.{S}1, https://adilet.zan.kz/eng/docs/Z2000000333 "
+        f"peaceful assemblies in the Republic of Kazakhstan], Adilet, art.{S}1er, https://adilet.zan.kz/eng/docs/Z2000000333 "
         f"[consulté le 24{S}novembre 2026]."
     ) in notes
-    assert f"Ibid., art.{S}1." in notes
+    assert f"Ibid., art.{S}1er." in notes
 
 
 def test_errors_in_a_zotero_json_export_are_located(tmp_path: Path) -> None:

@@ -14,8 +14,11 @@ from dataclasses import dataclass
 from dossier.model import Source
 from dossier.resolve import sort_key
 
-# Bibliography groups, in the order they are printed, and the CSL types each holds.
+# Bibliography groups, in the order they are printed, and the CSL types each holds. `text` (the
+# text the dossier publishes, e.g. a supplied transcript) holds no type: `dossier-group` puts a
+# source there.
 GROUPS: tuple[tuple[str, frozenset[str]], ...] = (
+    ("text", frozenset()),
     ("official", frozenset({
         "legislation", "bill", "regulation", "treaty", "legal_case", "hearing", "speech", "standard",
     })),

@@ -7,6 +7,7 @@ the templates in layouts/*/blocks/ draw them. Units are millimetres, the SVG's u
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from itertools import groupby
@@ -103,10 +104,23 @@ def timeline(block: Block, locale: str, prefix: str) -> Timeline:
     )
 
 
+# French ordinals have their letters raised (`1er`). A run is set glyph by glyph without the
+# font's OpenType features, so the superior letters are reached by their code points: U+1D49 and
+# U+02B3 are the glyphs Inter's own `sups` feature substitutes for `e` and `r`.
+SUPERIOR = str.maketrans({"e": "\u1d49", "r": "\u02b3"})
+
+
 def _date_text(event: Event, locale: str) -> str:
     if event.end and event.end != event.date:
-        return dates.format_day_range(event.date, event.end, locale)
-    return dates.format_date(event.date, locale, "day")
+        text = dates.format_day_range(event.date, event.end, locale)
+    else:
+        text = dates.format_date(event.date, locale, "day")
+    return _raise_ordinals(text) if locale.split("_")[0] == "fr" else text
+
+
+def _raise_ordinals(text: str) -> str:
+    """`1er janvier` → `1ᵉʳ janvier` (the `er` of a first day, as superior letters)."""
+    return re.sub(r"\b1(er)\b", lambda m: "1" + m.group(1).translate(SUPERIOR), text)
 
 
 @dataclass(frozen=True)
