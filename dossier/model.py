@@ -14,11 +14,11 @@ from typing import Any, Literal
 from markdown_it.token import Token
 
 from dossier.errors import Location
+from dossier.formats.pdf import Paper
 
 Role = Literal["front", "body", "back"]
 NoteNumbering = Literal["chapter", "continuous"]
 RawHtmlPolicy = Literal["sanitize", "refuse"]
-Paper = Literal["A4", "A5", "Letter"]
 
 
 # --- load ---------------------------------------------------------------------------------
