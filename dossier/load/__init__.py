@@ -22,7 +22,7 @@ def load_dossier(root: Path, report: Report) -> Dossier:
     root = root.resolve()
     config = load_config(root)
     chapters = _load_chapters(config, report)
-    sources = load_sources(root / config.sources, report)
+    sources = load_sources([root / name for name in config.sources], report, config.locale)
     glossary = _load_glossary(config, report) if config.glossary else []
     report.raise_if_errors()
     return Dossier(config=config, chapters=chapters, sources=sources, glossary=glossary)
