@@ -18,9 +18,10 @@ titles into sentence case (CSL styles that want title case turn them back; ours 
 written, as BibLaTeX's standard styles do): the title fields come from a second run in German,
 where Pandoc leaves them alone.
 
-Pandoc's CSL carries no positions, and it skips an entry left open at the end of the file without
-a word; the entries' lines are found in the text (`@type{key,`), so every source is located at its
-entry, and an entry Pandoc did not return is an error there.
+Pandoc's CSL carries no positions: the entries' lines are found in the text (`@type{key,`), so
+every source is located at its entry, and an entry Pandoc did not return is an error there (Pandoc
+3.9, given a file by name, skips without a word an entry left open at its end; it is given the text
+here). A date field it could not read, which it drops, is an error at the field's line.
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ from dossier.load.yamlpos import PosDict, PosList
 
 _ENTRY = re.compile(r"@[ \t]*([A-Za-z]+)[ \t\n]*[{(][ \t\n]*([^,\s{}()]*)")
 _NOT_ENTRIES = {"string", "comment", "preamble", "xdata"}  # xdata feeds other entries; Pandoc returns none
-_PANDOC_ERROR = re.compile(r'Error at ".*?" \(line (\d+), column (\d+)\):\s*(.*)', re.DOTALL)
+_PANDOC_ERROR = re.compile(r'Error at (?:".*?" )?\(line (\d+), column (\d+)\):\s*(.*)', re.DOTALL)
 # The fields Pandoc recases in an English locale (its `getTitle`), taken from the second run.
 TITLE_FIELDS = ("title", "title-short", "volume-title", "collection-title", "original-title", "event-title", "event")
 TIMEOUT = 120  # seconds: Pandoc reads a 10 000-entry file in a few seconds
@@ -125,7 +126,35 @@ def read_bib(path: Path, text: str, reader: str, locale: str, report: Report) ->
                 for name in TITLE_FIELDS:
                     if name in other:
                         item[name] = other[name]
+    _check_dates(path, text, items, marks, report)
     return _located(path, items, marks, report)
+
+
+# BibLaTeX's date fields and the CSL variable each becomes; Pandoc drops a date it cannot read.
+_DATE_FIELDS = {"date": "issued", "year": "issued", "urldate": "accessed", "origdate": "original-date",
+                "eventdate": "event-date"}
+_DATE_FIELD = re.compile(r"(?im)^[ \t]*(date|year|urldate|origdate|eventdate)[ \t]*=[ \t]*[{\"]?([^,}\"\n]*)")
+
+
+def _check_dates(path: Path, text: str, items: list[Any], marks: list[tuple[str, str, int, int]], report: Report) -> None:
+    """A date field Pandoc could not read (`date = {20xx}`) is an error at its line, not a lost date."""
+    by_id = {str(item.get("id")): item for item in items}
+    offsets = [0] + [m.end() for m in re.finditer("\n", text)]
+    starts = [offsets[line - 1] + col - 1 for _, _, line, col in marks] + [len(text)]
+    for index, (_, key, line, _) in enumerate(marks):
+        item = by_id.get(key)
+        if item is None:
+            continue
+        for match in _DATE_FIELD.finditer(text, starts[index], starts[index + 1]):
+            value = item.get(_DATE_FIELDS[match.group(1).lower()])
+            if not value or value == {"date-parts": []}:
+                at = text.count("\n", 0, match.start(1)) + 1
+                col = match.start(1) - offsets[at - 1] + 1
+                report.error(
+                    "source-date", Location(path, at, col),
+                    f"source '{key}': invalid date in '{match.group(1).lower()}': '{match.group(2).strip()}'",
+                )
+                item.pop(_DATE_FIELDS[match.group(1).lower()], None)
 
 
 def _located(path: Path, items: list[Any], marks: list[tuple[str, str, int, int]], report: Report) -> PosList:
