@@ -136,12 +136,15 @@ _DATE_FIELDS = {"date": "issued", "year": "issued", "urldate": "accessed", "orig
 _DATE_FIELD = re.compile(r"(?im)^[ \t]*(date|year|urldate|origdate|eventdate)[ \t]*=[ \t]*[{\"]?([^,}\"\n]*)")
 
 
-def _check_dates(path: Path, text: str, items: list[Any], marks: list[tuple[str, str, int, int]], report: Report) -> None:
+Marks = list[tuple[str, str, int, int]]  # (entry type, key, line, column)
+
+
+def _check_dates(path: Path, text: str, items: list[Any], marks: Marks, report: Report) -> None:
     """A date field Pandoc could not read (`date = {20xx}`) is an error at its line, not a lost date."""
     by_id = {str(item.get("id")): item for item in items}
     offsets = [0] + [m.end() for m in re.finditer("\n", text)]
     starts = [offsets[line - 1] + col - 1 for _, _, line, col in marks] + [len(text)]
-    for index, (_, key, line, _) in enumerate(marks):
+    for index, (_, key, _, _) in enumerate(marks):
         item = by_id.get(key)
         if item is None:
             continue
