@@ -86,7 +86,7 @@ def _notes(built: Built, name: str) -> list[str]:
 
 def _flat(text: str) -> str:
     """Text without spaces and hyphens: PDF lines break inside URLs and words (hyphenated)."""
-    return re.sub(r"[\s\u00ad-]", "", text)
+    return re.sub(r"[\s\u00ad\u2010-]", "", text)
 
 
 @pytest.fixture(scope="module")
