@@ -147,7 +147,7 @@ def test_a_locale_without_catalog_builds_with_one_warning(tmp_path: Path) -> Non
     report = Report()
     load_dossier(root, report)
     assert [d.format(root) for d in report.diagnostics] == [
-        "dossier.toml:5:1: warning: no layout words for locale 'it_IT': the layout's words and the notes' style "
+        "dossier.toml:5:1: warning[locale-catalog]: no layout words for locale 'it_IT': the layout's words and the notes' style "
         "are English (dates and numbers are it_IT's; catalogs: de, en, fr, ru)"
     ]
 

@@ -58,7 +58,7 @@ PANDOC_NOTES = [
     "7. Livre à paraître, Éditions d’essai, sous presse.",
 ]
 WARNINGS = [
-    "zotero.json:59:15: warning: source 'inconnu': unknown language 'Elvish', left out "
+    "zotero.json:59:15: warning[source-language]: source 'inconnu': unknown language 'Elvish', left out "
     "(write a language tag such as 'en' or 'fr-FR', or its name)",
 ]
 
@@ -159,7 +159,7 @@ def test_bib_syntax_error_is_located_at_its_entry(tmp_path: Path) -> None:
     bib = root / "refs.bib"
     bib.write_text(bib.read_text().replace("  date         = {2020},\n}", "  date         = {2020},\n", 1))
     assert _check(root) == [
-        "refs.bib:25:1: error: invalid BibLaTeX in entry 'durand2020': unexpected '@' (line 33, column 1)"
+        "refs.bib:25:1: error[bib-syntax]: invalid BibLaTeX in entry 'durand2020': unexpected '@' (line 33, column 1)"
     ]
 
 
@@ -167,14 +167,14 @@ def test_bib_entry_left_open_at_the_end_is_an_error(tmp_path: Path) -> None:
     root = copy_fixture("formats", tmp_path)
     bib = root / "refs.bib"
     bib.write_text(bib.read_text() + "\n@book{ouvert,\n  title = {Jamais fermé},\n")
-    assert _check(root)[0] == "refs.bib:51:1: error: invalid BibLaTeX in entry 'ouvert': unexpected end of input (line 54, column 1)"
+    assert _check(root)[0] == "refs.bib:51:1: error[bib-syntax]: invalid BibLaTeX in entry 'ouvert': unexpected end of input (line 54, column 1)"
     # an entry Pandoc does not return is an error at its line, never a silent loss
     from dossier.load.bibtex import _located
 
     report = Report()
     _located(tmp_path / "a.bib", [{"id": "un"}], [("book", "un", 1, 1), ("book", "deux", 3, 1)], report)
     assert [d.format(tmp_path) for d in report.diagnostics] == [
-        "a.bib:3:1: error: entry 'deux' could not be read: is a brace or a quote left open, or its key missing?"
+        "a.bib:3:1: error[bib-entry]: entry 'deux' could not be read: is a brace or a quote left open, or its key missing?"
     ]
 
 
@@ -185,10 +185,10 @@ def test_source_errors_across_files(tmp_path: Path) -> None:
     bib = root / "refs.bib"
     bib.write_text(bib.read_text().replace("date         = {2022-01-13}", "date         = {20xx}"))
     assert _check(root) == [
-        "refs.bib:20:3: error: source 'petit2022': invalid date in 'date': '20xx'",  # Pandoc drops it: not us
+        "refs.bib:20:3: error[source-date]: source 'petit2022': invalid date in 'date': '20xx'",  # Pandoc drops it: not us
         *WARNINGS,
-        "pandoc.yaml:30:3: error: duplicate source id 'moreau2021' (first defined at refs.bib:4)",
-        "pandoc.yaml:43:11: error: source 'intervalle': invalid date in 'issued': '2021/2020'",
+        "pandoc.yaml:30:3: error[source-duplicate]: duplicate source id 'moreau2021' (first defined at refs.bib:4)",
+        "pandoc.yaml:43:11: error[source-date]: source 'intervalle': invalid date in 'issued': '2021/2020'",
     ]
 
 
@@ -288,7 +288,7 @@ def test_web_access_date_warning_only_for_web_types(tmp_path: Path) -> None:
     report = Report()
     load_sources(path, report)
     assert [d.format(tmp_path) for d in report.diagnostics] == [
-        "sources.yaml:3:3: warning: web source 'c' has no access date ('accessed')"
+        "sources.yaml:3:3: warning[source-accessed]: web source 'c' has no access date ('accessed')"
     ]
 
 
@@ -299,3 +299,20 @@ def test_several_source_files_in_dossier_toml() -> None:
     assert list(sources)[:2] == ["moreau2021", "petit2022"] and len(sources) == 18
     assert sources["petit2022"].location.line == 15 and sources["revue2014"].get("DOI") == "10.1234/essai.2014"
     assert sources["gumilev1971"].get("URL") == "https://example.org/steppes"  # Pandoc writes `url:`
+
+
+@pytest.mark.parametrize(("value", "expected"), [
+    ("3", "dossier.toml:11:1: error[config-type]: 'sources': expected a file name or a list of file names"),
+    ('["refs.bib", "../x.bib"]', "dossier.toml:11:24: error[config-outside]: 'sources': '../x.bib' is outside the dossier"),
+    ("[]", "dossier.toml:11:1: error[config-type]: 'sources': must not be empty"),
+])
+def test_sources_key_errors_are_located(tmp_path: Path, value: str, expected: str) -> None:
+    from dossier.errors import DossierError
+    from dossier.load.config import load_config
+
+    root = copy_fixture("formats", tmp_path)
+    toml = root / "dossier.toml"
+    toml.write_text(re.sub(r"(?m)^sources = .*$", f"sources = {value}", toml.read_text()))
+    with pytest.raises(DossierError) as exc:
+        load_config(root)
+    assert [d.format(root) for d in exc.value.report.errors] == [expected]

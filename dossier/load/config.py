@@ -60,11 +60,20 @@ class _ConfigModel(_Strict):
     date: dt.date | None = None
     chapters: Annotated[list[NonEmpty], Field(min_length=1)]
     # one file, or several as Pandoc's `bibliography: [a.bib, b.json]`
-    sources: NonEmpty | Annotated[list[NonEmpty], Field(min_length=1)] = "sources.yaml"
+    sources: Annotated[list[NonEmpty], Field(min_length=1)] = ["sources.yaml"]
     glossary: NonEmpty | None = None
     edition: _CurrentEditionModel
     layout: _LayoutModel = _LayoutModel()
     check: _CheckModel = _CheckModel()
+
+    @field_validator("sources", mode="before")
+    @classmethod
+    def _one_or_several(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return [value]
+        if not isinstance(value, list):
+            raise ValueError("expected a file name or a list of file names")
+        return value
 
     @field_validator("date", mode="before")
     @classmethod
@@ -250,7 +259,7 @@ def _to_config(root: Path, path: Path, m: _ConfigModel) -> Config:
         subjects=tuple(m.subjects),
         date=m.date,
         chapters=tuple(m.chapters),
-        sources=(m.sources,) if isinstance(m.sources, str) else tuple(m.sources),
+        sources=tuple(m.sources),
         glossary=m.glossary,
         edition=_edition(m.edition),
         history=tuple(_edition(h) for h in m.edition.history),

@@ -1,7 +1,7 @@
 """What the citation templates need from sources: names, kinds, sort order, groups.
 
 The style itself (order of elements, punctuation, italics) is in the layout's
-`partials/cite.html.j2`: French notes modelled on ISO 690, described in docs/format.md.
+`partials/cite.html.j2`: each language's usage (French notes modelled on ISO 690), in docs/format.md.
 Our own formatter rather than citeproc-py: citeproc-py ships no French note style (we would
 write the CSL anyway), counts Ibid. over citations rather than over our notes, and returns
 strings where our notes need links and `lang` attributes set by the layout's templates.
