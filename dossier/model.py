@@ -148,7 +148,7 @@ class Source:
         return source_anchor(self.id)
 
 
-_PLAIN_ID = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]*$")
+_PLAIN_ID = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$")  # after `source-`: a valid XML id
 
 
 def source_anchor(ident: str) -> str:

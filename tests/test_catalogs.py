@@ -78,4 +78,7 @@ def test_wheel_ships_compiled_catalogs(tmp_path: Path) -> None:
         for lang in LANGUAGES:
             mo = read_mo(BytesIO(wheel.read(f"dossier/l10n/locales/{lang}/LC_MESSAGES/dossier.mo")))
             po = _catalog(lang)
-            assert {m.id: m.string for m in mo if m.id} == {m.id: m.string for m in po if m.id}
+            def table(catalog):  # plural messages have a tuple of ids and of strings
+                return {tuple(m.id) if isinstance(m.id, list | tuple) else m.id: tuple(m.string)
+                        if isinstance(m.string, list | tuple) else m.string for m in catalog if m.id}
+            assert table(mo) == table(po)
