@@ -14,12 +14,12 @@ from pathlib import Path
 from typing import Any, Literal
 
 from dossier.errors import Location
+from dossier.formats.pdf import Paper
 from dossier.nodes import Block, Inline, NoteDefinition
 
 Role = Literal["front", "body", "back"]
 NoteNumbering = Literal["chapter", "continuous"]
 RawHtmlPolicy = Literal["sanitize", "refuse"]
-Paper = Literal["A4", "A5", "Letter"]
 
 
 # --- load ---------------------------------------------------------------------------------
