@@ -142,10 +142,13 @@ class Cite:
     """One citation of a source, with its place in the sequence of notes (for Ibid.)."""
 
     source: Source
-    locator: str | None
+    locator: str | None  # the locator's value (`12`, `33-35`), printed after its label
     position: Position
     location: Location
-    prefix: str | None = None
+    prefix: tuple[Inline, ...] = ()  # Markdown, as written before the key (`see`)
+    label: str | None = None  # the locator's CSL type (`page`, `chapter`, `article-locator`…)
+    suffix: tuple[Inline, ...] = ()  # Markdown, as written after the locator (`and passim`)
+    suppress_author: bool = False  # `[-@a]`: the author is named in the text already
 
 
 @dataclass(frozen=True)
@@ -165,6 +168,7 @@ class Heading:
     level: int
     text: str
     anchor: str
+    listed: bool = True  # `{.unlisted}`: not in the contents nor the navigation
 
 
 @dataclass

@@ -9,6 +9,7 @@ equal books.
 
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass, field, replace
 from functools import cache
 from pathlib import Path
@@ -30,34 +31,12 @@ from dossier.model import (
     Source,
 )
 from dossier.nodes import (
-    Block,
-    BlockQuote,
-    BulletList,
-    Citation,
-    Cites,
-    Code,
-    CodeBlock,
-    Figure,
-    Generated,
-    Header,
-    HorizontalRule,
-    Image,
-    Inline,
-    Link,
-    NoteCall,
-    NoteDefinition,
-    NoteRef,
-    OrderedList,
-    Para,
-    RawBlock,
-    RawInline,
-    Table,
-    Text,
-    XRef,
-    plain_text,
-    rebuild,
-    walk,
+    Block, BlockQuote, BulletList, CiteAuthor, Citation, Cites, Code, CodeBlock, Figure, Generated, Header,
+    HorizontalRule, Image, Inline, InlineNote, Link, NoteCall, NoteDefinition, NoteRef, OrderedList, PageBreak,
+    RawBlock, RawInline, Table, Text, XRef, plain_text, rebuild, walk,
 )
+
+_NOT_IN_NOTES = (Header, Table, Figure, RawBlock, Generated, PageBreak)
 
 LINK_SCHEMES = ("http", "https", "mailto")
 # WeasyPrint's footnote layout slows down sharply when many notes are called close together
@@ -172,14 +151,15 @@ class Resolver:
             text = "".join(c.text for c in node.content if isinstance(c, Text | Code))
             if not text.strip():  # it would be an empty entry of the contents and the navigation
                 self.report.error("heading-empty", node.location, "heading without text")
-            slug = base = slugify(text)
+            slug = base = node.attr.id or slugify(text)
             n = 2
             while slug in used:
                 slug, n = f"{base}-{n}", n + 1
             used.add(slug)
             anchor = f"{state.anchor}-{slug}"
             state.anchors[node.location] = anchor
-            state.headings.append(Heading(level=node.level, text=text.strip(), anchor=anchor))
+            listed = "unlisted" not in node.attr.classes
+            state.headings.append(Heading(level=node.level, text=text.strip(), anchor=anchor, listed=listed))
 
     def _resolve_chapter(self, state: _ChapterState, number: int) -> Chapter:
         if self.dossier.config.layout.notes == "chapter":
@@ -250,14 +230,20 @@ class Resolver:
     def _inlines(self, state: _ChapterState, inlines: tuple[Inline, ...], ctx: _Inlines) -> tuple[Inline, ...]:
         out: list[Inline] = []
         for node in inlines:
-            out.append(self._inline(state, node, ctx, out))
+            resolved = self._inline(state, node, ctx, out)
+            if isinstance(resolved, tuple):
+                out.extend(resolved)
+            else:
+                out.append(resolved)
         return tuple(out)
 
-    def _inline(self, state: _ChapterState, node: Inline, ctx: _Inlines, before: list[Inline]) -> Inline:
+    def _inline(  # noqa: C901
+        self, state: _ChapterState, node: Inline, ctx: _Inlines, before: list[Inline]
+    ) -> Inline | tuple[Inline, ...]:
         """One inline, resolved; `before` holds what precedes it in its sequence, already resolved."""
         started, ctx.started = ctx.started, True
         location = ctx.fixed or getattr(node, "location", None)
-        if isinstance(node, Citation | NoteRef) and not ctx.in_note:
+        if isinstance(node, Citation | NoteRef | InlineNote) and not ctx.in_note:
             ctx.calls += 1
             if ctx.calls == PARAGRAPH_NOTE_LIMIT + 1:
                 self.report.error(
@@ -265,16 +251,20 @@ class Resolver:
                     f"more than {PARAGRAPH_NOTE_LIMIT} notes called in one paragraph: the page layout of so "
                     "many footnotes takes too long; spread them over several paragraphs",
                 )
-            if before and isinstance(before[-1], Text):  # a call follows its word: `tenges [@x]` → `tenges¹`
-                before[-1] = replace(before[-1], text=before[-1].text.rstrip(" \t"))
+            in_text = isinstance(node, Citation) and node.items[0].mode == "author-in-text"
+            if before and isinstance(before[-1], Text) and not in_text:
+                # a call follows its word: `tenges [@x]` → `tenges¹`; `text[^a] [@b]`: two calls side by side
+                trimmed = before[-1].text.rstrip(" \t\n")
+                if trimmed:
+                    before[-1] = replace(before[-1], text=trimmed)
+                else:
+                    before.pop()
         if isinstance(node, Citation):
+            return self._citation(state, node, location, ctx, before, started)
+        if isinstance(node, NoteRef | InlineNote):
             if ctx.in_note:
-                cites = self._cite_group(state, node, location, ctx.groups)
-                return Cites(cites, location, enclosed=started)
-            return self._citation_note(state, node, location, before)
-        if isinstance(node, NoteRef):
-            if ctx.in_note:
-                self.report.error("note-nested", location, f"a note cannot call another note ('[^{node.label}]')")
+                what = f"'[^{node.label}]'" if isinstance(node, NoteRef) else "'^[…]'"
+                self.report.error("note-nested", location, f"a note cannot call another note ({what})")
                 return node
             return self._call_note(state, node, location, before)
         if isinstance(node, Image):
@@ -290,46 +280,78 @@ class Resolver:
     def _after_call(self, before: list[Inline]) -> bool:
         return bool(before) and isinstance(before[-1], NoteCall)
 
-    def _citation_note(
-        self, state: _ChapterState, node: Citation, location: Location, before: list[Inline]
-    ) -> NoteCall:
+    def _citation(
+        self, state: _ChapterState, node: Citation, location: Location, ctx: _Inlines, before: list[Inline],
+        started: bool,
+    ) -> Inline | tuple[Inline, ...]:
+        """A citation in the text becomes a note; in a note, it is set there. `@a` in the text
+        names the author in the sentence, the reference going to the note (as Pandoc does with
+        a note style); inside a note, the reference follows the name in parentheses."""
+        in_text = node.items[0].mode == "author-in-text"
+        if ctx.in_note:
+            cites = self._cite_group(state, node, location, ctx.groups, suppress=in_text)
+            resolved = Cites(cites, location, enclosed=started or in_text)
+            return (CiteAuthor(cites[0].source, location), Text(" ", location), resolved) if in_text and cites else resolved
         number, key = self._new_note(state, location)
         groups: list[tuple[Cite, ...]] = []
         cites = self._cite_group(state, node, location, groups)
         self._end_note(state, groups)
         note = Note(number=number, key=key, chapter=state.source.index, location=location, cites=cites)
         state.notes.append(note)
-        return NoteCall(note, location, after_call=self._after_call(before))
+        call = NoteCall(note, location, after_call=self._after_call(before))
+        return (CiteAuthor(cites[0].source, location), call) if in_text and cites else call
 
-    def _call_note(self, state: _ChapterState, node: NoteRef, location: Location, before: list[Inline]) -> Inline:
-        label = node.label
-        if label not in state.definitions:
-            self.report.error("note-undefined", location, f"note '[^{label}]' is called but never defined")
-            return node
-        if label in state.called:
-            self.report.error("note-called-twice", location, f"note '[^{label}]' is called twice; call a note once")
-            return node
-        state.called.add(label)
-        definition = state.definitions[label]
+    def _call_note(
+        self, state: _ChapterState, node: NoteRef | InlineNote, location: Location, before: list[Inline]
+    ) -> Inline:
+        if isinstance(node, InlineNote):
+            label, content = "^[…]", node.content
+        else:
+            label = node.label
+            if label not in state.definitions:
+                self.report.error("note-undefined", location, f"note '[^{label}]' is called but never defined")
+                return node
+            if label in state.called:
+                self.report.error(
+                    "note-called-twice", location, f"note '[^{label}]' is called twice; call a note once"
+                )
+                return node
+            state.called.add(label)
+            content = state.definitions[label].content
+            label = f"[^{label}]"
         number, key = self._new_note(state, location)
         groups: list[tuple[Cite, ...]] = []
-        blocks: list[Block] = []
-        for block in definition.content:
-            if isinstance(block, Para):
-                ctx = _Inlines(in_note=True, groups=groups)
-                blocks.append(replace(block, content=self._inlines(state, block.content, ctx)))
-                continue
-            self.report.error(
-                "note-block", Location(block.location.path, block.location.line or location.line, 1),
-                f"note '[^{label}]' holds a {_block_name(block)}; a note holds paragraphs only",
-            )
-            break
+        blocks = self._note_blocks(state, content, label, groups)
         self._end_note(state, groups)
         note = Note(
             number=number, key=key, chapter=state.source.index, location=location, blocks=tuple(blocks)
         )
         state.notes.append(note)
         return NoteCall(note, location, after_call=self._after_call(before))
+
+    def _note_blocks(
+        self, state: _ChapterState, blocks: tuple[Block, ...], label: str, groups: list[tuple[Cite, ...]]
+    ) -> tuple[Block, ...]:
+        """A note's blocks, resolved: paragraphs, lists, quotations, code, definitions, line blocks,
+        divs. Headings, tables, figures, raw HTML and generated blocks have no place at the foot of
+        a page: each is an error at its line."""
+        out: list[Block] = []
+        for block in blocks:
+            if isinstance(block, _NOT_IN_NOTES):
+                self.report.error(
+                    "note-block", Location(block.location.path, block.location.line, 1),
+                    f"note '{label}' holds a {_block_name(block)}; a note holds paragraphs, lists, quotations, "
+                    "code and definitions: move it into the text",
+                )
+                continue
+            out.append(
+                rebuild(
+                    block,
+                    lambda inner: self._note_blocks(state, inner, label, groups),
+                    lambda inlines: self._inlines(state, inlines, _Inlines(in_note=True, groups=groups)),
+                )
+            )
+        return tuple(out)
 
     def _new_note(self, state: _ChapterState, location: Location) -> tuple[int, str]:
         """The number and key of the chapter's next note (it is added once its content is resolved)."""
@@ -346,7 +368,8 @@ class Resolver:
     # -- citations and their positions (Ibid., short forms) -----------------------------------
 
     def _cite_group(
-        self, state: _ChapterState, node: Citation, location: Location, groups: list[tuple[Cite, ...]] | None
+        self, state: _ChapterState, node: Citation, location: Location, groups: list[tuple[Cite, ...]] | None,
+        suppress: bool = False,
     ) -> tuple[Cite, ...]:
         """One citation's sources, each placed as French usage has it: the full reference first in
         each chapter, Ibid. right after, a short form later.
@@ -359,7 +382,7 @@ class Resolver:
         for item in node.items:
             source = self.sources.get(item.id)
             if source is None:
-                self.report.error("source-unknown", location, f"unknown source '@{item.id}' (not in sources)")
+                self.report.error("source-unknown", item.location, self._unknown_source(item.id))
                 continue
             self.cited.setdefault(item.id)
             found.append((item, source))
@@ -371,12 +394,25 @@ class Resolver:
             elif source.id in state.seen:
                 position = "subsequent"
             state.seen.add(source.id)
-            prefix = plain_text(item.prefix) or None
-            cites.append(Cite(source, item.locator, position, location, prefix=prefix))
+            cites.append(
+                Cite(
+                    source, item.locator, position, location,
+                    prefix=self._inlines(state, item.prefix, _Inlines(in_note=True)),
+                    label=item.label,
+                    suffix=self._inlines(state, item.suffix, _Inlines(in_note=True)),
+                    suppress_author=suppress or item.mode == "suppress-author",
+                )
+            )
         group = tuple(cites)
         if groups is not None and group:
             groups.append(group)
         return group
+
+    def _unknown_source(self, ident: str) -> str:
+        """The message for an unknown key, with the closest keys of the sources (a typo, an export's suffix)."""
+        close = difflib.get_close_matches(ident, list(self.sources), n=3, cutoff=0.6)
+        hint = f"; did you mean '{close[0]}'?" if close else ""
+        return f"unknown source '@{ident}' (not in sources){hint}"
 
     def _end_note(self, state: _ChapterState, groups: list[tuple[Cite, ...]]) -> None:
         count = sum(len(g) for g in groups)
@@ -455,12 +491,11 @@ def _is_ibid(previous: Cite | None, source: Source, locator: str | None, group_s
 
 
 def _block_name(block: Block) -> str:
-    """A block's name as the note-block message gives it (markdown-it's token names, as before)."""
-    if isinstance(block, CodeBlock):
-        return "fence" if block.fenced else "code"
+    """A block's name, as a message gives it."""
     return {
-        BulletList: "bullet", OrderedList: "ordered", BlockQuote: "blockquote", Header: "heading", Table: "table",
-        HorizontalRule: "hr", RawBlock: "html", Generated: "fence", Figure: "figure",
+        Header: "heading", Table: "table",
+        HorizontalRule: "hr", RawBlock: "raw HTML block", Generated: "generated block", Figure: "figure",
+        PageBreak: "page break",
     }.get(type(block), type(block).__name__.lower())
 
 

@@ -79,7 +79,10 @@ def _load_chapter(config: Config, path: Path, index: int, report: Report) -> Cha
         report.error("chapter-title", Location(path, 1, 1), "chapter without a title: start it with a '# ' heading")
     _check_headings(path, tokens, report)
     _check_limits(path, tokens, report)
-    document = Converter(path, text, env).document(tokens)
+    language = config.locale.split("_")[0]
+    document = Converter(path, text, env, language).document(tokens)
+    for finding in document.findings:
+        report.warning(finding.code, finding.location, finding.message)
     return ChapterSource(
         path=path,
         index=index,

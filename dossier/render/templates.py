@@ -58,6 +58,12 @@ def _foreign(tag: str | None, locale: str) -> str | None:
     return tag
 
 
+def family_names(source: Any) -> list[str]:
+    """The authors' (else the editors') family names, as a sentence names them: `@doe99 says`."""
+    names = source.get("author") or source.get("editor") or []
+    return [n.get("literal") or " ".join(p for p in (n.get("non-dropping-particle"), n.get("family")) if p) for n in names]
+
+
 def environment(layout: str, locale: str) -> Environment:
     env = Environment(
         loader=FileSystemLoader([str(d) for d in layout_dirs(layout)]),
@@ -85,7 +91,7 @@ def environment(layout: str, locale: str) -> Environment:
     env.globals.update(
         locale=locale, group_of=cite.group_of, foreign=partial(_foreign, locale=locale),
         creators=cite.creators, editors=cite.editors, lower_first=cite.lower_first, is_work=cite.is_work,
-        is_article=cite.is_article, law_title=cite.law_title,
+        is_article=cite.is_article, law_title=cite.law_title, family_names=family_names,
     )
     return env
 

@@ -1,0 +1,279 @@
+"""Pandoc's Markdown where no markdown-it plugin reads it as Pandoc does.
+
+- Attributes `{#id .class key=value -}`: mdit-py-plugins' attrs plugin reads djot's grammar,
+  which refuses Pandoc's bare values (`width=60%`) and `{-}`; so bracketed spans, attributes
+  after images, links and code, and heading attributes are read here, with Pandoc's grammar.
+- Citations in all of Pandoc's forms (`[see @a, p. 12; @b]`, `[-@a]`, `@a`, `@a [p. 30]`,
+  `@{key.with.dots}`): no plugin parses them.
+- `\\ ` (a no-break space) and line blocks (`| `): Pandoc extensions no plugin has.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from markdown_it import MarkdownIt
+from markdown_it.rules_block import StateBlock
+from markdown_it.rules_core import StateCore
+from markdown_it.rules_inline import StateInline
+
+from dossier.nodes import Attr
+
+# --- attributes -----------------------------------------------------------------------------
+
+_ATTR_ITEM = re.compile(
+    r"""\s*(?:
+        \#(?P<id>[^\s{}"'.#=]+)
+      | \.(?P<class>[^\s{}"'.#=]+)
+      | (?P<key>[A-Za-z_][\w:.-]*)=(?:"(?P<dq>(?:[^"\\]|\\.)*)"|'(?P<sq>(?:[^'\\]|\\.)*)'|(?P<bare>[^\s{}"']+))
+      | (?P<dash>-)(?=[\s}])
+    )""",
+    re.VERBOSE,
+)
+
+
+def parse_attr(text: str, start: int = 0) -> tuple[int, Attr] | None:
+    """Pandoc's attributes at `text[start]` (which must be `{`): where they end, and what they say."""
+    if start >= len(text) or text[start] != "{":
+        return None
+    pos = start + 1
+    ident, classes, pairs = "", [], []
+    while True:
+        while pos < len(text) and text[pos] in " \t\n":
+            pos += 1
+        if pos < len(text) and text[pos] == "}":
+            break
+        match = _ATTR_ITEM.match(text, pos)
+        if match is None or match.end() == pos:
+            return None
+        if match.group("id"):
+            ident = match.group("id")
+        elif match.group("class"):
+            classes.append(match.group("class"))
+        elif match.group("dash"):
+            classes.append("unnumbered")
+        else:
+            value = next(v for v in (match.group("dq"), match.group("sq"), match.group("bare")) if v is not None)
+            pairs.append((match.group("key"), re.sub(r"\\(.)", r"\1", value)))
+        pos = match.end()
+    if not (ident or classes or pairs) and text[start + 1 : pos].strip():
+        return None
+    return pos + 1, Attr(ident, tuple(classes), tuple(pairs))
+
+
+def _attrs_after(state: StateInline, silent: bool) -> bool:
+    """`{…}` right after an image, a link or inline code: its attributes (on the token's meta)."""
+    if state.src[state.pos] != "{" or state.pending or not state.tokens:
+        return False
+    last = state.tokens[-1]
+    if last.type not in ("image", "link_close", "code_inline", "math_inline"):
+        return False
+    parsed = parse_attr(state.src[: state.posMax], state.pos)
+    if parsed is None:
+        return False
+    end, attr = parsed
+    if not silent:
+        last.meta = {**(last.meta or {}), "attr": attr}
+    state.pos = end
+    return True
+
+
+def _bracketed_span(state: StateInline, silent: bool) -> bool:
+    """`[text]{.smallcaps lang=en}`: a span, its text parsed as Markdown."""
+    if state.src[state.pos] != "[":
+        return False
+    end = state.md.helpers.parseLinkLabel(state, state.pos, False)
+    if end < 0 or end + 1 >= state.posMax or state.src[end + 1] != "{":
+        return False
+    parsed = parse_attr(state.src[: state.posMax], end + 1)
+    if parsed is None:
+        return False
+    after, attr = parsed
+    if not silent:
+        start, maximum = state.pos, state.posMax
+        token = state.push("span_open", "span", 1)
+        token.meta = {"attr": attr, "pos": start}
+        state.pos, state.posMax = start + 1, end
+        state.md.inline.tokenize(state)
+        state.push("span_close", "span", -1)
+        state.posMax = maximum
+    state.pos = after
+    return True
+
+
+_HEADING_ATTR = re.compile(r"\s+(\{[^{}]*\})\s*$")
+
+
+def _heading_attrs(state: StateCore) -> None:
+    """`## Title {#id .unnumbered}`: the attributes come off the heading's text (before inline parsing)."""
+    tokens = state.tokens
+    for i, token in enumerate(tokens):
+        if token.type != "heading_open" or i + 1 >= len(tokens):
+            continue
+        inline = tokens[i + 1]
+        match = _HEADING_ATTR.search(inline.content)
+        if match is None:
+            continue
+        parsed = parse_attr(match.group(1))
+        if parsed is None:
+            continue
+        token.meta = {**(token.meta or {}), "attr": parsed[1]}
+        inline.content = inline.content[: match.start()]
+
+
+# --- `\ ` --------------------------------------------------------------------------------------
+
+
+def _escaped_space(state: StateInline, silent: bool) -> bool:
+    """`\\ `: a no-break space, as Pandoc reads it (CommonMark does not escape a space)."""
+    if state.src[state.pos] != "\\" or state.src[state.pos + 1 : state.pos + 2] != " ":
+        return False
+    if not silent:
+        state.pending += "\u00a0"
+    state.pos += 2
+    return True
+
+
+# --- citations ---------------------------------------------------------------------------------
+
+# A citation key as Pandoc reads it: a letter, digit or `_`, then word characters and inner
+# punctuation (`:.#$%&-+?<>~/`), ending on a word character; or anything but `}` in `@{…}`.
+KEY = r"(?:\{(?P<braced>[^{}\s][^{}]*)\}|(?P<plain>[\w](?:[\w:.#$%&+?<>~/-]*[\w])?))"
+_ITEM = re.compile(rf"(?P<dash>-)?@{KEY}")
+_IN_TEXT = re.compile(rf"@{KEY}")
+
+
+@dataclass(frozen=True)
+class RawItem:
+    """A citation item as the parser splits it: its texts still Markdown."""
+
+    id: str
+    prefix: str
+    suffix: str  # the locator and the suffix, as written after the key
+    suppress: bool
+    offset: int  # of the `@` (or `-@`) in the citation's text
+
+
+def split_citation(text: str) -> list[RawItem] | None:
+    """The items of the inside of `[…]`, or None if it is not a citation (every item has a key)."""
+    items: list[RawItem] = []
+    offset = 0
+    for part in text.split(";"):
+        match = None
+        for candidate in _ITEM.finditer(part):
+            before = part[: candidate.start()]
+            if not before or before[-1] in " \t\n([":
+                match = candidate
+                break
+        if match is None:
+            return None
+        ident = match.group("braced") or match.group("plain")
+        items.append(
+            RawItem(
+                id=ident,
+                prefix=part[: match.start()].strip(),
+                suffix=part[match.end() :].strip(),
+                suppress=bool(match.group("dash")),
+                offset=offset + match.start(),
+            )
+        )
+        offset += len(part) + 1
+    return items
+
+
+def _bracketed_citation(state: StateInline, silent: bool) -> bool:
+    start = state.pos
+    if state.src[start] != "[" or start + 2 >= state.posMax or state.src[start + 1] == "^":
+        return False
+    end = state.md.helpers.parseLinkLabel(state, start, False)
+    if end < 0 or "@" not in state.src[start + 1 : end]:
+        return False
+    following = state.src[end + 1 : end + 2]
+    if following in ("(", "[", "{"):
+        return False  # a link such as [@handle](https://…), a span
+    items = split_citation(state.src[start + 1 : end])
+    if items is None:
+        return False
+    if not silent:
+        token = state.push("citation", "", 0)
+        token.meta = {"items": items, "pos": start, "inner": start + 1, "mode": "normal"}
+        token.content = state.src[start : end + 1]
+    state.pos = end + 1
+    return True
+
+
+def _in_text_citation(state: StateInline, silent: bool) -> bool:
+    """`@a` in the text (the author named in the sentence), and `@a [p. 30]` with its locator."""
+    start = state.pos
+    if state.src[start] != "@":
+        return False
+    if start > 0 and (state.src[start - 1].isalnum() or state.src[start - 1] in "_.-@"):
+        return False  # an e-mail address, a handle inside a word
+    match = _IN_TEXT.match(state.src, start, state.posMax)
+    if match is None:
+        return False
+    end = match.end()
+    suffix, suffix_at = "", None
+    rest = state.src[end : state.posMax]
+    bracket = re.match(r"[ \t]?\[", rest)
+    if bracket:
+        close = state.md.helpers.parseLinkLabel(state, end + bracket.end() - 1, False)
+        if close > 0 and state.src[close + 1 : close + 2] not in ("(", "[", "{"):
+            inner = state.src[end + bracket.end() : close]
+            if "@" not in inner:
+                suffix, suffix_at = inner, end + bracket.end()
+                end = close + 1
+    if not silent:
+        ident = match.group("braced") or match.group("plain")
+        token = state.push("citation", "", 0)
+        item = RawItem(ident, "", suffix, False, 0)
+        token.meta = {"items": [item], "pos": start, "inner": start, "mode": "author-in-text", "suffix_at": suffix_at}
+        token.content = state.src[start:end]
+    state.pos = end
+    return True
+
+
+# --- line blocks ---------------------------------------------------------------------------------
+
+
+def _line_block(state: StateBlock, start_line: int, end_line: int, silent: bool) -> bool:
+    """`| ` lines: a line block (verse, addresses), each line kept, leading spaces too."""
+    def line_text(n: int) -> str:
+        return state.src[state.bMarks[n] + state.tShift[n] : state.eMarks[n]]
+
+    if state.sCount[start_line] - state.blkIndent >= 4:
+        return False
+    first = line_text(start_line)
+    if not (first == "|" or first.startswith("| ")):
+        return False
+    if silent:
+        return True
+    lines: list[str] = []
+    n = start_line
+    while n < end_line:
+        text = line_text(n)
+        if text == "|" or text.startswith("| "):
+            lines.append(text[2:])
+        elif text.strip() and text[:1] == " " or (text and state.sCount[n] > state.blkIndent and lines):
+            lines[-1] += " " + text.strip()  # a continuation line
+        else:
+            break
+        n += 1
+    token = state.push("line_block", "div", 0)
+    token.map = [start_line, n]
+    token.meta = {"lines": lines}
+    token.content = "\n".join(lines)
+    state.line = n
+    return True
+
+
+def use_pandoc(md: MarkdownIt) -> None:
+    """Our rules, in the places of markdown-it's chains where Pandoc reads them."""
+    md.inline.ruler.before("escape", "escaped_space", _escaped_space)
+    md.inline.ruler.before("link", "bracketed_span", _bracketed_span)
+    md.inline.ruler.before("bracketed_span", "citation", _bracketed_citation)
+    md.inline.ruler.after("citation", "in_text_citation", _in_text_citation)
+    md.inline.ruler.push("attrs_after", _attrs_after)
+    md.block.ruler.after("table", "line_block", _line_block)
+    md.core.ruler.after("block", "heading_attrs", _heading_attrs)
