@@ -58,6 +58,7 @@ class Config:
     date: dt.date | None = None
     sources: str = "sources.yaml"
     glossary: str | None = None
+    nocite: tuple[str, ...] = ()  # source ids (`@id` or `id`), or `@*` for every source
     history: tuple[Edition, ...] = ()
     layout: LayoutOptions = LayoutOptions()
 
@@ -120,6 +121,7 @@ class ChapterSource:
     role: Role = "body"
     lang: str | None = None
     front_matter: str | None = None  # as written
+    part: int = 0  # a file holding several `# ` chapters: this one's place in it
 
 
 @dataclass
@@ -187,6 +189,20 @@ class Chapter:
     @property
     def title(self) -> str:
         return self.source.title
+
+    @property
+    def sections(self) -> list[tuple[Heading, list[Heading]]]:
+        """The contents of the chapter: its listed `## ` sections, each with its `### ` ones
+        (a `### ` before any `## ` stands on its own)."""
+        out: list[tuple[Heading, list[Heading]]] = []
+        for heading in self.headings:
+            if not heading.listed or heading.level > 3:
+                continue
+            if heading.level == 3 and out and out[-1][0].level == 2:
+                out[-1][1].append(heading)
+            else:
+                out.append((heading, []))
+        return out
 
     @property
     def role(self) -> Role:

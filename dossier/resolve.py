@@ -10,6 +10,7 @@ equal books.
 from __future__ import annotations
 
 import difflib
+import re
 from dataclasses import dataclass, field, replace
 from functools import cache
 from pathlib import Path
@@ -31,9 +32,31 @@ from dossier.model import (
     Source,
 )
 from dossier.nodes import (
-    Block, BlockQuote, BulletList, CiteAuthor, Citation, Cites, Code, CodeBlock, Figure, Generated, Header,
-    HorizontalRule, Image, Inline, InlineNote, Link, NoteCall, NoteDefinition, NoteRef, OrderedList, PageBreak,
-    RawBlock, RawInline, Table, Text, XRef, plain_text, rebuild, walk,
+    Block,
+    Citation,
+    CiteAuthor,
+    Cites,
+    Code,
+    Figure,
+    Generated,
+    Header,
+    HorizontalRule,
+    Image,
+    Inline,
+    InlineNote,
+    Link,
+    NoteCall,
+    NoteDefinition,
+    NoteRef,
+    PageBreak,
+    RawBlock,
+    RawInline,
+    Table,
+    Text,
+    XRef,
+    plain_text,
+    rebuild,
+    walk,
 )
 
 _NOT_IN_NOTES = (Header, Table, Figure, RawBlock, Generated, PageBreak)
@@ -63,8 +86,8 @@ def sort_key(text: str) -> tuple[int, ...]:
 class _ChapterState:
     source: ChapterSource
     anchor: str
-    definitions: dict[str, NoteDefinition] = field(default_factory=dict)
-    called: set[str] = field(default_factory=set)
+    definitions: dict[str, NoteDefinition] = field(default_factory=dict)  # the file's, shared by its chapters
+    called: set[str] = field(default_factory=set)  # likewise
     notes: list[Note] = field(default_factory=list)
     headings: list[Heading] = field(default_factory=list)
     anchors: dict[Location, str] = field(default_factory=dict)  # a heading's location → its id
@@ -100,15 +123,29 @@ class Resolver:
         self.states = [
             _ChapterState(source=c, anchor=f"ch{c.index + 1}") for c in dossier.chapters
         ]
-        self.by_path = {c.path: s for c, s in zip(dossier.chapters, self.states, strict=True)}
+        self.by_path: dict[Path, list[_ChapterState]] = {}
+        for state in self.states:
+            self.by_path.setdefault(state.source.path, []).append(state)
+        for states in self.by_path.values():  # a file's notes may be called from any of its chapters
+            for state in states[1:]:
+                state.definitions, state.called = states[0].definitions, states[0].called
 
     # -- the whole book ---------------------------------------------------------------------
 
     def resolve(self) -> Book:
         for state in self.states:
-            self._collect_definitions(state)
+            if state.source.part == 0:
+                self._collect_definitions(state)
             self._collect_headings(state)
         chapters = [self._resolve_chapter(state, number) for number, state in enumerate(self.states, 1)]
+        for states in self.by_path.values():
+            first = states[0]
+            for label, definition in first.definitions.items():
+                if label not in first.called:
+                    self.report.warning(
+                        "note-uncalled", definition.location, f"note '[^{label}]' is defined but never called"
+                    )
+        self._nocite()
         self._warn_uncited()
         glossary = sorted(self.dossier.glossary, key=lambda g: sort_key(g.term))
         return Book(
@@ -119,6 +156,34 @@ class Resolver:
             glossary=list(self.glossary) if self.glossary is not None else glossary,
             images=list(self.images),
         )
+
+    def _nocite(self) -> None:
+        """Sources listed without a citation (Pandoc's `nocite`: dossier.toml, or a chapter's
+        front matter as Pandoc writes it, `nocite: "@a, @b"` or `"@*"`): in the bibliography, no note."""
+        from dossier.load.text import read_text
+        from dossier.load.tomlpos import key_positions
+
+        config = self.dossier.config
+        wanted: list[tuple[str, Location]] = []
+        if config.nocite:
+            line, col = key_positions(read_text(config.path)).get(("nocite",), (None, None))
+            wanted += [(ident, Location(config.path, line, col)) for ident in config.nocite]
+        for chapter in self.dossier.chapters:
+            value = chapter.meta.get("nocite") if chapter.part == 0 else None
+            if value:
+                items = value if isinstance(value, list) else [value]
+                marks = getattr(chapter.meta, "value_marks", {}).get("nocite", (0, 1))
+                where = Location(chapter.path, marks[0] + 1, marks[1])
+                wanted += [(part, where) for item in items for part in re.split(r"[,;\s]+", str(item)) if part]
+        for ident, where in wanted:
+            ident = ident.removeprefix("@")
+            if ident == "*":
+                for key in self.sources:
+                    self.cited.setdefault(key)
+            elif ident in self.sources:
+                self.cited.setdefault(ident)
+            else:
+                self.report.error("source-unknown", where, self._unknown_source(ident))
 
     def _warn_uncited(self) -> None:
         for ident, source in self.sources.items():
@@ -165,11 +230,6 @@ class Resolver:
         if self.dossier.config.layout.notes == "chapter":
             self.note_count = 0
         body = self._blocks(state, state.source.body)
-        for label, definition in state.definitions.items():
-            if label not in state.called:
-                self.report.warning(
-                    "note-uncalled", definition.location, f"note '[^{label}]' is defined but never called"
-                )
         return Chapter(
             source=state.source,
             number=number,
@@ -237,7 +297,7 @@ class Resolver:
                 out.append(resolved)
         return tuple(out)
 
-    def _inline(  # noqa: C901
+    def _inline(
         self, state: _ChapterState, node: Inline, ctx: _Inlines, before: list[Inline]
     ) -> Inline | tuple[Inline, ...]:
         """One inline, resolved; `before` holds what precedes it in its sequence, already resolved."""
@@ -291,7 +351,9 @@ class Resolver:
         if ctx.in_note:
             cites = self._cite_group(state, node, location, ctx.groups, suppress=in_text)
             resolved = Cites(cites, location, enclosed=started or in_text)
-            return (CiteAuthor(cites[0].source, location), Text(" ", location), resolved) if in_text and cites else resolved
+            if in_text and cites:
+                return CiteAuthor(cites[0].source, location), Text(" ", location), resolved
+            return resolved
         number, key = self._new_note(state, location)
         groups: list[tuple[Cite, ...]] = []
         cites = self._cite_group(state, node, location, groups)
@@ -467,9 +529,10 @@ class Resolver:
             )
             return link
         if not parts.path:
-            other: _ChapterState | None = state  # `#section` in the same chapter
+            candidates = self.by_path[state.source.path]  # `#section` in the same file
         else:
-            other = self.by_path.get((state.source.path.parent / unquote(parts.path)).resolve())
+            candidates = self.by_path.get((state.source.path.parent / unquote(parts.path)).resolve(), [])
+        other = _chapter_with(candidates, parts.fragment, state)
         if other is None:
             message = f"link to '{parts.path}', which is not a chapter of the dossier"
             self.report.error("link-chapter", location, message)
@@ -483,6 +546,17 @@ class Resolver:
                 return link
             anchor = f"{other.anchor}-{parts.fragment}"
         return replace(link, xref=XRef(f"{other.anchor}.xhtml", anchor))
+
+def _chapter_with(candidates: list[_ChapterState], fragment: str, current: _ChapterState) -> _ChapterState | None:
+    """Of a file's chapters, the one holding the section `fragment` (the current one first), else its first."""
+    if not candidates:
+        return None
+    ordered = sorted(candidates, key=lambda c: c is not current)
+    for candidate in ordered:
+        if fragment and any(h.anchor == f"{candidate.anchor}-{fragment}" for h in candidate.headings):
+            return candidate
+    return current if current in candidates and not fragment else candidates[0]
+
 
 def _is_ibid(previous: Cite | None, source: Source, locator: str | None, group_size: int) -> bool:
     if previous is None or group_size != 1 or previous.source is not source:

@@ -37,7 +37,7 @@ BLOCKS = frozenset({
     "html", "li", "main", "nav", "ol", "p", "section", "table", "tbody", "td", "tfoot", "th",
     "thead", "title", "tr", "ul", "svg", "text", "desc",
 })
-BLOCK_CLASSES = frozenset({"note-p"})
+BLOCK_CLASSES = frozenset({"note-p", "note-li", "note-dt", "note-dd", "note-blockquote", "note-div", "line-block"})
 # Inline elements whose content is a block elsewhere (a print footnote floats to the foot of
 # the page): an opaque word in the line that calls them, a stream of their own inside.
 DETACHED_CLASSES = frozenset({"footnote"})

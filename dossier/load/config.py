@@ -57,6 +57,7 @@ class _ConfigModel(_Strict):
     chapters: Annotated[list[NonEmpty], Field(min_length=1)]
     sources: NonEmpty = "sources.yaml"
     glossary: NonEmpty | None = None
+    nocite: list[NonEmpty] = []  # sources in the bibliography without a citation ("@*": all)
     edition: _CurrentEditionModel
     layout: _LayoutModel = _LayoutModel()
 
@@ -242,6 +243,7 @@ def _to_config(root: Path, path: Path, m: _ConfigModel) -> Config:
         chapters=tuple(m.chapters),
         sources=m.sources,
         glossary=m.glossary,
+        nocite=tuple(m.nocite),
         edition=_edition(m.edition),
         history=tuple(_edition(h) for h in m.edition.history),
         layout=LayoutOptions(**m.layout.model_dump()),

@@ -255,8 +255,8 @@ def _line_block(state: StateBlock, start_line: int, end_line: int, silent: bool)
         text = line_text(n)
         if text == "|" or text.startswith("| "):
             lines.append(text[2:])
-        elif text.strip() and text[:1] == " " or (text and state.sCount[n] > state.blkIndent and lines):
-            lines[-1] += " " + text.strip()  # a continuation line
+        elif lines and text and state.sCount[n] > state.sCount[start_line]:
+            lines[-1] += " " + text.strip()  # a line starting with a space continues the one before
         else:
             break
         n += 1

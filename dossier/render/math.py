@@ -37,7 +37,7 @@ def svg(tex: str, display: bool) -> str:
     ziamath.config.svg2 = False  # paths, no <symbol> ids (several formulas share one document)
     math = ziamath.Latex(tex, size=_SIZE, inline=not display)
     root = etree.fromstring(math.svg().encode("utf-8"))
-    x, y, width, height = (float(v) for v in _NUMBER.findall(root.get("viewBox", "0 0 0 0")))
+    _, y, width, height = (float(v) for v in _NUMBER.findall(root.get("viewBox", "0 0 0 0")))
     descent = height + y
     root.set("width", f"{width / _SIZE:.3f}em")
     root.set("height", f"{height / _SIZE:.3f}em")

@@ -61,7 +61,9 @@ def _foreign(tag: str | None, locale: str) -> str | None:
 def family_names(source: Any) -> list[str]:
     """The authors' (else the editors') family names, as a sentence names them: `@doe99 says`."""
     names = source.get("author") or source.get("editor") or []
-    return [n.get("literal") or " ".join(p for p in (n.get("non-dropping-particle"), n.get("family")) if p) for n in names]
+    return [
+        n.get("literal") or " ".join(p for p in (n.get("non-dropping-particle"), n.get("family")) if p) for n in names
+    ]
 
 
 def environment(layout: str, locale: str) -> Environment:
