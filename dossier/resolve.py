@@ -51,6 +51,7 @@ from dossier.nodes import (
     PageBreak,
     RawBlock,
     RawInline,
+    SoftBreak,
     Table,
     Text,
     XRef,
@@ -91,6 +92,7 @@ class _ChapterState:
     notes: list[Note] = field(default_factory=list)
     headings: list[Heading] = field(default_factory=list)
     anchors: dict[Location, str] = field(default_factory=dict)  # a heading's location → its id
+    aliases: dict[str, str] = field(default_factory=dict)  # a chapter title's own id → the chapter's anchor
     blocks: set[str] = field(default_factory=set)
     seen: set[str] = field(default_factory=set)  # sources cited so far in the chapter
     previous: Cite | None = None  # the previous note's citation, if it had exactly one (Ibid.)
@@ -212,6 +214,8 @@ class Resolver:
                 continue
             if node.level == 1:
                 state.anchors[node.location] = state.anchor
+                if node.attr.id:  # `# Title {#id}`: a link to `#id` goes to the chapter
+                    state.aliases[node.attr.id] = state.anchor
                 continue
             text = "".join(c.text for c in node.content if isinstance(c, Text | Code))
             if not text.strip():  # it would be an empty entry of the contents and the navigation
@@ -312,6 +316,8 @@ class Resolver:
                     "many footnotes takes too long; spread them over several paragraphs",
                 )
             in_text = isinstance(node, Citation) and node.items[0].mode == "author-in-text"
+            while before and isinstance(before[-1], SoftBreak) and not in_text:
+                before.pop()  # `text\n[@b]`: the call follows its word all the same
             if before and isinstance(before[-1], Text) and not in_text:
                 # a call follows its word: `tenges [@x]` → `tenges¹`; `text[^a] [@b]`: two calls side by side
                 trimmed = before[-1].text.rstrip(" \t\n")
@@ -357,6 +363,10 @@ class Resolver:
         number, key = self._new_note(state, location)
         groups: list[tuple[Cite, ...]] = []
         cites = self._cite_group(state, node, location, groups)
+        if cites and cites[0].prefix and isinstance(cites[0].prefix[0], Text):  # it opens the note: `See …`
+            first = cites[0].prefix[0]
+            prefix = (replace(first, text=first.text[:1].upper() + first.text[1:]), *cites[0].prefix[1:])
+            cites = (replace(cites[0], prefix=prefix), *cites[1:])
         self._end_note(state, groups)
         note = Note(number=number, key=key, chapter=state.source.index, location=location, cites=cites)
         state.notes.append(note)
@@ -538,6 +548,8 @@ class Resolver:
             self.report.error("link-chapter", location, message)
             return link
         anchor = other.anchor
+        if parts.fragment in other.aliases:
+            return replace(link, xref=XRef(f"{other.anchor}.xhtml", other.aliases[parts.fragment]))
         if parts.fragment:
             slugs = {h.anchor.removeprefix(f"{other.anchor}-") for h in other.headings}
             if parts.fragment not in slugs:
@@ -553,7 +565,7 @@ def _chapter_with(candidates: list[_ChapterState], fragment: str, current: _Chap
         return None
     ordered = sorted(candidates, key=lambda c: c is not current)
     for candidate in ordered:
-        if fragment and any(h.anchor == f"{candidate.anchor}-{fragment}" for h in candidate.headings):
+        if fragment in candidate.aliases or any(h.anchor == f"{candidate.anchor}-{fragment}" for h in candidate.headings):
             return candidate
     return current if current in candidates and not fragment else candidates[0]
 

@@ -214,7 +214,9 @@ class FragmentRenderer:
         return element
 
     def _block(self, parent: etree._Element, block: Block) -> None:
-        if isinstance(block, Para):
+        if self.in_print_note and not isinstance(block, Para | Plain):
+            self._print_note_block(parent, block)
+        elif isinstance(block, Para):
             self._paragraph(parent, block)
         elif isinstance(block, Plain):
             self._inline_content(parent, block.content)
@@ -444,8 +446,8 @@ class FragmentRenderer:
     def _inline(self, parent: etree._Element, node: Inline) -> None:
         if isinstance(node, Text):
             _append_text(parent, node.text)
-        elif isinstance(node, SoftBreak):
-            _append_text(parent, "\n")
+        elif isinstance(node, SoftBreak):  # a line break of the source: a space (a print note keeps a newline as one)
+            _append_text(parent, " " if self.in_print_note else "\n")
         elif isinstance(node, LineBreak):
             etree.SubElement(parent, "br").tail = "\n"
         elif isinstance(node, Code):
@@ -456,7 +458,7 @@ class FragmentRenderer:
         elif isinstance(node, Span):
             self._inlines(etree.SubElement(parent, "span", self._attributes(node.attr)), node.content)
         elif isinstance(node, Math):
-            math.check(node.tex, node.location)
+            math.check(node.tex, node.location, node.display)
             kind = "display" if node.display else "inline"
             body = math.mathml(node.tex, node.display) if self.target == "epub" else math.svg(node.tex, node.display)
             self._ours(parent, f'<span class="math {kind}">{body}</span>')

@@ -47,11 +47,18 @@ def svg(tex: str, display: bool) -> str:
     return etree.tostring(root, encoding="unicode")
 
 
-def check(tex: str, location: Location) -> None:
-    """A located error if the TeX cannot be read (the build stops before any output)."""
+def check(tex: str, location: Location, display: bool = False) -> None:
+    """A located error if the TeX cannot be read, or holds a command neither library knows
+    (latex2mathml would print it as text): the build stops before any output."""
     try:
-        mathml(tex, False)
-    except Exception as exc:  # latex2mathml raises its own exception types, and some built-ins
+        markup = mathml(tex, display)
+        svg(tex, display)
+    except Exception as exc:  # latex2mathml and ziamath raise their own exception types, and built-ins
         raise DossierError.single(
             "math", location, f"cannot read the mathematics '{tex[:40]}' ({exc.__class__.__name__}): check the TeX"
         ) from None
+    unknown = [t for t in etree.fromstring(markup).itertext() if t.startswith("\\")]
+    if unknown:
+        raise DossierError.single(
+            "math", location, f"unknown TeX command '{unknown[0]}' in '{tex[:40]}': write it with LaTeX's math commands"
+        )
