@@ -565,7 +565,8 @@ def _chapter_with(candidates: list[_ChapterState], fragment: str, current: _Chap
         return None
     ordered = sorted(candidates, key=lambda c: c is not current)
     for candidate in ordered:
-        if fragment in candidate.aliases or any(h.anchor == f"{candidate.anchor}-{fragment}" for h in candidate.headings):
+        ids = {h.anchor for h in candidate.headings}
+        if fragment in candidate.aliases or f"{candidate.anchor}-{fragment}" in ids:
             return candidate
     return current if current in candidates and not fragment else candidates[0]
 
