@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any
 
 from markdown_it import MarkdownIt
 from markdown_it.rules_block import StateBlock
@@ -276,4 +277,203 @@ def use_pandoc(md: MarkdownIt) -> None:
     md.inline.ruler.after("citation", "in_text_citation", _in_text_citation)
     md.inline.ruler.push("attrs_after", _attrs_after)
     md.block.ruler.after("table", "line_block", _line_block)
+    md.block.ruler.before("table", "pandoc_table", _pandoc_table)
     md.core.ruler.after("block", "heading_attrs", _heading_attrs)
+
+
+# --- Pandoc's tables: simple, multiline, grid -------------------------------------------------
+# markdown-it reads pipe tables only; Pandoc's other three forms are read here into the same
+# tokens (table_open … th_open inline th_close …), a grid table's cells holding blocks.
+
+_DASHES = re.compile(r"^-{3,}(?: +-{3,})*\s*$")
+_FULL_DASHES = re.compile(r"^-{3,}\s*$")
+_GRID_RULE = re.compile(r"^\+(?:[-=:]+\+)+\s*$")
+
+
+@dataclass(frozen=True)
+class _Column:
+    start: int
+    end: int  # exclusive
+    align: str
+
+
+def _columns(rule: str, header: list[str] | None) -> list[_Column]:
+    """The columns of a dashed rule (`----  ------`), aligned as the header's text sits over them."""
+    columns = []
+    for match in re.finditer(r"-+", rule):
+        start, end = match.start(), match.end()
+        align = ""
+        if header:
+            texts = [line[start:end] for line in header if line[start:end].strip()]
+            if texts:
+                left = any(not t[:1].isspace() for t in texts)
+                right = any(len(line) >= end and not line[end - 1 : end].isspace() for line in header if line[start:end].strip())
+                align = "center" if not left and not right else "left" if left and not right else "right" if right and not left else ""
+        columns.append(_Column(start, end, align))
+    return columns
+
+
+def _cut(line: str, columns: list[_Column]) -> list[str]:
+    """A row's line cut at the columns (the last column takes the rest of the line)."""
+    cells = []
+    for i, column in enumerate(columns):
+        start = column.start if i else 0
+        end = columns[i + 1].start if i + 1 < len(columns) else len(line)
+        cells.append(line[start:end].strip())
+    return cells
+
+
+def _pandoc_table(state: StateBlock, start_line: int, end_line: int, silent: bool) -> bool:
+    if state.sCount[start_line] - state.blkIndent >= 4:
+        return False
+
+    def line(n: int) -> str:  # with its indentation: columns are read by position
+        return state.src[state.bMarks[n] : state.eMarks[n]]
+
+    first = line(start_line)
+    if _GRID_RULE.match(first.strip()):
+        return _grid_table(state, start_line, end_line, silent, line)
+    if _FULL_DASHES.match(first.strip()) and start_line + 1 < end_line and line(start_line + 1).strip():
+        if _multiline_table(state, start_line, end_line, silent, line):
+            return True
+    if start_line + 1 < end_line and _DASHES.match(line(start_line + 1).strip()) and first.strip():
+        return _simple_table(state, start_line, end_line, silent, line, headed=True)
+    if _DASHES.match(first.strip()) and " " in first.strip():
+        return _simple_table(state, start_line, end_line, silent, line, headed=False)
+    return False
+
+
+def _simple_table(state: StateBlock, start: int, end: int, silent: bool, line: Any, headed: bool) -> bool:
+    rule_line = start + 1 if headed else start
+    rule = line(rule_line)
+    header = [line(start)] if headed else None
+    columns = _columns(rule, header)
+    if len(columns) < 2:
+        return False
+    rows: list[list[str]] = []
+    n = rule_line + 1
+    while n < end and line(n).strip():
+        if not headed and _DASHES.match(line(n).strip()):
+            n += 1
+            break
+        rows.append(_cut(line(n), columns))
+        n += 1
+    if not rows:
+        return False
+    if silent:
+        return True
+    head = [_cut(header[0], columns)] if header else []
+    if not headed:
+        columns = _columns(rule, [line(start + 1)])
+    _emit_table(state, start, n, columns, head, rows, widths=None)
+    return True
+
+
+def _multiline_table(state: StateBlock, start: int, end: int, silent: bool, line: Any) -> bool:
+    """`-----` / header lines / `--- ---` / rows separated by blank lines / `-----`."""
+    n = start + 1
+    header_lines: list[str] = []
+    while n < end and line(n).strip() and not _DASHES.match(line(n).strip()):
+        header_lines.append(line(n))
+        n += 1
+    if n >= end or not _DASHES.match(line(n).strip()) or _FULL_DASHES.match(line(n).strip()):
+        return False
+    rule = line(n)
+    columns = _columns(rule, header_lines)
+    n += 1
+    rows: list[list[str]] = []
+    current: list[str] = []
+    while n < end:
+        text = line(n)
+        if _FULL_DASHES.match(text.strip()):
+            break
+        if not text.strip():
+            if current:
+                rows.append(_join_lines(current, columns))
+                current = []
+        else:
+            current.append(text)
+        n += 1
+    else:
+        return False  # no closing rule: not a multiline table
+    if current:
+        rows.append(_join_lines(current, columns))
+    if silent:
+        return True
+    head = [_join_lines(header_lines, columns)] if header_lines else []
+    total = max(1, sum(c.end - c.start for c in columns))
+    widths = [(c.end - c.start) / total for c in columns]
+    _emit_table(state, start, n + 1, columns, head, rows, widths)
+    return True
+
+
+def _join_lines(lines: list[str], columns: list[_Column]) -> list[str]:
+    cells = [_cut(text, columns) for text in lines]
+    return [" ".join(c[i] for c in cells if c[i]) for i in range(len(columns))]
+
+
+def _emit_table(
+    state: StateBlock, start: int, end: int, columns: list[_Column], head: list[list[str]], rows: list[list[str]],
+    widths: list[float] | None, blocks: bool = False,
+) -> None:
+    token = state.push("table_open", "table", 1)
+    token.map = [start, end]
+    token.meta = {"widths": widths} if widths else {}
+    for kind, group, cell_tag in (("thead", head, "th"), ("tbody", rows, "td")):
+        if not group:
+            continue
+        state.push(f"{kind}_open", kind, 1).map = [start, end]
+        for row in group:
+            state.push("tr_open", "tr", 1).map = [start, end]
+            for column, text in zip(columns, row, strict=False):
+                cell = state.push(f"{cell_tag}_open", cell_tag, 1)
+                if column.align:
+                    cell.attrSet("style", f"text-align:{column.align}")
+                if blocks:
+                    state.md.block.parse(text, state.md, state.env, state.tokens)
+                else:
+                    inline = state.push("inline", "", 0)
+                    inline.content, inline.map, inline.children = text, [start, end], []
+                state.push(f"{cell_tag}_close", cell_tag, -1)
+            state.push("tr_close", "tr", -1)
+        state.push(f"{kind}_close", kind, -1)
+    state.push("table_close", "table", -1)
+    state.line = end
+
+
+def _grid_table(state: StateBlock, start: int, end: int, silent: bool, line: Any) -> bool:
+    """`+---+---+` rules, `|` rows, `+===+` under the header; cells hold Markdown blocks.
+    Cells spanning rows or columns are refused by the caller's conversion (not read here)."""
+    n = start
+    lines: list[str] = []
+    while n < end and line(n).strip() and line(n).strip()[0] in "+|":
+        lines.append(line(n).rstrip())
+        n += 1
+    if len(lines) < 3 or not _GRID_RULE.match(lines[-1]):
+        return False
+    if silent:
+        return True
+    rule = lines[0]
+    bounds = [i for i, ch in enumerate(rule) if ch == "+"]
+    columns = []
+    for left, right in zip(bounds, bounds[1:], strict=False):
+        segment = rule[left + 1 : right]
+        align = ("center" if segment.startswith(":") and segment.endswith(":") else "left" if segment.startswith(":")
+                 else "right" if segment.endswith(":") else "")
+        columns.append(_Column(left + 1, right, align))
+    head: list[list[str]] = []
+    body: list[list[str]] = []
+    current: list[list[str]] = [[] for _ in columns]
+    for text in lines[1:]:
+        if _GRID_RULE.match(text):
+            row = ["\n".join(part).strip("\n") for part in current]
+            (head if "=" in text and not head and not body else body).append(row)
+            current = [[] for _ in columns]
+            continue
+        for i, column in enumerate(columns):
+            piece = text[column.start : column.end].rstrip()
+            current[i].append(piece[1:] if piece.startswith(" ") else piece)
+    total = max(1, sum(c.end - c.start for c in columns))
+    widths = [(c.end - c.start) / total for c in columns]
+    _emit_table(state, start, n, columns, head, body, widths, blocks=True)
+    return True

@@ -11,7 +11,7 @@ from __future__ import annotations
 import bisect
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -335,11 +335,11 @@ class Converter:
         while i < len(tokens):
             token = tokens[i]
             if closing is not None and token.type == closing:
-                return out, i + 1
+                return _captions(out), i + 1
             block, i = self._block(tokens, i)
             if block is not None:
                 out.append(block)
-        return out, i
+        return _captions(out), i
 
     def _block(self, tokens: list[Token], i: int) -> tuple[Block | None, int]:
         token = tokens[i]
@@ -459,13 +459,49 @@ class Converter:
             elif token.type == "tr_close":
                 rows.append(Row(tuple(cells), self.where(row_token) if row_token else location))
             elif token.type in ("th_open", "td_open"):
-                inline = tokens[j + 1]
                 match = _ALIGN.search(str(token.attrGet("style") or ""))
                 cell_location = self.where(row_token) if row_token else location
-                content = self.inlines(inline) if inline.type == "inline" else ()
+                closing = token.type.replace("_open", "_close")
+                if tokens[j + 1].type == "inline":
+                    content: tuple = self.inlines(tokens[j + 1])
+                    j += 1
+                else:  # a grid table's cell: blocks
+                    blocks, j = self._blocks(tokens, j + 1, closing)
+                    if len(blocks) == 1 and isinstance(blocks[0], Para):  # one paragraph: as Pandoc, no <p>
+                        blocks = [Plain(blocks[0].content, blocks[0].location)]
+                    content, j = tuple(blocks), j - 1
                 cells.append(Cell(content, cell_location, match.group(1) if match else "", token.type == "th_open"))
             j += 1
-        return Table(tuple(head), tuple(body), location), j + 1
+        widths = tuple((tokens[i].meta or {}).get("widths") or ())
+        return Table(tuple(head), tuple(body), location, widths=widths), j + 1
+
+
+_CAPTION = re.compile(r"^(?:Table)?:\s+")
+
+
+def _caption_of(block: Block) -> tuple[Inline, ...] | None:
+    """A paragraph `Table: …` (or `: …`): a table's caption, as Pandoc reads it."""
+    if not isinstance(block, Para) or not block.content or not isinstance(block.content[0], Text):
+        return None
+    match = _CAPTION.match(block.content[0].text)
+    if match is None:
+        return None
+    first = Text(block.content[0].text[match.end() :], block.content[0].location)
+    return (first, *block.content[1:]) if first.text else block.content[1:]
+
+
+def _captions(blocks: list[Block]) -> list[Block]:
+    """Tables with their `Table:` captions (after the table, or before it), the caption paragraphs taken out."""
+    out: list[Block] = []
+    for block in blocks:
+        if out and isinstance(out[-1], Table) and not out[-1].caption and (caption := _caption_of(block)):
+            out[-1] = replace(out[-1], caption=caption)
+            continue
+        if isinstance(block, Table) and out and not block.caption and (caption := _caption_of(out[-1])):
+            out[-1] = replace(block, caption=caption)
+            continue
+        out.append(block)
+    return out
 
 
 def _div_attr(info: str) -> Attr:

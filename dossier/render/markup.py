@@ -20,6 +20,7 @@ from markupsafe import Markup, escape
 
 from dossier.load.text import FORBIDDEN
 from dossier.nodes import (
+    BLOCK_TYPES,
     Attr,
     Block,
     BlockQuote,
@@ -358,6 +359,15 @@ class FragmentRenderer:
     def _table(self, parent: etree._Element, table: Table) -> None:
         element = etree.SubElement(parent, "table")
         element.text = "\n"
+        if table.caption:
+            caption = etree.SubElement(element, "caption")
+            self._inline_content(caption, table.caption)
+            caption.tail = "\n"
+        if table.widths:
+            colgroup = etree.SubElement(element, "colgroup")
+            for width in table.widths:
+                etree.SubElement(colgroup, "col", {"style": f"width: {width * 100:.0f}%"})
+            colgroup.tail = "\n"
         for tag, rows in (("thead", table.head), ("tbody", table.body)):
             if not rows:
                 continue
@@ -369,7 +379,11 @@ class FragmentRenderer:
                 for cell in row.cells:
                     attrs = {"style": f"text-align:{cell.align}"} if cell.align else {}
                     td = etree.SubElement(tr, "th" if cell.header else "td", attrs)
-                    self._inline_content(td, cell.content)  # type: ignore[arg-type]
+                    if cell.content and isinstance(cell.content[0], BLOCK_TYPES):
+                        td.text = None if isinstance(cell.content[0], Plain) else "\n"
+                        self._blocks(td, cell.content)  # type: ignore[arg-type]
+                    else:
+                        self._inline_content(td, cell.content)  # type: ignore[arg-type]
                     td.tail = "\n"
                 tr.tail = "\n"
             group.tail = "\n"
