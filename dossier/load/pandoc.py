@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -302,15 +303,21 @@ def _columns(rule: str, header: list[str] | None) -> list[_Column]:
     columns = []
     for match in re.finditer(r"-+", rule):
         start, end = match.start(), match.end()
-        align = ""
-        if header:
-            texts = [line[start:end] for line in header if line[start:end].strip()]
-            if texts:
-                left = any(not t[:1].isspace() for t in texts)
-                right = any(len(line) >= end and not line[end - 1 : end].isspace() for line in header if line[start:end].strip())
-                align = "center" if not left and not right else "left" if left and not right else "right" if right and not left else ""
-        columns.append(_Column(start, end, align))
+        columns.append(_Column(start, end, _alignment(header or [], start, end)))
     return columns
+
+
+def _alignment(header: list[str], start: int, end: int) -> str:
+    """Pandoc's rule: flush with the dashes on the left only, left; on the right only, right;
+    on neither, centred; on both, the default."""
+    texts = [line for line in header if line[start:end].strip()]
+    if not texts:
+        return ""
+    left = any(not line[start : start + 1].isspace() for line in texts)
+    right = any(len(line) >= end and not line[end - 1 : end].isspace() for line in texts)
+    if left == right:
+        return "" if left else "center"
+    return "left" if left else "right"
 
 
 def _cut(line: str, columns: list[_Column]) -> list[str]:
@@ -333,9 +340,9 @@ def _pandoc_table(state: StateBlock, start_line: int, end_line: int, silent: boo
     first = line(start_line)
     if _GRID_RULE.match(first.strip()):
         return _grid_table(state, start_line, end_line, silent, line)
-    if _FULL_DASHES.match(first.strip()) and start_line + 1 < end_line and line(start_line + 1).strip():
-        if _multiline_table(state, start_line, end_line, silent, line):
-            return True
+    multiline = _FULL_DASHES.match(first.strip()) and start_line + 1 < end_line and line(start_line + 1).strip()
+    if multiline and _multiline_table(state, start_line, end_line, silent, line):
+        return True
     if start_line + 1 < end_line and _DASHES.match(line(start_line + 1).strip()) and first.strip():
         return _simple_table(state, start_line, end_line, silent, line, headed=True)
     if _DASHES.match(first.strip()) and " " in first.strip():
@@ -456,7 +463,7 @@ def _grid_table(state: StateBlock, start: int, end: int, silent: bool, line: Any
     rule = lines[0]
     bounds = [i for i, ch in enumerate(rule) if ch == "+"]
     columns = []
-    for left, right in zip(bounds, bounds[1:], strict=False):
+    for left, right in itertools.pairwise(bounds):
         segment = rule[left + 1 : right]
         align = ("center" if segment.startswith(":") and segment.endswith(":") else "left" if segment.startswith(":")
                  else "right" if segment.endswith(":") else "")
