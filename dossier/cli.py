@@ -1,7 +1,7 @@
 """Command line: `dossier build | watch | check | new`. Errors are printed once, never as tracebacks.
 
 Exit status: 0 success (a build with nothing to do included), 1 content errors (printed as
-`path:line:col: error: message`), 2 a bad command line (argparse), 3 an internal error (a bug:
+`path:line:col: error[code]: message`), 2 a bad command line (argparse), 3 an internal error (a bug:
 run with DOSSIER_DEBUG=1 for the traceback), 130 interrupted (Ctrl-C; `watch` exits 0). Heavy
 modules are imported inside the commands, and only when there is work to do, so `--help` and a
 build with nothing changed stay fast.

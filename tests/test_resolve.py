@@ -87,7 +87,7 @@ def test_unknown_source_is_located(tmp_path: Path) -> None:
     _edit(root, "02-contexte.md", "[@agence, p. 3]", "[@agense, p. 3]")
     # located at the key (the `@`), with the closest keys of the sources
     assert _errors(root) == [
-        "chapters/02-contexte.md:3:97: error: unknown source '@agense' (not in sources); did you mean 'agence'?"
+        "chapters/02-contexte.md:3:97: error[source-unknown]: unknown source '@agense' (not in sources); did you mean 'agence'?"
     ]
 
 
@@ -96,8 +96,8 @@ def test_undefined_and_duplicate_notes(tmp_path: Path) -> None:
     _edit(root, "01-texte.md", "[^adresse]. Il", "[^adrese]. Il")
     _edit(root, "01-texte.md", "\n[^adresse]:", "\n[^x]: Une autre.\n[^x]: Encore.\n\n[^adresse]:")
     assert _errors(root) == [
-        "chapters/01-texte.md:13:1: error: note '[^x]' is defined twice (first at line 12)",
-        "chapters/01-texte.md:7:57: error: note '[^adrese]' is called but never defined",
+        "chapters/01-texte.md:13:1: error[note-duplicate]: note '[^x]' is defined twice (first at line 12)",
+        "chapters/01-texte.md:7:57: error[note-undefined]: note '[^adrese]' is called but never defined",
     ]
 
 
@@ -105,8 +105,8 @@ def test_image_without_alt_or_missing(tmp_path: Path) -> None:
     root = copy_fixture("mini", tmp_path)
     _edit(root, "02-contexte.md", "![Un schéma de test : un cadre barré d'une diagonale](images/schema.png", "![](images/absent.png")
     assert _errors(root) == [
-        "chapters/02-contexte.md:15:1: error: image 'images/absent.png' has no alternative text: write it in ![…]",
-        "chapters/02-contexte.md:15:1: error: image 'images/absent.png' not found",
+        "chapters/02-contexte.md:15:1: error[image-alt]: image 'images/absent.png' has no alternative text: write it in ![…]",
+        "chapters/02-contexte.md:15:1: error[image-missing]: image 'images/absent.png' not found",
     ]
 
 
@@ -118,6 +118,6 @@ def test_uncalled_note_and_uncited_source_warn(tmp_path: Path) -> None:
     report = Report()
     resolve(load_dossier(root, report), report)
     assert [d.format(root) for d in report.warnings] == [
-        "chapters/01-texte.md:12:1: warning: note '[^seule]' is defined but never called",
-        "sources.yaml:26:3: warning: source 'orphelin' is never cited",
+        "chapters/01-texte.md:12:1: warning[note-uncalled]: note '[^seule]' is defined but never called",
+        "sources.yaml:26:3: warning[source-uncited]: source 'orphelin' is never cited",
     ]
