@@ -240,6 +240,16 @@ def test_fenced_divs_definition_lists_and_line_blocks(memoire: dict) -> None:
     assert "Un, deux, trois,\n" in text and "quatre, cinq, six," in text
 
 
+def test_fancy_lists(memoire: dict) -> None:
+    lists = list(memoire["ch2"].iterfind(".//x:ol", NS))
+    assert lists[0].get("type") == "i" and len(lists[0]) == 3
+    assert [(ol.get("class"), ol.get("start")) for ol in lists[1:]] == [("example", None), ("example", "3")]
+    text = "\n".join(memoire["pages"])
+    assert "l’observation, de mars à juin" in text and "le questionnaire, rempli par cent familles." in text
+    # the markers, as pypdf reads them (after the page's text): roman numerals, the examples numbered on
+    assert re.findall(r"^(\w+)\. $", text, re.MULTILINE)[-6:] == ["i", "ii", "iii", "1", "2", "3"]
+
+
 def test_locators_in_french_and_links_between_files(memoire: dict) -> None:
     notes = _notes(memoire["ch1"])
     assert notes[1] == "2. Hélène Duval, La ville jardinée, Lyon, Presses d’essai, 2015, chap. 2."  # `chapitre 2`

@@ -11,6 +11,7 @@ from dossier.errors import DossierError, Location, Report
 from dossier.load.blocks import load_block
 from dossier.load.config import load_config
 from dossier.load.markdown import nesting_cut, parse_inline, parse_markdown
+from dossier.load.pandoc import fancy_lists
 from dossier.load.sources import load_sources
 from dossier.load.text import PARAGRAPH_LIMIT, read_text, remove_forbidden_characters
 from dossier.load.tree import Converter, inline_nodes
@@ -71,6 +72,7 @@ def _load_file(config: Config, path: Path, index: int, report: Report) -> list[C
     or one titled by the front matter's `title` (or a Pandoc title block) when it has none."""
     text = remove_forbidden_characters(read_text(path), path, report)
     text, title_block = _title_block(path, text)
+    text, list_styles = fancy_lists(text)
     tokens, env = parse_markdown(text)
     meta: dict[str, Any] = dict(title_block)
     if tokens and tokens[0].type == "front_matter":
@@ -83,7 +85,7 @@ def _load_file(config: Config, path: Path, index: int, report: Report) -> list[C
             meta.setdefault(key, value)
     _check_limits(path, tokens, report)
     language = config.locale.split("_")[0]
-    document = Converter(path, text, env, language).document(tokens)
+    document = Converter(path, text, env, language, list_styles).document(tokens)
     for finding in document.findings:
         report.warning(finding.code, finding.location, finding.message)
     blocks = _load_blocks(config, path, document.blocks, report)

@@ -28,7 +28,7 @@ from mdit_py_plugins.subscript import sub_plugin
 from mdit_py_plugins.superscript import superscript_plugin
 
 from dossier.errors import DossierError, Location
-from dossier.load.pandoc import use_pandoc
+from dossier.load.pandoc import fancy_lists, use_pandoc
 from dossier.load.tree import Converter, Document, directive_name  # noqa: F401 (directive_name: re-exported)
 
 # markdown-it stops reading a file, silently, where blocks nest this deep (a list level counts
@@ -105,8 +105,9 @@ def parse_markdown(text: str, env: dict[str, Any] | None = None) -> tuple[list[T
 
 def parse_document(path: Path, text: str, language: str = "en") -> Document:
     """A chapter's text as typed nodes (`dossier.nodes`), each located in `path`."""
+    text, styles = fancy_lists(text)
     tokens, env = parse_markdown(text)
-    return Converter(path, text, env, language).document(tokens)
+    return Converter(path, text, env, language, styles).document(tokens)
 
 
 def parse_inline(text: str, env: dict[str, Any] | None = None) -> list[Token]:

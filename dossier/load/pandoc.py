@@ -484,3 +484,73 @@ def _grid_table(state: StateBlock, start: int, end: int, silent: bool, line: Any
     widths = [(c.end - c.start) / total for c in columns]
     _emit_table(state, start, n, columns, head, body, widths, blocks=True)
     return True
+
+
+# --- fancy lists -----------------------------------------------------------------------------
+# markdown-it's list rule reads `1.` and `1)` only. Pandoc's other markers (`i.`, `A.`, `a)`,
+# `(ii)`, `#.`, `(@)`) are rewritten, before parsing, into numbers of the same width (so that
+# columns and line numbers stay), and each list's style and start kept for the converter.
+
+_FENCE = re.compile(r"^\s*(```|~~~)")
+_FANCY = re.compile(
+    r"^(?P<indent>[ \t]*)(?P<marker>\((?P<p>[ivxlcdm]+|[IVXLCDM]+|[a-zA-Z]|\d+|@[\w-]*)\)"
+    r"|(?P<d>[ivxlcdm]+|[IVXLCDM]+|[a-zA-Z]|#)(?P<delim>[.)]))(?P<space>[ \t]+)(?=\S)"
+)
+_ROMAN_VALUES = {"i": 1, "v": 5, "x": 10, "l": 50, "c": 100, "d": 500, "m": 1000}
+
+
+def _roman(text: str) -> int | None:
+    text = text.lower()
+    if not re.fullmatch(r"m{0,3}(cm|cd|d?c{0,3})(xc|xl|l?x{0,3})(ix|iv|v?i{0,3})", text) or not text:
+        return None
+    total = 0
+    for i, ch in enumerate(text):
+        value = _ROMAN_VALUES[ch]
+        total += -value if i + 1 < len(text) and _ROMAN_VALUES[text[i + 1]] > value else value
+    return total
+
+
+def fancy_lists(text: str) -> tuple[str, dict[int, tuple[str, int]]]:
+    """The text with Pandoc's list markers as numbers; {line of a list's first item: (style, start)}."""
+    lines = text.split("\n")
+    styles: dict[int, tuple[str, int]] = {}
+    in_fence, previous_blank, in_list, style, example = False, True, False, "", 0
+    for n, line in enumerate(lines):
+        if _FENCE.match(line):
+            in_fence = not in_fence
+        match = None if in_fence else _FANCY.match(line)
+        if match and (previous_blank or in_list) and not (match.group("d") or "").isdigit():
+            number, kind = _marker_value(match, style if in_list and not previous_blank else "", example)
+            upper_period = (match.group("d") or "")[:1].isupper() and match.group("delim") == "." and len(match.group("d")) == 1
+            if number is not None and not (upper_period and len(match.group("space")) < 2):
+                if kind == "example":
+                    example = number
+                if not in_list or kind != style:
+                    styles[n] = (kind, number)
+                style, in_list = kind, True
+                delim = ")" if match.group("p") is not None or match.group("delim") == ")" else "."
+                width = len(match.group("marker")) + len(match.group("space"))
+                new = f"{number}{delim}"
+                lines[n] = match.group("indent") + new + " " * max(1, width - len(new)) + line[match.end() :]
+                previous_blank = False
+                continue
+        if line.strip() and not line[:1].isspace() and previous_blank and not re.match(r"\s*(?:\d+[.)]|[-*+])\s", line):
+            in_list = False
+        previous_blank = not line.strip()
+    return "\n".join(lines), styles
+
+
+def _marker_value(match: re.Match[str], style: str, example: int) -> tuple[int | None, str]:
+    value = match.group("p") if match.group("p") is not None else match.group("d")
+    if value.startswith("@"):
+        return example + 1, "example"
+    if value == "#":
+        return 1, style or "decimal"
+    if value.isdigit():
+        return int(value), "decimal"
+    roman = _roman(value)
+    if roman is not None and (style.endswith("roman") or (not style and (value.lower() == "i" or len(value) > 1))):
+        return roman, "lower-roman" if value.islower() else "upper-roman"
+    if len(value) == 1:
+        return ord(value.lower()) - ord("a") + 1, "lower-alpha" if value.islower() else "upper-alpha"
+    return None, ""

@@ -304,7 +304,11 @@ _CONTAINERS: dict[str, Callable[[tuple[Inline, ...], Location], Inline]] = {
 class Converter:
     """One file's tokens → blocks; `lines` are the file's, to place inline nodes."""
 
-    def __init__(self, path: Path, text: str, env: dict[str, Any], language: str = "en") -> None:
+    def __init__(
+        self, path: Path, text: str, env: dict[str, Any], language: str = "en",
+        list_styles: dict[int, tuple[str, int]] | None = None,
+    ) -> None:
+        self.list_styles = list_styles or {}  # Pandoc's fancy lists (dossier.load.pandoc.fancy_lists)
         self.path = path
         self.lines = text.split("\n")
         self.env = env
@@ -440,7 +444,8 @@ class Converter:
         if token.type == "bullet_list_open":
             return BulletList(tuple(items), self.where(token)), j + 1
         start = int(token.attrGet("start") or 1)
-        return OrderedList(tuple(items), self.where(token), start, _list_style(token.markup)), j + 1
+        style, start = self.list_styles.get(token.map[0] if token.map else -1, ("decimal", start))
+        return OrderedList(tuple(items), self.where(token), start, style), j + 1
 
     def _table(self, tokens: list[Token], i: int) -> tuple[Block, int]:
         location = self.where(tokens[i])
@@ -511,10 +516,6 @@ def _div_attr(info: str) -> Attr:
     if parsed is not None:
         return parsed[1]
     return Attr(classes=(info.split()[0],)) if info else NO_ATTR
-
-
-def _list_style(markup: str) -> str:
-    return "decimal"
 
 
 def directive_name(token: Token) -> str | None:

@@ -231,8 +231,12 @@ class FragmentRenderer:
             self._container(parent, "blockquote", block.content)
         elif isinstance(block, BulletList | OrderedList):
             attrs = {"start": str(block.start)} if isinstance(block, OrderedList) and block.start != 1 else {}
+            if attrs and self.target == "print":  # WeasyPrint does not read `start`
+                attrs["style"] = f"counter-reset: list-item {block.start - 1}"
             if isinstance(block, OrderedList) and block.style in _LIST_TYPES:
-                attrs["type"] = _LIST_TYPES[block.style]
+                attrs["type"], attrs["class"] = _LIST_TYPES[block.style], block.style
+            elif isinstance(block, OrderedList) and block.style == "example":
+                attrs["class"] = "example"
             element = etree.SubElement(parent, "ul" if isinstance(block, BulletList) else "ol", attrs)
             element.text = "\n"
             for item in block.items:
