@@ -521,7 +521,8 @@ def fancy_lists(text: str) -> tuple[str, dict[int, tuple[str, int]]]:
         match = None if in_fence else _FANCY.match(line)
         if match and (previous_blank or in_list) and not (match.group("d") or "").isdigit():
             number, kind = _marker_value(match, style if in_list and not previous_blank else "", example)
-            upper_period = (match.group("d") or "")[:1].isupper() and match.group("delim") == "." and len(match.group("d")) == 1
+            letter = match.group("d") or ""
+            upper_period = len(letter) == 1 and letter.isupper() and match.group("delim") == "."  # `A.  ` needs 2 spaces
             if number is not None and not (upper_period and len(match.group("space")) < 2):
                 if kind == "example":
                     example = number
