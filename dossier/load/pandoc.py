@@ -522,7 +522,8 @@ def fancy_lists(text: str) -> tuple[str, dict[int, tuple[str, int]]]:
         if match and (previous_blank or in_list) and not (match.group("d") or "").isdigit():
             number, kind = _marker_value(match, style if in_list and not previous_blank else "", example)
             letter = match.group("d") or ""
-            upper_period = len(letter) == 1 and letter.isupper() and match.group("delim") == "."  # `A.  ` needs 2 spaces
+            # `A.` (a capital and a full stop) needs two spaces after it, as in Pandoc
+            upper_period = len(letter) == 1 and letter.isupper() and match.group("delim") == "."
             if number is not None and not (upper_period and len(match.group("space")) < 2):
                 if kind == "example":
                     example = number
