@@ -86,27 +86,31 @@ _VALUE = re.compile(rf"(?P<value>{_PIECE}(?:\s*(?:,|&|and|et)\s*{_PIECE})*)")
 
 
 @cache
-def _terms(language: str) -> list[tuple[str, str]]:
-    """(term, type) pairs for English and `language`, longest term first."""
+def _terms(language: str) -> tuple[re.Pattern[str], dict[str, str]]:
+    """A pattern of the terms of English and `language` (longest first), and each term's type."""
     pairs: dict[str, str] = {}
     for code in ("en", language):
         for kind, terms in TERMS.get(code, {}).items():
             for term in terms:
                 pairs.setdefault(term.casefold(), kind)
-    return sorted(pairs.items(), key=lambda p: -len(p[0]))
+    ordered = sorted(pairs, key=len, reverse=True)
+    # a term ending in a letter must end a word (`page`, not `pages…` read as `page`)
+    alternatives = [re.escape(t) + ("" if t[-1] in ".§¶°№" else r"(?![^\W\d_])") for t in ordered]
+    return re.compile("|".join(alternatives), re.IGNORECASE), pairs
 
 
 def split_locator(text: str, language: str) -> tuple[str | None, str | None, str]:
     """`p. 33-35, and passim` → (`page`, `33-35`, `and passim`): the locator's type and value,
     and the rest (the suffix). A bare number is a page, as in Pandoc; `{…}` holds a value as is."""
     original = text.strip()
+    if not original:
+        return None, None, ""
     text = original[1:].lstrip() if original.startswith(",") else original
     kind, rest = None, text
-    folded = text.casefold()
-    for term, candidate in _terms(language):
-        if folded.startswith(term) and (term[-1] in ".§¶°№" or not text[len(term) : len(term) + 1].isalpha()):
-            kind, rest = candidate, text[len(term) :].lstrip()
-            break
+    pattern, kinds = _terms(language)
+    term = pattern.match(text)
+    if term:
+        kind, rest = kinds[term.group().casefold()], text[term.end() :].lstrip()
     if rest.startswith("{") and "}" in rest:
         value, rest = rest[1 : rest.index("}")], rest[rest.index("}") + 1 :]
     else:
