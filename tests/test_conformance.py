@@ -95,7 +95,7 @@ def _markdown_it_html(text: str) -> str:
     return md.renderer.render(tokens, md.options, {})
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(DOCUMENTS)
 def test_dossier_renders_what_markdown_it_reads(text: str) -> None:
     ours = _dossier_html(text)
