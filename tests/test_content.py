@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pdfplumber
 import pytest
@@ -265,3 +266,198 @@ def test_cover_date_has_no_weekday_and_timeline_raises_the_first(bundled_build: 
     assert "1\u1d49\u02b3 janvier" in timeline  # the superior letters of Inter, not a plain "1er"
     table = _chapters(bundled_build)[CONTEXT_CHAPTERS[0]].find(f".//{X}table[@class='chronology']")
     assert all(_text(td) for td in table.iter(f"{X}td"))  # no blank Lieu cell
+
+
+# -- edition 3: each note supports what it is cited for (issue 20) ---------------------------------
+
+TITLE_MARKS = QUOTES + "’'"
+
+
+def _squash(text: str) -> str:
+    """Text compared with typography set aside: one space of any width, no quotation marks."""
+    text = "".join(" " if unicodedata.category(c) == "Zs" else c for c in text if c not in TITLE_MARKS)
+    return " ".join(text.split())
+
+
+def _cited_in(part: str, book, previous: list[str]) -> list[str]:
+    """The source one printed citation (`part`) names: by its title or short title, the
+    publication deciding between two sources of one title; `Ibid.` is the citation before."""
+    if part.startswith("Ibid"):
+        return previous
+    text = _squash(part)
+    found = [i for i, s in book.sources.items()
+             if any(t and _squash(t) in text for t in (s.text("title"), s.text("title-short")))]
+    if len(found) > 1:
+        found = [i for i in found if _squash(book.sources[i].text("container-title")) in text] or found
+    return found
+
+
+def _claims(section: etree._Element, book) -> list[tuple[str, list[str]]]:
+    """Each citation of a chapter with the words it is set against: for a note made of
+    citations only, the body text since the call before (in its paragraph, list item, cell or
+    glossary definition); for a citation inside a written note, the note's text since the
+    citation before."""
+    notes: dict[str, list[str]] = {}
+    claims: list[tuple[str, list[str]]] = []
+    previous: list[str] = []
+    for note in section.iter(f"{X}div"):
+        if note.get("role") != "doc-footnote":
+            continue
+        paragraph = note.find(f"{X}p")
+        said, pure, first = [], None, None
+        for node in paragraph.xpath("node()[not(self::x:a[@role='doc-backlink'])]", namespaces=NS):
+            if isinstance(node, etree._Element) and "cites" in (node.get("class") or "").split():
+                ids = []
+                for part in _text(node).strip("()").split(" ; "):
+                    cited = _cited_in(part, book, previous)
+                    assert cited, part  # every printed citation is recognised
+                    ids += cited
+                    previous = cited
+                pure = not "".join(said).strip() if pure is None else pure
+                first = ids if first is None else first
+                claims.append(("".join(said), ids))
+                said = []
+            else:
+                said.append(node if isinstance(node, str) else "".join(node.itertext()))
+        if pure:
+            notes[note.get("id")] = first
+    for block in section.xpath(".//x:p | .//x:li | .//x:td | .//x:dd", namespaces=NS):
+        if any("notes" in (a.get("class") or "").split() for a in block.iterancestors()):
+            continue
+        said: list[str] = []
+        for node in block.xpath(".//text() | .//x:a[@role='doc-noteref']", namespaces=NS):
+            if isinstance(node, etree._Element):
+                ids = notes.get(node.get("href").removeprefix("#"))
+                if ids is not None:
+                    claims.append(("".join(said), ids))
+                said = []
+            else:
+                owner = node.getparent().getparent() if node.is_tail else node.getparent()
+                if not any((e.get("class") or "") == "noteref" for e in (owner, *owner.iterancestors())):
+                    said.append(str(node))
+    return [(" ".join(text.split()), ids) for text, ids in claims]
+
+
+@pytest.fixture(scope="module")
+def claims(book, bundled_build: Built) -> list[tuple[str, list[str]]]:
+    found = [c for section in _chapters(bundled_build).values() for c in _claims(section, book)]
+    assert len(found) > 150
+    return found
+
+
+def test_every_chapter_claim_cites_a_source_the_reader_can_find(claims, book) -> None:
+    """The reading of the notes itself: every citation names a source of the bibliography."""
+    cited = {i for _, ids in claims for i in ids}
+    assert cited == set(book.cited)
+
+
+@pytest.mark.parametrize(("source", "not_for"), [
+    # sputnik-0314 reports the nationwide state of emergency, not the government's fall nor Nazarbayev's
+    ("sputnik-0314", r"démission|Mamine|Nazarbaïev|Conseil de sécurité(?! collective)"),
+    # time-0115 reports the airport's seizure, not the fires
+    ("time-0115", r"\bfeu\b|incendi"),
+    # ap-0115 gives "more than 4 300" wounded; the 4 578 / 4 353 / 3 393 are ANI's
+    ("ap-0115", r"4 578|4 353|3 393"),
+])
+def test_a_source_is_not_cited_for_what_it_does_not_say(claims, source: str, not_for: str) -> None:
+    wrong = [text for text, ids in claims if source in ids and re.search(not_for, text)]
+    assert wrong == []
+    assert any(source in ids for _, ids in claims)
+
+
+def test_the_tweet_and_the_damage_are_cited_for_what_they_are(claims) -> None:
+    # pledge-0107 reports a tweet: its 20 000 is never the televised address's
+    tweet = [text for text, ids in claims if "pledge-0107" in ids and "20 000" in text]
+    assert tweet and all("Twitter" in text for text in tweet)
+    full = [ids for text, ids in claims if "20 000 « bandits »" in text or "20 000 bandits" in text]
+    assert full and all("qazaqtv-0107" in ids and "pledge-0107" not in ids for ids in full)
+    # one damage figure in the later report (Babel's "over $200 million" is its own 209 million)
+    damage = [text for text, ids in claims if "babel-238" in ids and "millions de dollars" in text]
+    assert damage and all("209 millions" in text and "200 millions" not in text for text in damage)
+    # the injury figures are ANI's
+    assert any("ieo-0115" in ids and "4 353" in text for text, ids in claims)
+
+
+def test_state_media_are_named_and_rt_never_stands_alone(claims) -> None:
+    rt = [ids for _, ids in claims if "newsnet-0108" in ids]
+    assert rt and all(len(ids) > 1 for ids in rt)
+    for text, ids in claims:
+        if "sputnik-0314" in ids and "Sputnik" in text:
+            assert "média d’État russe Sputnik" in text or "selon Sputnik" in text, text
+
+
+def test_the_dead_are_not_said_unknown_when_their_names_were_published(claims, bundled_build: Built) -> None:
+    text = _text(_chapters(bundled_build)[CONTEXT_CHAPTERS[0]])
+    assert "ne permettent pas d’établir qui étaient les personnes tuées" not in text
+    assert any("babel-238" in ids and "liste nominative" in said for said, ids in claims)
+
+
+def test_article_4_in_its_1992_wording_and_as_amended_in_2010(claims, bundled_build: Built) -> None:
+    section = _chapters(bundled_build)[CONTEXT_CHAPTERS[2]]
+    heading = section.find(f".//{X}h2[@id='ch5-larticle-4-du-traite']")
+    paragraphs = []
+    for sibling in heading.itersiblings():
+        if sibling.tag == f"{X}h2":
+            break
+        paragraphs.append(_text(sibling))
+    wording_1992, amended = paragraphs[0], " ".join(paragraphs[1:])
+    assert "rédaction initiale de 1992" in wording_1992 and "l’un des États parties" in wording_1992
+    assert "États membres" not in wording_1992
+    for fact in ("protocole signé à Moscou le 10 décembre 2010", "loi nº 501-IV du 28 novembre 2011",
+                 "19 décembre 2012", "autres formes d’attaque armée"):
+        assert fact in amended, fact
+    by_source = {i for text, ids in claims for i in ids if "2010" in text or "1992" in text}
+    assert {"csto-basic-facts", "kremlin-0831", "kz-law-501", "csto-treaty"} <= by_source
+    pdf = " ".join(_pdf_pages(bundled_build.pdf))
+    assert "l’un des États parties" in pdf and "signé à Moscou le 10 décembre 2010" in pdf
+
+
+def test_every_reference_gives_a_page_of_its_own(bundled_build: Built) -> None:
+    """A web source is cited by the address of its page, never a site's home page, so that two
+    pages of one site stay apart."""
+    links = _chapters(bundled_build)["Sources"].xpath(".//x:li/x:a[@class='url']/@href", namespaces=NS)
+    assert len(links) >= 40
+    assert [u for u in links if urlsplit(u).path.strip("/") == "" and not urlsplit(u).query] == []
+    assert len(set(links)) == len(links)
+
+
+FOREIGN_FORMS = ("Tokayev", "Nazarbayev", "Smailov", "Shalabayev", "Zhovtis", "Shoigu", "Pashinyan",
+                 "Serdyukov", "Mamin ")
+
+
+def _editorial_text(element: etree._Element, address: bool) -> str:
+    """The text the editors wrote: the supplied summary (the address chapter's list), what is
+    marked as in another language (titles as published) and the addresses left out."""
+    if element.get("lang", "fr")[:2] != "fr" or element.get("class") == "url":
+        return element.tail or ""
+    if address and element.tag == f"{X}ul" and element.getparent().get("class") == "chapter":
+        return element.tail or ""
+    inner = "".join(_editorial_text(child, address) for child in element)
+    return (element.text or "") + inner + (element.tail or "")
+
+
+def test_editorial_text_follows_the_house_transliteration(bundled_build: Built) -> None:
+    chapters = _chapters(bundled_build)
+    seen = 0
+    for title, section in chapters.items():
+        text = _editorial_text(section, title == ADDRESS_TITLE)
+        assert [form for form in FOREIGN_FORMS if form in text] == [], title
+        seen += text.count("Tokaïev")
+    assert seen > 40
+    # the summary keeps its own spelling, the titles theirs
+    assert "Tokayev" in _text(chapters[ADDRESS_TITLE].find(f"{X}ul"))
+    assert "Tokaïev" in _pdf_pages(bundled_build.pdf)[0]
+
+
+def test_edition_3_says_when_it_was_made_and_what_it_changed(bundled_build: Built) -> None:
+    pages = _pdf_pages(bundled_build.pdf)
+    assert "Édition 3, 1er décembre 2026" in pages[0]
+    colophon = _chapters(bundled_build)["Colophon"]
+    editions = [_text(dt) for dt in colophon.iter(f"{X}dt")]
+    assert editions == ["Édition 3, 1er décembre 2026", "Édition 2, 1er décembre 2026", "Édition 1, 25 novembre 2026"]
+    changes = _text(colophon.find(f".//{X}dd"))
+    for change in ("article 4", "protocole de 2010", "sans auteur", "titre attribué", "médias d’État",
+                   "transcription française des noms"):
+        assert change in changes, change
+    opf = etree.fromstring(epub_file(bundled_build.epub, "EPUB/content.opf"))
+    assert opf.findtext(".//dc:date", namespaces=NS) == "2026-12-01"
