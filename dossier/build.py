@@ -99,9 +99,12 @@ def check_epub(book: Book, report: Report) -> None:
         where = f"{finding.document}: " if finding.document else ""
         message = f"EPUB: {where}{finding.tool}: {finding.message}"
         if finding.level == "error":
-            report.error(f"epub-{finding.tool.lower()}", location, message)
+            report.error(EPUB_CHECK_CODES[finding.tool], location, message)
         else:
-            report.warning(f"epub-{finding.tool.lower()}", location, message)
+            report.warning(EPUB_CHECK_CODES[finding.tool], location, message)
+
+
+EPUB_CHECK_CODES = {"EPUBCheck": "epub-epubcheck", "Ace": "epub-ace"}  # the checkers of dossier.write.validate
 
 
 def _options_key(options: BuildOptions, epoch: int | None) -> dict[str, object]:
@@ -179,6 +182,8 @@ def build(
     hashes = input_hashes(root, out, plan)
     current = digests(hashes, _options_key(options, epoch), manifest.chapters(plan.previous))
     stale = list(options.formats) if force else manifest.stale(out, plan, options.formats, current)
+    if report.strict and manifest.edition(plan.edition).get("warnings"):
+        stale = list(options.formats)  # the last build warned: --strict says so again, and fails
     unchanged = [out / plan.output_name(f) for f in options.formats if f not in stale]
     if not stale:
         return BuildResult(None, unchanged=unchanged)
@@ -186,7 +191,7 @@ def build(
     result.unchanged = unchanged
     assert result.book is not None
     date = result.book.config.edition.date.isoformat()
-    manifest.record(plan, date, current, result.written, _chapter_records(result.book))
+    manifest.record(plan, date, current, result.written, _chapter_records(result.book), len(report.warnings))
     manifest.save()
     return result
 
@@ -221,5 +226,6 @@ def _build(
     result = BuildResult(book)
     with staged(list(targets.values())) as temps:
         make(Job(book, rendered, options, epoch), dict(zip(targets, temps, strict=True)), progress)
+        report.raise_if_errors()  # with --strict, a warning of the layout: the outputs stay as they were
     result.written = list(targets.values())
     return result

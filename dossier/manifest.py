@@ -181,10 +181,15 @@ class Manifest:
                 stale.append(fmt)
         return stale
 
-    def record(self, plan: Plan, date: str, current: dict[str, str], outputs: list[Path], chapters: list[dict]) -> None:
-        """Note a finished build of `plan.edition` (the formats it wrote); other editions are kept."""
+    def record(
+        self, plan: Plan, date: str, current: dict[str, str], outputs: list[Path], chapters: list[dict],
+        warnings: int = 0,
+    ) -> None:
+        """Note a finished build of `plan.edition` (the formats it wrote, how many warnings it gave,
+        which `--strict` does not take as up to date); other editions are kept."""
         entry = self.editions.setdefault(str(plan.edition), {})
         entry["date"] = date
+        entry["warnings"] = warnings
         entry.setdefault("inputs", {})
         entry.setdefault("outputs", {})
         for path in outputs:

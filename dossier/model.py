@@ -61,6 +61,7 @@ class Config:
     glossary: str | None = None
     history: tuple[Edition, ...] = ()
     layout: LayoutOptions = LayoutOptions()
+    ignore: frozenset[str] = frozenset()  # warning codes silenced ([diagnostics] ignore)
 
     @property
     def language(self) -> str:

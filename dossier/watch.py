@@ -22,11 +22,14 @@ if TYPE_CHECKING:
     from dossier.build import BuildOptions
 
 
-def watch(root: Path, out: Path, options: BuildOptions, level: Level, debounce: int = 300) -> int:
+def watch(
+    root: Path, out: Path, options: BuildOptions, level: Level, debounce: int = 300, strict: bool = False,
+    form: str = "text",
+) -> int:
     import watchfiles
 
     progress = make_progress(level)
-    rebuild(root, out, options, progress)
+    rebuild(root, out, options, progress, strict, form)
     folders = [str(root)] + ([str(layouts_dir())] if layouts_dir().is_dir() else [])
     ready = False
     stop = threading.Event()
@@ -45,7 +48,7 @@ def watch(root: Path, out: Path, options: BuildOptions, level: Level, debounce: 
                 continue
             names = sorted({_name(Path(path), root) for _, path in changes})
             progress.say(f"changed: {', '.join(names)}")
-            rebuild(root, out, options, progress)
+            rebuild(root, out, options, progress, strict, form)
     except KeyboardInterrupt:
         pass
     finally:
@@ -67,24 +70,26 @@ def _interrupt(stop: threading.Event) -> Any:
     return handler
 
 
-def rebuild(root: Path, out: Path, options: BuildOptions, progress: Progress) -> bool:
+def rebuild(
+    root: Path, out: Path, options: BuildOptions, progress: Progress, strict: bool = False, form: str = "text"
+) -> bool:
     """One build; its errors printed, never raised (but Ctrl-C is)."""
     from dossier.build import build
     from dossier.cli import print_failure
 
-    report = Report()
+    report = Report(strict=strict)
     try:
         result = build(root, out, options, report, progress)
     except DossierError as exc:
         progress.finish()
-        print_failure(report, exc)
+        print_failure(report, exc, form)
         return False
     except Exception as exc:  # a bug: say it in one line and keep watching
         progress.finish()
-        print_failure(report, exc)
+        print_failure(report, exc, form)
         return False
     progress.finish()
-    print_failure(report, None)  # warnings, if any
+    print_failure(report, None, form)  # warnings, if any (in JSON, an empty array clears an editor's list)
     if result.written:
         progress.say(f"wrote {', '.join(p.name for p in result.written)}")
     else:

@@ -20,7 +20,8 @@ ROLES = ("front", "body", "back")
 def load_dossier(root: Path, report: Report) -> Dossier:
     """Read everything, collecting problems in `report`; raise once if any is an error."""
     root = root.resolve()
-    config = load_config(root)
+    config = load_config(root, report)
+    report.ignored |= config.ignore
     chapters = _load_chapters(config, report)
     sources = load_sources(root / config.sources, report)
     glossary = _load_glossary(config, report) if config.glossary else []

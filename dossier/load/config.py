@@ -43,6 +43,10 @@ class _LayoutModel(_Strict):
     raw_html: Literal["sanitize", "refuse"] = "sanitize"
 
 
+class _DiagnosticsModel(_Strict):
+    ignore: list[NonEmpty] = []  # warning codes (dossier.codes), each checked by _check_ignore
+
+
 class _ConfigModel(_Strict):
     title: NonEmpty
     subtitle: NonEmpty | None = None
@@ -59,6 +63,7 @@ class _ConfigModel(_Strict):
     glossary: NonEmpty | None = None
     edition: _CurrentEditionModel
     layout: _LayoutModel = _LayoutModel()
+    diagnostics: _DiagnosticsModel = _DiagnosticsModel()
 
     @field_validator("date", mode="before")
     @classmethod
@@ -75,7 +80,8 @@ def slugify(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-") or "dossier"
 
 
-def load_config(root: Path) -> Config:
+def load_config(root: Path, warnings: Report | None = None) -> Config:
+    """dossier.toml validated; its errors raised together, its warnings added to `warnings`."""
     path = root / CONFIG_NAME
     if not path.is_file():
         raise DossierError.single(
@@ -100,7 +106,8 @@ def load_config(root: Path) -> Config:
         for error in exc.errors():
             _report_validation_error(report, path, positions, raw, error)
         raise DossierError(report) from None
-    config = _to_config(root, path, model)
+    ignore = _check_ignore(warnings if warnings is not None else Report(), path, positions, model.diagnostics.ignore)
+    config = _to_config(root, path, model, ignore)
     _check_locale(report, path, positions, config.locale)
     _check_layout(report, path, positions, config.layout.name)
     for key in ("sources", "glossary"):
@@ -162,6 +169,7 @@ def _suggest(loc: tuple[str | int, ...]) -> str:
         ("edition",): _CurrentEditionModel,
         ("edition", "history"): _EditionModel,
         ("layout",): _LayoutModel,
+        ("diagnostics",): _DiagnosticsModel,
     }
     model = tables.get(tuple(str(p) for p in loc[:-1] if isinstance(p, str)))
     if model is None:
@@ -214,6 +222,24 @@ def _check_layout(report: Report, path: Path, positions: dict, name: str) -> Non
         )
 
 
+def _check_ignore(report: Report, path: Path, positions: dict, codes: list[str]) -> frozenset[str]:
+    """The warning codes to silence; a code that is unknown, or an error's, is itself a warning."""
+    from dossier.codes import CODES, WARNINGS
+
+    silenced = set()
+    for index, code in enumerate(codes):
+        where = Location(path, *(locate(positions, ("diagnostics", "ignore", index)) or (1, 1)))
+        if code in WARNINGS:
+            silenced.add(code)
+        elif code in CODES:
+            report.warning("config-ignore", where, f"'{code}' is an error: only warnings can be silenced")
+        else:
+            close = difflib.get_close_matches(code, sorted(WARNINGS), n=1)
+            hint = f" (did you mean '{close[0]}'?)" if close else " (see docs/diagnostics.md)"
+            report.warning("config-ignore", where, f"unknown diagnostic code '{code}'{hint}")
+    return frozenset(silenced)
+
+
 def _check_inside(report: Report, path: Path, positions: dict, root: Path, key: str, name: str | None) -> None:
     """The files dossier.toml names are the dossier's own: never read from elsewhere."""
     if name is not None and not (root / name).resolve().is_relative_to(root.resolve()):
@@ -225,7 +251,7 @@ def _edition(model: _EditionModel) -> Edition:
     return Edition(number=model.number, date=model.date, summary=model.summary)
 
 
-def _to_config(root: Path, path: Path, m: _ConfigModel) -> Config:
+def _to_config(root: Path, path: Path, m: _ConfigModel, ignore: frozenset[str]) -> Config:
     return Config(
         root=root,
         path=path,
@@ -245,4 +271,5 @@ def _to_config(root: Path, path: Path, m: _ConfigModel) -> Config:
         edition=_edition(m.edition),
         history=tuple(_edition(h) for h in m.edition.history),
         layout=LayoutOptions(**m.layout.model_dump()),
+        ignore=ignore,
     )

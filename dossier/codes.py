@@ -1,0 +1,48 @@
+"""Every diagnostic code and its level: what `[diagnostics] ignore` may name.
+
+docs/diagnostics.md says what each one means and what to do; tests/test_diagnostics.py checks
+that the codes the stages report, this list and that page agree. A new diagnostic: its code
+here, a line there. Only warnings can be silenced; the EPUB checkers' codes are both (a finding
+of EPUBCheck or Ace is an error or a warning as the tool says).
+"""
+
+from __future__ import annotations
+
+ERRORS = frozenset(
+    {
+        # the command and its environment
+        "environment", "internal", "new-exists", "new-locale",
+        # dossier.toml
+        "config-missing", "config-empty", "config-syntax", "config-missing-key", "config-unknown-key",
+        "config-type", "config-locale", "config-layout", "config-outside",
+        # files
+        "file-missing", "limit-file", "encoding", "yaml-syntax", "yaml-character", "json-syntax",
+        # chapters
+        "chapter-outside", "chapter-missing", "chapter-twice", "chapter-unlisted", "chapter-title",
+        "front-matter", "heading-h1", "heading-empty", "limit-nesting", "limit-paragraph",
+        # notes, citations, links, images, raw HTML
+        "note-duplicate", "note-undefined", "note-called-twice", "note-nested", "note-block",
+        "limit-notes", "limit-paragraph-notes", "source-unknown", "link-scheme", "link-chapter",
+        "link-anchor", "image-alt", "image-remote", "image-missing", "image-outside", "image-format",
+        "raw-html",
+        # sources
+        "sources-missing", "sources-format", "source-format", "source-id", "source-type", "source-date",
+        "source-names", "source-url", "source-duplicate",
+        # glossary, generated blocks and their data
+        "glossary-format", "block-unknown", "block-options", "data-outside", "data-missing",
+        "data-format", "data-date", "map-country", "map-city",
+        # the print layout
+        "resource-refused",
+        # the EPUB's checks (`dossier check`)
+        "epub-epubcheck", "epub-ace",
+    }
+)  # fmt: skip
+
+WARNINGS = frozenset(
+    {
+        "config-ignore", "control-character", "note-uncalled", "source-uncited", "source-web-url",
+        "source-accessed", "spelling", "epub-epubcheck", "epub-ace",
+    }
+)  # fmt: skip
+
+CODES = ERRORS | WARNINGS
