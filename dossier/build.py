@@ -91,7 +91,7 @@ def check_epub(book: Book, report: Report) -> None:
     rendered = render(book, epub=False)
     with tempfile.TemporaryDirectory(prefix="dossier-check-") as folder:
         target = Path(folder) / f"{book.config.slug}.epub"
-        make(Job(book, rendered, BuildOptions()), {"epub": target})
+        make(Job(book, rendered, BuildOptions(), report=report), {"epub": target})
         findings = validate(target)
     sources = {chapter.file_name: chapter.source.path for chapter in book.chapters}
     for finding in findings:
@@ -105,6 +105,20 @@ def check_epub(book: Book, report: Report) -> None:
 
 
 EPUB_CHECK_CODES = {"EPUBCheck": "epub-epubcheck", "Ace": "epub-ace"}  # the checkers of dossier.write.validate
+
+
+def _check_styled(book: Book, formats: tuple[str, ...]) -> None:
+    """A house layout that extends none styles only the formats its layout.toml lists."""
+    layout = book.config.layout_files
+    if layout is None or layout.extends or layout.house is None:
+        return
+    for fmt in formats:
+        if fmt not in layout.formats:
+            raise DossierError.single(
+                "layout-format", Location(layout.house / "layout.toml"),
+                f"the layout styles {', '.join(layout.formats)}, not {fmt}"
+                " (list it in 'formats', or extend \"default\")",
+            )
 
 
 def _options_key(options: BuildOptions, epoch: int | None) -> dict[str, object]:
@@ -222,10 +236,11 @@ def _build(
     book.changes = edition_changes(book, history[0].number if history else None, previous_chapters or [])
     progress("render")
     rendered = render(book, epub=False)  # each format renders its own documents (the EPUB beside the layout)
+    _check_styled(book, formats)
     targets = output_paths(book, out, formats)
     result = BuildResult(book)
     with staged(list(targets.values())) as temps:
-        make(Job(book, rendered, options, epoch), dict(zip(targets, temps, strict=True)), progress)
+        make(Job(book, rendered, options, epoch, report), dict(zip(targets, temps, strict=True)), progress)
         report.raise_if_errors()  # with --strict, a warning of the layout: the outputs stay as they were
     result.written = list(targets.values())
     return result

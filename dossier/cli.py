@@ -94,6 +94,10 @@ def _parser() -> argparse.ArgumentParser:
     )
     new.add_argument("dir", metavar="DIR", help="folder to create (must not exist or be empty)")
     new.add_argument("--locale", default="fr_FR", help="the dossier's locale (default: fr_FR)")
+    new.add_argument(
+        "--layout", action="store_true",
+        help="create a house layout instead: a copy of the default layout, to name in [layout] path",
+    )
     return parser
 
 
@@ -212,9 +216,9 @@ def _cmd_check(args: argparse.Namespace, report: Report) -> int:
 
 
 def _cmd_new(args: argparse.Namespace, report: Report) -> int:
-    from dossier.scaffold import scaffold
+    from dossier.scaffold import scaffold, scaffold_layout
 
-    target = scaffold(Path(args.dir), args.locale)
+    target = scaffold_layout(Path(args.dir)) if args.layout else scaffold(Path(args.dir), args.locale)
     print(target)
     return 0
 

@@ -31,6 +31,9 @@ ERRORS = frozenset(
         # glossary, generated blocks and their data
         "glossary-format", "block-unknown", "block-options", "data-outside", "data-missing",
         "data-format", "data-date", "map-country", "map-city",
+        # the layout: a house layout's folder, its manifest, its templates
+        "layout-missing", "layout-manifest", "layout-outside", "layout-font", "layout-files", "layout-format",
+        "layout-template", "layout-sandbox",
         # the print layout
         "resource-refused",
         # the EPUB's checks (`dossier check`)
@@ -42,6 +45,8 @@ WARNINGS = frozenset(
     {
         "config-ignore", "control-character", "note-uncalled", "source-uncited", "source-web-url",
         "source-accessed", "spelling", "epub-epubcheck", "epub-ace",
+        # WeasyPrint's remarks on a layout's stylesheets (dossier.write.csslog), and a file they name that is missing
+        "css-property", "css-value", "css-font", "css-syntax", "css-ignored", "css-missing",
     }
 )  # fmt: skip
 

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from dossier.errors import DossierError, Report
-from dossier.manifest import MANIFEST_NAME
+from dossier.manifest import MANIFEST_NAME, read_plan
 from dossier.progress import Level, Progress, make_progress
 from dossier.resources import layouts_dir
 
@@ -30,7 +30,9 @@ def watch(
 
     progress = make_progress(level)
     rebuild(root, out, options, progress, strict, form)
-    folders = [str(root)] + ([str(layouts_dir())] if layouts_dir().is_dir() else [])
+    plan = read_plan(root)
+    house = plan.layout_path if plan and plan.layout_path and plan.layout_path.is_dir() else None
+    folders = [str(root)] + ([str(layouts_dir())] if layouts_dir().is_dir() else []) + ([str(house)] if house else [])
     ready = False
     stop = threading.Event()
     previous = signal.signal(signal.SIGINT, _interrupt(stop))

@@ -7,6 +7,7 @@ import difflib
 import re
 import tomllib
 import unicodedata
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -38,6 +39,7 @@ class _CurrentEditionModel(_EditionModel):
 
 class _LayoutModel(_Strict):
     name: NonEmpty = "default"  # a folder of the shipped layouts/: checked by _check_layout
+    path: NonEmpty | None = None  # a house layout's folder, relative to the dossier (dossier.load.layout)
     paper: Paper = "A4"
     notes: Literal["chapter", "continuous"] = "chapter"
     raw_html: Literal["sanitize", "refuse"] = "sanitize"
@@ -110,6 +112,8 @@ def load_config(root: Path, warnings: Report | None = None) -> Config:
     config = _to_config(root, path, model, ignore)
     _check_locale(report, path, positions, config.locale)
     _check_layout(report, path, positions, config.layout.name)
+    if not report.errors:
+        config = _house_layout(report, path, positions, config)
     for key in ("sources", "glossary"):
         _check_inside(report, path, positions, root, key, getattr(config, key))
     report.raise_if_errors()
@@ -238,6 +242,23 @@ def _check_ignore(report: Report, path: Path, positions: dict, codes: list[str])
             hint = f" (did you mean '{close[0]}'?)" if close else " (see docs/diagnostics.md)"
             report.warning("config-ignore", where, f"unknown diagnostic code '{code}'{hint}")
     return frozenset(silenced)
+
+
+def _house_layout(report: Report, path: Path, positions: dict, config: Config) -> Config:
+    """The layout's folders, fonts and stylesheets (dossier.load.layout), `[layout] path` resolved."""
+    from dossier.load.layout import load_layout
+
+    folder = None
+    if config.layout.path is not None:
+        where = Location(path, *(locate(positions, ("layout", "path")) or (1, 1)))
+        folder = (config.root / config.layout.path).resolve()
+        if config.layout.name != "default":  # a house layout says what it extends, in its layout.toml
+            report.error("config-layout", where, "give [layout] either 'name' (a shipped layout) or 'path', not both")
+        if not folder.is_dir():
+            report.error("config-layout", where, f"layout folder '{config.layout.path}' not found")
+            return config
+    layout = load_layout(config.layout.name, folder, report)
+    return replace(config, layout=replace(config.layout, path=folder), layout_files=layout)
 
 
 def _check_inside(report: Report, path: Path, positions: dict, root: Path, key: str, name: str | None) -> None:
