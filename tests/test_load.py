@@ -7,11 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from dossier.errors import DossierError, Report
+from dossier.errors import DossierError, Location, Report
 from dossier.load import load_dossier
 from dossier.load.config import load_config
-from dossier.load.markdown import parse_citation, parse_markdown
+from dossier.load.markdown import parse_citation, parse_document
 from dossier.load.sources import load_sources
+from dossier.nodes import Header, Text
 from tests.helpers import FIXTURES, copy_fixture
 
 
@@ -87,13 +88,21 @@ def test_citation_syntax(text: str, expected: list[tuple[str, str | None]] | Non
     assert (None if items is None else [(i["id"], i["locator"]) for i in items]) == expected
 
 
-def test_markdown_tokens_keep_positions() -> None:
-    tokens, _ = parse_markdown("# Titre\n\nUn mot[@a] et une note[^n].\n\n[^n]: Texte.\n")
-    inline = tokens[4]
-    kinds = [c.type for c in inline.children]
-    assert "citation" in kinds and "footnote_ref" in kinds
-    citation = next(c for c in inline.children if c.type == "citation")
-    assert citation.meta["pos"] == inline.content.index("[@a]")
+def test_markdown_becomes_located_nodes() -> None:
+    path = Path("ch.md")
+    text = "# Titre\n\n> Un *mot*[@a] et\n> une note[^n] <b>x</b>.\n\n[^n]: Texte.\n"
+    document = parse_document(path, text)
+    header, quote = document.blocks
+    assert isinstance(header, Header) and header.level == 1 and header.content == (Text("Titre", Location(path, 1, 3)),)
+    para = quote.content[0]
+    kinds = [type(n).__name__ for n in para.content]
+    assert kinds == ["Text", "Emph", "Citation", "Text", "SoftBreak", "Text", "NoteRef", "Text", "RawInline", "Text", "RawInline", "Text"]
+    emph, citation, note_ref, raw = para.content[1], para.content[2], para.content[6], para.content[8]
+    assert emph.location == Location(path, 3, 6) and emph.content[0] == Text("mot", Location(path, 3, 7))
+    assert citation.location == Location(path, 3, 11) and citation.items[0].id == "a"
+    assert note_ref.label == "n" and note_ref.location == Location(path, 4, 11)
+    assert raw.html == "<b>" and raw.location == Location(path, 4, 16)
+    assert [(n.label, n.location.line) for n in document.notes] == [("n", 6)]
 
 
 def test_sources_yaml_and_json_are_the_same(tmp_path: Path) -> None:

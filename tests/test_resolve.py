@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import copy
 from pathlib import Path
 
 import pytest
 
 from dossier.errors import DossierError, Report
 from dossier.load import load_dossier
+from dossier.nodes import Link, NoteCall, XRef, walk
 from dossier.resolve import resolve
 from tests.helpers import FIXTURES, copy_fixture
 
@@ -38,7 +40,7 @@ def test_ibid_and_short_forms(book) -> None:
 
 def test_a_footnote_citing_a_source_counts_for_the_next_position(book) -> None:
     first, second = book.chapters[0].notes
-    assert first.tokens is not None and not first.cites
+    assert first.blocks is not None and not first.cites
     # The footnote cites the speech at p. 2; the next note cites it without a page, so not
     # "Ibid." (which would mean p. 2 again) but the short form.
     assert second.cites[0].position == "subsequent"
@@ -47,8 +49,20 @@ def test_a_footnote_citing_a_source_counts_for_the_next_position(book) -> None:
 def test_headings_get_anchors_and_links_between_chapters_resolve(book) -> None:
     chapter = book.chapters[1]
     assert [h.anchor for h in chapter.headings] == ["ch2-un-tableau", "ch2-une-figure", "ch2-la-chronologie"]
-    links = [c for t in chapter.tokens if t.type == "inline" for c in t.children if c.type == "link_open"]
-    assert links[0].meta["xref"] == {"file": "ch1.xhtml", "anchor": "ch1"}
+    links = [n for n in walk(chapter.body) if isinstance(n, Link)]
+    assert links[0].xref == XRef(file="ch1.xhtml", anchor="ch1")
+
+
+def test_resolve_builds_a_new_book_and_leaves_the_dossier_as_it_was() -> None:
+    report = Report()
+    dossier = load_dossier(FIXTURES / "mini", report)
+    before = copy.deepcopy(dossier)
+    first, second = resolve(dossier, report), resolve(dossier, Report())
+    assert dossier == before
+    assert first == second and first is not second
+    # what changed is in the book: note calls, the heading ids, the image's path from the root
+    assert not any(isinstance(n, NoteCall) for n in walk(dossier.chapters[1].body))
+    assert any(isinstance(n, NoteCall) for n in walk(first.chapters[1].body))
 
 
 def test_only_cited_sources_and_images_are_kept(book) -> None:
