@@ -19,7 +19,7 @@ ERRORS = frozenset(
         "file-missing", "limit-file", "encoding", "yaml-syntax", "yaml-character", "json-syntax",
         # chapters
         "chapter-outside", "chapter-missing", "chapter-twice", "chapter-unlisted", "chapter-title",
-        "front-matter", "heading-h1", "heading-empty", "limit-nesting", "limit-paragraph",
+        "front-matter", "heading-empty", "limit-nesting", "limit-paragraph", "math",
         # notes, citations, links, images, raw HTML
         "note-duplicate", "note-undefined", "note-called-twice", "note-nested", "note-block",
         "limit-notes", "limit-paragraph-notes", "source-unknown", "link-scheme", "link-chapter",
@@ -27,7 +27,7 @@ ERRORS = frozenset(
         "raw-html",
         # sources
         "sources-missing", "sources-format", "source-format", "source-id", "source-type", "source-date",
-        "source-names", "source-url", "source-duplicate",
+        "source-names", "source-url", "source-duplicate", "bib-syntax", "bib-entry", "bib-pandoc",
         # glossary, generated blocks and their data
         "glossary-format", "block-unknown", "block-options", "data-outside", "data-missing",
         "data-format", "data-date", "map-country", "map-city",
@@ -43,8 +43,9 @@ ERRORS = frozenset(
 
 WARNINGS = frozenset(
     {
-        "config-ignore", "control-character", "note-uncalled", "source-uncited", "source-web-url",
-        "source-accessed", "spelling", "epub-epubcheck", "epub-ace",
+        "config-ignore", "locale-catalog", "control-character", "front-matter-ignored", "raw-latex",
+        "note-uncalled", "source-uncited", "source-web-url", "source-accessed", "source-language", "spelling",
+        "epub-epubcheck", "epub-ace",
         # WeasyPrint's remarks on a layout's stylesheets (dossier.write.csslog), and a file they name that is missing
         "css-property", "css-value", "css-font", "css-syntax", "css-ignored", "css-missing",
     }
