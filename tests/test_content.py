@@ -454,13 +454,55 @@ def test_editorial_text_follows_the_house_transliteration(bundled_build: Built) 
 
 def test_edition_3_says_when_it_was_made_and_what_it_changed(bundled_build: Built) -> None:
     pages = _pdf_pages(bundled_build.pdf)
-    assert "Édition 3, 1er décembre 2026" in pages[0]
+    assert "Édition 3, 2 décembre 2026" in pages[0]
     colophon = _chapters(bundled_build)["Colophon"]
     editions = [_text(dt) for dt in colophon.iter(f"{X}dt")]
-    assert editions == ["Édition 3, 1er décembre 2026", "Édition 2, 1er décembre 2026", "Édition 1, 25 novembre 2026"]
+    assert editions == ["Édition 3, 2 décembre 2026", "Édition 2, 1er décembre 2026", "Édition 1, 25 novembre 2026"]
     changes = _text(colophon.find(f".//{X}dd"))
     for change in ("article 4", "protocole de 2010", "sans auteur", "titre attribué", "médias d’État",
                    "transcription française des noms"):
         assert change in changes, change
     opf = etree.fromstring(epub_file(bundled_build.epub, "EPUB/content.opf"))
-    assert opf.findtext(".//dc:date", namespaces=NS) == "2026-12-01"
+    assert opf.findtext(".//dc:date", namespaces=NS) == "2026-12-02"
+
+
+@pytest.mark.parametrize(("words", "source"), [
+    # Azerbaijan, Georgia and Uzbekistan did not renew the treaty; they never left the 2002 organisation
+    ("ont participé au traité jusqu’en 1999, puis ont décidé de ne pas le prolonger", "24kg-armenia"),
+    # the Kyrgyz contingent flew home on its own
+    ("les soldats kirghizes rentreront par leurs propres moyens", "armradio-0113"),
+    ("Evgueni Jovtis, directeur du Bureau international kazakh pour les droits de l’homme et l’État de droit",
+     "afp-0525"),
+    ("dans la capitale, Nour-Soultan, dans les grandes villes et dans chaque district", "mfa-bern"),
+    ("qu’il présente comme non officielle (« unofficial translation »)", "adilet-333"),
+    ("d’un régime d’autorisation préalable à un régime de déclaration", "cabar-newlaw"),
+    ("Sergueï Choïgou, ministre russe de la Défense", "armradio-0113"),
+    ("Serik Chalabaïev, chef du service des poursuites pénales du parquet général", "ieo-0115"),
+    ("Mihra Rittmann, qui travaille sur l’Europe et l’Asie centrale pour Human Rights Watch", "rferl-0525"),
+    ("rapporteur spécial des Nations unies sur les droits à la liberté de réunion pacifique", "afp-0525"),
+    ("Noursoultan Nazarbaïev, premier président du Kazakhstan", "babel-238"),
+    ("en gardant le statut constitutionnel de « leader de la nation »", "dw-0111"),
+    ("premier vice-Premier ministre du gouvernement démis la semaine précédente", "rferl-0111"),
+    # the address's "demandes" are the protesters' demands, not requests to rally
+    ("« toutes les revendications exprimées de manière pacifique ont été entendues »", "azvision-0107"),
+    # "Deux récits": the other account the cited sources carry
+    ("« tentative de coup d’État »", "rferl-0111"),
+    ("n’ont pas apporté de preuves solides", "rferl-0111"),
+    ("à Janaozen et à Aktau, dans l’ouest du pays, contre le doublement du prix du gaz liquéfié", "sputnik-0314"),
+    ("dont 292 l’étaient encore à la date du rapport", "babel-238"),
+    ("546 affaires pénales", "time-0115"),
+    ("dans certains districts et à certaines heures", "trend-0107"),
+])
+def test_the_issue_s_corrections_stand_with_their_source(claims, words: str, source: str) -> None:
+    """Each correction of the fact-check (issue 20, 'major') is printed, against the source that says it."""
+    assert any(words in text and source in ids for text, ids in claims), words
+
+
+def test_the_corrected_wordings_are_gone(bundled_build: Built) -> None:
+    """What the fact-check and the copy-edit struck out is in neither edition."""
+    epub = " ".join(_text(section) for section in _chapters(bundled_build).values())
+    pdf = " ".join(_pdf_pages(bundled_build.pdf))
+    for wrong in ("régime permissif", "notifié", "depuis mai 2020", "ont quitté l’OTSC", "coronavirus",
+                  "droits humains", "indépendantes de ces autorités", "qui étaient les personnes tuées",
+                  "de l’OTSC (1/2)", "Summary of the address"):
+        assert wrong not in epub and wrong not in pdf, wrong
