@@ -115,9 +115,10 @@ def _options_key(options: BuildOptions, epoch: int | None) -> dict[str, object]:
 
 
 # The libraries whose release can change an output's bytes: line breaks, hyphens, CLDR words,
-# subset fonts, zip layout. An upgrade of one of them makes the next build a full one.
+# subset fonts, zip layout, resampled images. An upgrade of one of them makes the next build a full one.
 ENGINES = (
     "weasyprint", "pydyf", "fonttools", "pyphen", "babel", "ebooklib", "markdown-it-py", "mdit-py-plugins", "nh3",
+    "pillow",
 )  # fmt: skip
 
 

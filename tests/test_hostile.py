@@ -199,11 +199,11 @@ CASES: dict[str, tuple[Mutation, str]] = {
     ),
     "not-the-image-it-claims": (
         write("images/schema.png", b"GIF89a\x01\x00\x01\x00 not a PNG at all"),
-        "chapters/02-contexte.md:15:1: error[image-format]: 'images/schema.png' is not a PNG image",
+        "chapters/02-contexte.md:15:1: error[image-format]: 'images/schema.png' is a damaged GIF file: Pillow cannot read it",
     ),
     "text-named-png": (
         write("images/schema.png", "Ceci n'est pas une image.\n"),
-        "chapters/02-contexte.md:15:1: error[image-format]: 'images/schema.png' is not a PNG image",
+        "chapters/02-contexte.md:15:1: error[image-format]: 'images/schema.png' is not an image: its content is none of PNG, JPEG, GIF, WebP, SVG",
     ),
     "empty-dossier-folder": (empty_folder, "dossier.toml: error[config-missing]: no dossier.toml here: not a dossier folder"),
     "empty-dossier-toml": (
