@@ -22,6 +22,7 @@ from dossier.write.atomic import staged
 
 if TYPE_CHECKING:
     from dossier.model import Book, EditionChanges, Paper
+    from dossier.write.validate import Finding
 
 FORMATS = ("pdf", "epub")
 
@@ -92,15 +93,33 @@ def check_epub(book: Book, report: Report) -> None:
         target = Path(folder) / f"{book.config.slug}.epub"
         write_epub(book, rendered, target, edition_time(book.config), layout(rendered, book.config))
         findings = validate(target)
+    locate_findings(book, findings, report)
+
+
+def locate_findings(book: Book, findings: list[Finding], report: Report) -> None:
+    """The checkers' findings as diagnostics at the source file each EPUB document comes from
+    (a chapter's Markdown; dossier.toml for the package, the navigation and the title page)."""
     sources = {chapter.file_name: chapter.source.path for chapter in book.chapters}
     for finding in findings:
         location = Location(sources.get(finding.document or "", book.config.path))
-        where = f"{finding.document}: " if finding.document else ""
+        where = f"{finding.document}{f' line {finding.line}' if finding.line else ''}: " if finding.document else ""
         message = f"EPUB: {where}{finding.tool}: {finding.message}"
         if finding.level == "error":
             report.error(f"epub-{finding.tool.lower()}", location, message)
         else:
             report.warning(f"epub-{finding.tool.lower()}", location, message)
+
+
+def epubcheck_in_build(book: Book, epub: Path) -> Report:
+    """EPUBCheck on the EPUB a build just made, still staged: an invalid EPUB fails the build
+    (its findings located, the previous outputs left as they were); its warnings are returned."""
+    from dossier.write.validate import run_epubcheck
+
+    found = Report()
+    locate_findings(book, run_epubcheck(epub), found)
+    if found.errors:
+        raise DossierError(found)
+    return found
 
 
 def _options_key(options: BuildOptions, epoch: int | None) -> dict[str, object]:
@@ -227,9 +246,10 @@ def _build(
         beside_epub = "epub" in targets
         printed = Handoff(parallel_allowed() and beside_epub)  # a pipe only when a child reads it
 
-        def epub() -> None:  # in a second process when there is a second core (dossier.write.parallel)
+        def epub() -> Report:  # in a second process when there is a second core (dossier.write.parallel)
             documents = with_epub(book, rendered)
             write_epub(book, documents, staging["epub"], build_time(book, epoch), printed.get())
+            return epubcheck_in_build(book, staging["epub"])
 
         beside = Background(epub, printed) if beside_epub else None
         try:
@@ -246,6 +266,6 @@ def _build(
             raise
         if beside:
             progress("epub")
-            beside.wait()
+            report.extend(beside.wait())  # EPUBCheck's warnings; its errors were raised
     result.written = list(targets.values())
     return result

@@ -162,13 +162,13 @@ def _yaml_files(folder: Path) -> list[Path]:
 
 
 def _is_defaults(path: Path) -> bool:
-    data = _yaml(path, quiet=True)
+    data = _yaml(path, mapping=False)
     return isinstance(data, dict) and bool(DEFAULTS_KEYS & data.keys())
 
 
 def _is_metadata(path: Path) -> bool:
     """A metadata file (not a defaults file, not CSL-YAML sources, not a dossier's data)."""
-    data = _yaml(path, quiet=True)
+    data = _yaml(path, mapping=False)
     return isinstance(data, dict) and "references" not in data and bool(MOVED & data.keys())
 
 
@@ -192,16 +192,15 @@ def _natural(name: str) -> list[Any]:
     return [int(part) if part.isdigit() else part.lower() for part in re.split(r"(\d+)", name)]
 
 
-def _yaml(path: Path, quiet: bool = False) -> Any:
+def _yaml(path: Path, mapping: bool = True) -> Any:
+    """A YAML file of the project; with `mapping`, it must be one (metadata, defaults)."""
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8-sig"))
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
-        if quiet:
-            return None
         mark = getattr(exc, "problem_mark", None)
         location = Location(path, mark.line + 1, mark.column + 1) if mark else Location(path)
         raise DossierError.single("import-yaml", location, f"invalid YAML: {getattr(exc, 'problem', exc)}") from None
-    if not quiet and data is not None and not isinstance(data, dict):
+    if mapping and data is not None and not isinstance(data, dict):
         raise DossierError.single("import-yaml", Location(path, 1, 1), "expected a mapping of metadata keys")
     return data if data is not None else {}
 

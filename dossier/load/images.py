@@ -8,6 +8,7 @@ types (PNG, JPEG, GIF, WebP, SVG), which WeasyPrint also draws.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -59,15 +60,19 @@ def identify(path: Path) -> ImageFile:
     from PIL import Image, UnidentifiedImageError
 
     try:
-        with Image.open(path) as image:
-            name, size = image.format or "", image.size
+        with warnings.catch_warnings():  # Pillow warns above MAX_PIXELS: refused below, in a line of ours
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(path) as image:
+                name, size = image.format or "", image.size
     except UnidentifiedImageError:
         claimed = sniff(_head(path))
         if claimed:
             raise ImageProblem(f"is a damaged {claimed} file: Pillow cannot read it") from None
         raise ImageProblem(f"is not an image: its content is none of {SHOWN}") from None
     except Image.DecompressionBombError:
-        raise ImageProblem(f"is too large to read (more than {MAX_PIXELS // 1_000_000} million pixels)") from None
+        limit = MAX_PIXELS // 1_000_000
+        message = f"is more than {2 * limit} million pixels: the limit is {limit} million, reduce it"
+        raise ImageProblem(message) from None
     except (OSError, SyntaxError, ValueError) as exc:
         raise ImageProblem(f"cannot be read as an image: {exc}") from None
     if name not in FORMATS:

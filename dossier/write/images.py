@@ -196,7 +196,7 @@ def _eight_bit(image: Any) -> Any:
     if image.mode in ("I;16", "I;16B", "I;16L", "I"):
         top = 65535 if image.mode.startswith("I;16") or _max(image) > 255 else 255
         wide = image.convert("I")
-        grey = wide.point(lambda v: v * (255 / top)).convert("L")
+        grey = wide.point(lambda v: v * (255 / top) + 0.5).convert("L")  # rounded, as the eye would
         transparent = image.info.get("transparency")
         if not isinstance(transparent, int):
             return grey
