@@ -8,7 +8,9 @@ noise touches every figure alike:
 - no-op rebuild, and rebuild after one paragraph of one chapter changes;
 - the floor: WeasyPrint alone on the print HTML this very build produced (bench/floor.py);
 - the peer: Pandoc 3 (pypandoc-binary) on the same Markdown, to EPUB and to PDF via WeasyPrint;
-- `dossier --help`; peak memory at two sizes, to see how it grows.
+- `dossier --help`; peak memory at two sizes, to see how it grows;
+- load + resolve of 1 500 sources (CSL-YAML, CSL-JSON, BibLaTeX) and 1 500 notes (issue 15,
+  bench/load_resolve.py), in a process of its own.
 
 Prints a table, writes bench/results.json, and says which of the issue's targets are met.
 """
@@ -39,7 +41,9 @@ sys.path.insert(0, str(HERE))
 from synth import synthesise  # noqa: E402  (bench/ is not a package)
 
 MB = 1024 * 1024
-TARGETS = {"floor_ratio": 1.15, "pandoc_ratio": 1.0, "noop_s": 0.5, "help_s": 0.3, "memory_mb": 1536}
+TARGETS = {
+    "floor_ratio": 1.15, "pandoc_ratio": 1.0, "noop_s": 0.5, "help_s": 0.3, "memory_mb": 1536, "load_resolve_s": 2.0,
+}
 
 
 @dataclass
@@ -255,6 +259,15 @@ def help_time(repeats: int) -> float:
     return statistics.median(r.wall for r in runs)
 
 
+def load_resolve(work: Path) -> dict[str, Any]:
+    """Issue 15's case: load + resolve of 1 500 sources (YAML, JSON, .bib) and 1 500 notes, in a
+    process of its own (bench/load_resolve.py), with one YAML file as the reference."""
+    target = work / "load-resolve.json"
+    subprocess.run([sys.executable, str(HERE / "load_resolve.py"), "--json", str(target)], check=True, env=python_env(),
+                   stdout=subprocess.DEVNULL)
+    return json.loads(target.read_text(encoding="utf-8"))
+
+
 def verdicts(results: dict[str, Any], large: str) -> list[dict[str, Any]]:
     """Each target of issue 10: its figure, met or not, and by how much."""
     big = results["dossiers"][large]
@@ -270,6 +283,10 @@ def verdicts(results: dict[str, Any], large: str) -> list[dict[str, Any]]:
         (f"peak memory at {high['pages']} pages", high["peak_mb"], TARGETS["memory_mb"], "MB"),
         ("memory growth per page, large/small (≤ 1: no worse than linear)", growth, 1.0, "×"),
     ]
+    if "load_resolve" in results:
+        figures = results["load_resolve"]
+        label = f"load + resolve, {figures['sources']} sources and {figures['notes']} notes (first run)"
+        rows.append((label, figures["first_s"], TARGETS["load_resolve_s"], "s"))
     out = []
     for label, value, limit, unit in rows:
         met = value is not None and value <= limit
@@ -306,6 +323,13 @@ def table(results: dict[str, Any]) -> str:
         "peak memory (cold build): "
         + ", ".join(f"{m['pages']} pages {m['peak_mb']:.0f} MB" for m in (memory["small"], memory["large"]))
     )
+    if "load_resolve" in results:
+        figures = results["load_resolve"]
+        lines.append(
+            f"load + resolve, {figures['sources']} sources in YAML, JSON and .bib, {figures['notes']} notes: "
+            f"first {figures['first_s']:.2f} s, best {figures['best_s']:.2f} s; the same in one YAML file: "
+            f"best {figures['yaml_only_best_s']:.2f} s ({figures['mixed_over_yaml']:.2f}×)"
+        )
     lines.append("")
     for verdict in results["targets"]:
         value = verdict["value"]
@@ -360,6 +384,7 @@ def main() -> None:
         small = cold_memory(f"synth-{small_pages}", synthesise(work / "source-small", small_pages), work)
         figures = results["dossiers"][large]
         results["memory"] = {"small": small, "large": {"pages": figures["pages"], "peak_mb": figures["cold_peak_mb"]}}
+        results["load_resolve"] = load_resolve(work)
         results["targets"] = verdicts(results, large)
         results["machine"]["load_average_after"] = os.getloadavg()
         args.json.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")

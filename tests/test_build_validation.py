@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from dossier.build import epubcheck_in_build
 from dossier.errors import DossierError, Report
 from dossier.load import load_dossier
 from dossier.resolve import resolve
+from dossier.write.validate import epubcheck_report
 from tests.helpers import copy_fixture, run_cli
 
 
@@ -64,7 +64,7 @@ def test_epubcheck_errors_are_located_at_the_chapter_they_come_from(tmp_path: Pa
     assert broken != chapter
     staged = _altered(mini_build.epub, tmp_path / ".essai-2.epub.tmp-1", {"EPUB/ch2.xhtml": broken})
     with pytest.raises(DossierError) as failed:
-        epubcheck_in_build(mini_book, staged)
+        epubcheck_report(mini_book, staged)
     lines = [d.format(mini_book.config.root) for d in failed.value.report.diagnostics]
     assert lines and all(
         line.startswith("chapters/02-contexte.md: error[epub-epubcheck]: EPUB: ch2.xhtml line ") and "RSC-005" in line
@@ -74,8 +74,8 @@ def test_epubcheck_errors_are_located_at_the_chapter_they_come_from(tmp_path: Pa
 
 def test_epubcheck_warnings_are_reported_without_failing_the_build(tmp_path: Path, mini_book, mini_build) -> None:
     extra = _altered(mini_build.epub, tmp_path / "essai-2.epub", {"EPUB/my notes.txt": b"a file name with a space\n"})
-    found = epubcheck_in_build(mini_book, extra)
+    found = epubcheck_report(mini_book, extra)
     assert [d.severity.value for d in found.diagnostics] == ["warning"]
     line = found.diagnostics[0].format(mini_book.config.root)
     assert line.startswith("dossier.toml: warning[epub-epubcheck]: EPUB: ") and "PKG-010" in line, line
-    assert epubcheck_in_build(mini_book, mini_build.epub).diagnostics == []
+    assert epubcheck_report(mini_book, mini_build.epub).diagnostics == []

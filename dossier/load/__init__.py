@@ -24,11 +24,27 @@ def load_dossier(root: Path, report: Report) -> Dossier:
     """Read everything, collecting problems in `report`; raise once if any is an error."""
     root = root.resolve()
     config = load_config(root)
+    _check_catalog(config, report)
     chapters = _load_chapters(config, report)
-    sources = load_sources(root / config.sources, report)
+    sources = load_sources([root / name for name in config.sources], report, config.locale)
     glossary = _load_glossary(config, report) if config.glossary else []
     report.raise_if_errors()
     return Dossier(config=config, chapters=chapters, sources=sources, glossary=glossary)
+
+
+def _check_catalog(config: Config, report: Report) -> None:
+    """A locale without layout words builds, in English words, and says so once."""
+    from dossier.l10n.i18n import catalog_languages, has_catalog
+    from dossier.load.tomlpos import key_positions
+
+    if has_catalog(config.locale):
+        return
+    line, col = key_positions(read_text(config.path)).get(("locale",), (None, None))
+    report.warning(
+        "locale-catalog", Location(config.path, line, col),
+        f"no layout words for locale '{config.locale}': the layout's words and the notes' style are "
+        f"English (dates and numbers are {config.locale}'s; catalogs: {', '.join(catalog_languages())})",
+    )
 
 
 def _load_chapters(config: Config, report: Report) -> list[ChapterSource]:

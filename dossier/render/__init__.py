@@ -15,6 +15,7 @@ from lxml import etree
 from markupsafe import Markup
 
 from dossier import __version__
+from dossier.l10n.notecalls import place_note_calls
 from dossier.l10n.typography import typeset
 from dossier.model import Book, Chapter
 from dossier.render.breaks import break_long_runs
@@ -154,6 +155,7 @@ def _typeset(text: str, locale: str, target: Target) -> Any:
         if part is not None:
             typeset(part, locale)
     if body is not None:
+        place_note_calls(body, locale)
         break_long_runs(body)
     mark_document(root, print_document=target == "print")
     if target == "print":

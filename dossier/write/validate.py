@@ -19,6 +19,12 @@ import subprocess
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+from dossier.errors import DossierError, Location, Report
+
+if TYPE_CHECKING:
+    from dossier.model import Book
 
 ACE_SETUP = "npm install -g --ignore-scripts @daisy/ace; apt-get install chromium"
 ACE_TIMEOUT = 600  # seconds, for the whole book
@@ -81,6 +87,32 @@ def _epubcheck_messages(path: Path) -> list:
     if not done.stdout.strip():
         raise ValueError(f"no report (exit status {done.returncode}): {done.stderr.decode(errors='replace')[-200:]}")
     return Message.from_data(json.loads(done.stdout))
+
+
+def epubcheck_report(book: Book, epub: Path) -> Report:
+    """EPUBCheck on the EPUB a build just made, still under its temporary name: an EPUB it
+    rejects fails the build, its findings located (the previous outputs are left as they were:
+    nothing is renamed into place); its warnings are returned, to be reported."""
+    found = Report()
+    locate(book, run_epubcheck(epub), found)
+    if found.errors:
+        raise DossierError(found)
+    return found
+
+
+def locate(book: Book, findings: list[Finding], report: Report) -> None:
+    """The checkers' findings as diagnostics at the source file each EPUB document comes from
+    (a chapter's Markdown; dossier.toml for the package, the navigation and the title page)."""
+    sources = {chapter.file_name: chapter.source.path for chapter in book.chapters}
+    for finding in findings:
+        location = Location(sources.get(finding.document or "", book.config.path))
+        line = f" line {finding.line}" if finding.line else ""
+        where = f"{finding.document}{line}: " if finding.document else ""
+        message = f"EPUB: {where}{finding.tool}: {finding.message}"
+        if finding.level == "error":
+            report.error(f"epub-{finding.tool.lower()}", location, message)
+        else:
+            report.warning(f"epub-{finding.tool.lower()}", location, message)
 
 
 def ace_command() -> tuple[list[str], dict[str, str]] | None:

@@ -1,0 +1,43 @@
+"""EPUB 3 (dossier.write.epub): the page map and the cover come from the print layout.
+
+Its own documents are rendered beside the layout, in a second process when there is a second
+core; the page map and the cover are handed to it once the layout is made. EPUBCheck checks it
+there, while the PDF is written.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from dossier.formats.builder import Format, Job, Results
+
+if TYPE_CHECKING:
+    from dossier.errors import Report
+
+
+def write(job: Job, target: Path, results: Results) -> None:
+    from dossier.render import with_epub
+    from dossier.write.epub import FromPrint, build_time, write_epub
+
+    documents = with_epub(job.book, job.rendered)
+    printed = FromPrint(results["page-map"], results["cover"])  # in a second process: waits for the layout
+    write_epub(job.book, documents, target, build_time(job.book, job.epoch), printed)
+
+
+def check(job: Job, target: Path) -> Report:
+    """EPUBCheck, in every build: an EPUB it rejects is never put in place (docs/builds.md)."""
+    from dossier.write.validate import epubcheck_report
+
+    return epubcheck_report(job.book, target)
+
+
+FORMAT = Format(
+    name="epub",
+    label="writing the EPUB",
+    write=write,
+    needs=("page-map", "cover"),
+    own_layout_files=("epub.css", "epub/"),
+    beside=True,
+    check=check,
+)
