@@ -30,7 +30,7 @@ from dossier.errors import DossierError, Location
 from dossier.load.config import slugify
 from dossier.resources import assets_dir
 
-MARKDOWN = (".md", ".markdown", ".mdown", ".mkd", ".txt")
+MARKDOWN = (".md", ".markdown", ".mdown", ".mkd")
 # A folder's files that are about the project, not part of the text.
 NOT_TEXT = {"readme", "license", "licence", "changelog", "contributing", "authors", "notes", "todo"}
 SKIPPED_FOLDERS = {"build", "_book", "_site", "node_modules", "output", "out", "dist"}
@@ -111,9 +111,20 @@ def read_project(path: Path) -> Project:
     for file in (p for p in _yaml_files(path) if _is_metadata(p)):
         meta.update(_yaml(file))
         _relative_paths(meta, file.parent, path)
-    for file in inputs:
-        meta.update({k: v for k, v in _front_matter(file).items() if k not in meta or k != "title"})
+    _documents_metadata(meta, inputs)
     return Project(path, path, inputs, meta, [path])
+
+
+def _documents_metadata(meta: dict[str, Any], inputs: list[Path]) -> None:
+    """The documents' own metadata over the metadata files' (as in Pandoc): the first file's is
+    the document's; a later file's front matter is its chapter's (its title, its language), and
+    adds only what the document does not say."""
+    for index, file in enumerate(inputs):
+        own = _front_matter(file)
+        if index == 0:
+            meta.update(own)
+        else:
+            meta.update({k: v for k, v in own.items() if k not in meta and k not in KEPT})
 
 
 def _from_defaults(path: Path) -> Project:
@@ -138,8 +149,7 @@ def _from_defaults(path: Path) -> Project:
             raise DossierError.single("import-missing", Location(path), f"metadata file '{file.name}' not found")
         meta.update(_yaml(file))
         _relative_paths(meta, file.parent, here)
-    for file in inputs:
-        meta.update({k: v for k, v in _front_matter(file).items() if k not in meta or k != "title"})
+    _documents_metadata(meta, inputs)
     meta.update(defaults.get("metadata") or {})
     if defaults.get("bibliography"):
         meta["bibliography"] = [str(p) for p in paths("bibliography")]
@@ -181,8 +191,6 @@ def _markdown_files(folder: Path) -> list[Path]:
         and not any(part.startswith(".") or part in SKIPPED_FOLDERS for part in p.relative_to(folder).parts[:-1])
         and not p.name.startswith(".")
     ]
-    if p_text := [p for p in found if p.suffix.lower() != ".txt"]:
-        found = p_text  # .txt only when there is nothing else
     text = [p for p in found if p.stem.lower() not in NOT_TEXT]
     return sorted(text or found, key=lambda p: _natural(p.relative_to(folder).as_posix()))
 
