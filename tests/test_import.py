@@ -234,7 +234,7 @@ def test_one_markdown_file_with_front_matter_and_inline_references(tmp_path: Pat
     paper.write_text(
         "---\ntitle: Un court article\nauthor: Claire Exemple\nlang: fr\ndate: 12 mars 2026\n"
         "references:\n  - id: essai\n    type: book\n    title: Un livre d'essai\n    issued: 2020\n---\n\n"
-        "# Premier point\n\nUn texte [@essai, p. 3].\n\n## Second point\n\nUn autre texte.\n",
+        "# Premier point\n\nUn texte [@essai, p. 3].\n\n# Second point\n\nUn autre texte.\n",
         encoding="utf-8",
     )
     result = run_cli("import", str(paper), cwd=tmp_path)
