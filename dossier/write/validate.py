@@ -112,6 +112,9 @@ def epubcheck_report(book: Book, epub: Path) -> Report:
     return found
 
 
+EPUB_CHECK_CODES = {"EPUBCheck": "epub-epubcheck", "Ace": "epub-ace"}  # each checker's diagnostic code
+
+
 def locate(book: Book, findings: list[Finding], report: Report) -> None:
     """The checkers' findings as diagnostics at the source file each EPUB document comes from
     (a chapter's Markdown; dossier.toml for the package, the navigation and the title page)."""
@@ -122,9 +125,9 @@ def locate(book: Book, findings: list[Finding], report: Report) -> None:
         where = f"{finding.document}{line}: " if finding.document else ""
         message = f"EPUB: {where}{finding.tool}: {finding.message}"
         if finding.level == "error":
-            report.error(f"epub-{finding.tool.lower()}", location, message)
+            report.error(EPUB_CHECK_CODES[finding.tool], location, message)
         else:
-            report.warning(f"epub-{finding.tool.lower()}", location, message)
+            report.warning(EPUB_CHECK_CODES[finding.tool], location, message)
 
 
 def ace_command() -> tuple[list[str], dict[str, str]] | None:
