@@ -46,7 +46,8 @@ ERRORS = frozenset(
 WARNINGS = frozenset(
     {
         "config-ignore", "locale-catalog", "control-character", "front-matter-ignored", "raw-latex",
-        "note-uncalled", "image-misnamed", "source-uncited", "source-web-url", "source-accessed", "source-language", "spelling",
+        "note-uncalled", "image-misnamed", "source-uncited", "source-web-url", "source-accessed", "source-language",
+        "spelling",
         "epub-epubcheck", "epub-ace",
         # WeasyPrint's remarks on a layout's stylesheets (dossier.write.csslog), and a file they name that is missing
         "css-property", "css-value", "css-font", "css-syntax", "css-ignored", "css-missing",
