@@ -68,7 +68,8 @@ def source_date_epoch() -> int | None:
 
 def check(root: Path, report: Report) -> Book:
     """Every validation, writing nothing in the dossier: load and resolve with all diagnostics,
-    then, if the content is sound, the EPUB built in a temporary folder and checked there."""
+    then, if the content is sound, the PDF and the EPUB built in a temporary folder and checked
+    there (the PDF's tags as a PDF/UA build checks them, the EPUB by EPUBCheck and Ace)."""
     from dossier.load import load_dossier
     from dossier.resolve import resolve
 
@@ -80,7 +81,8 @@ def check(root: Path, report: Report) -> Book:
 
 
 def check_epub(book: Book, report: Report) -> None:
-    """EPUBCheck and DAISY Ace on the EPUB of this build, each finding located at its chapter."""
+    """The PDF's tag checks and EPUBCheck and DAISY Ace on the EPUB of this build, each finding
+    located at its chapter."""
     import tempfile
 
     from dossier.formats.builder import Job
@@ -91,7 +93,12 @@ def check_epub(book: Book, report: Report) -> None:
     rendered = render(book, epub=False)
     with tempfile.TemporaryDirectory(prefix="dossier-check-") as folder:
         target = Path(folder) / f"{book.config.slug}.epub"
-        make(Job(book, rendered, BuildOptions()), {"epub": target})
+        pdf = Path(folder) / f"{book.config.slug}.pdf"
+        try:  # one layout for both; the PDF's tag checks raise what they find
+            make(Job(book, rendered, BuildOptions()), {"pdf": pdf, "epub": target})
+        except DossierError as error:
+            report.extend(error.report)
+            make(Job(book, rendered, BuildOptions()), {"epub": target})
         findings = validate(target)
     sources = {chapter.file_name: chapter.source.path for chapter in book.chapters}
     for finding in findings:
