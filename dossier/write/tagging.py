@@ -230,6 +230,13 @@ TOKENS = re.compile(
     rb"|(?:[-+\d.]+\s+){5}(?P<y>[-+\d.]+)\s+Tm)"
 )
 MCID = re.compile(rb"/MCID\s+(\d+)")
+BLOCK = re.compile(
+    rb"(?ms)^(?P<open>/(?P<tag>[^\s/<>\[\]()]+)\s*<<(?P<props>(?:[^<>]|<[^<>]*>)*)>>\s*BDC)$(?P<inner>.*?)^EMC$"
+)
+TEXT = re.compile(
+    rb"(?m)^(?:/([^\s/<>\[\]()]+)\s+[-+\d.]+\s+Tf|(\[[^\]]*\]\s*TJ|<[0-9A-Fa-f\s]*>\s*Tj)|(?:[-+\d.]+\s+){5}([-+\d.]+)\s+Tm)"
+)
+GAPS = re.compile(rb">[^<]*<")  # between two hex strings of a TJ: adjustments
 HEX = re.compile(rb"<([0-9A-Fa-f\s]*)>")
 BFCHAR = re.compile(rb"<([0-9A-Fa-f]+)>\s*<([0-9A-Fa-f]*)>")
 BFRANGE = re.compile(rb"<([0-9A-Fa-f]+)>\s*<([0-9A-Fa-f]+)>\s*(<[0-9A-Fa-f]*>|\[[^\]]*\])")
@@ -274,10 +281,6 @@ def _utf16(hexadecimal: bytes) -> str:
     return bytes.fromhex(hexadecimal.decode()).decode("utf-16-be", "replace")
 
 
-def decode(font: Font, operator: bytes) -> str:
-    return font.text(bytes.fromhex(b"".join(HEX.findall(operator)).decode()))
-
-
 def page_content(page: Any) -> bytes:
     contents = page.obj.get("/Contents")
     if contents is None:
@@ -288,15 +291,42 @@ def page_content(page: Any) -> bytes:
 
 
 def read_marks(pdf: pikepdf.Pdf, page_index: int, data: bytes, fonts: dict[Any, Font]) -> list[Mark]:
-    """The page's marked-content sequences with an MCID, in drawing order, with their text."""
-    page = pdf.pages[page_index]
-    names: dict[bytes, Font] = {}
-    resources = page.obj.get("/Resources")
-    for name, font in (resources.get("/Font", {}) if resources is not None else {}).items():
-        key = font.objgen
-        if key not in fonts:
-            fonts[key] = read_font(font)
-        names[name[1:].encode()] = fonts[key]
+    """The page's marked-content sequences with an MCID, in drawing order, with their text.
+    WeasyPrint nests nothing in a text's sequence: each is read whole (one match); a page where
+    a sequence holds another one is read token by token."""
+    names = _page_fonts(pdf.pages[page_index], fonts)
+    marks: list[Mark] = []
+    font = Font({}, 2)
+    y = 0.0
+    for block in BLOCK.finditer(data):
+        inner = block.group("inner")
+        if b"BDC" in inner or b"BMC" in inner:
+            return _read_tokens(page_index, data, names)
+        found = MCID.search(block.group("props"))
+        if found is None:
+            continue
+        mark = Mark(page_index, int(found.group(1)), block.group("tag").decode(), block.span("open"))
+        texts = []
+        last = None
+        for name, operator, position in TEXT.findall(inner):
+            if name:
+                font = names.get(name, font)
+            elif position:
+                y = float(position)
+                mark.y = (mark.y[0], y) if mark.y else (y, y)
+            else:
+                texts.append(font.text(_codes(operator)))
+                last = operator
+                mark.font = font
+        if last is not None:
+            offset = block.start("inner") + inner.rindex(last)
+            mark.last_tj = (offset, offset + len(last))
+            mark.text = "".join(texts)
+        marks.append(mark)
+    return marks
+
+
+def _read_tokens(page_index: int, data: bytes, names: dict[bytes, Font]) -> list[Mark]:
     marks: list[Mark] = []
     stack: list[Mark | None] = []
     current: Mark | None = None  # the innermost open mark
@@ -306,7 +336,7 @@ def read_marks(pdf: pikepdf.Pdf, page_index: int, data: bytes, fonts: dict[Any, 
         group = match.lastgroup
         if group == "tj":
             if current is not None:
-                current.text += decode(font, match.group("tj"))
+                current.text += font.text(_codes(match.group("tj")))
                 current.last_tj, current.font = match.span(), font
                 current.y = (current.y[0] if current.y else y, y)
         elif group == "y":
@@ -328,6 +358,24 @@ def read_marks(pdf: pikepdf.Pdf, page_index: int, data: bytes, fonts: dict[Any, 
             if not found:
                 current = None
     return marks
+
+
+def _page_fonts(page: Any, fonts: dict[Any, Font]) -> dict[bytes, Font]:
+    names: dict[bytes, Font] = {}
+    resources = page.obj.get("/Resources")
+    for name, font in (resources.get("/Font", {}) if resources is not None else {}).items():
+        key = font.objgen
+        if key not in fonts:
+            fonts[key] = read_font(font)
+        names[name[1:].encode()] = fonts[key]
+    return names
+
+
+def _codes(operator: bytes) -> bytes:
+    """The codes a text-showing operator shows (its hex strings, adjustments left out)."""
+    inner = GAPS.sub(b"", operator)
+    start, end = inner.find(b"<"), inner.rfind(b">")
+    return bytes.fromhex(inner[start + 1 : end].decode()) if 0 <= start < end else b""
 
 
 # ---- alignment ---------------------------------------------------------------------------------------
@@ -452,19 +500,20 @@ class Tagger:
         return self.reach_memo[key]
 
     def _reachable(self, element: Any) -> bool:
+        """Climbs to the element below the tree's top (WeasyPrint's `Document`) and looks for it
+        there: that is where WeasyPrint leaves margin content out."""
         for _ in range(64):
             parent = element.get("/P") if isinstance(element, pikepdf.Dictionary) else None
             if parent is None:
                 return False
-            if parent.get("/Type") == "/StructTreeRoot":
-                return True
-            key = parent.objgen
-            if key not in self.old_kids:
-                kids = parent.get("/K")
-                items = kids if isinstance(kids, pikepdf.Array) else [kids]
-                self.old_kids[key] = {k.objgen for k in items if isinstance(k, pikepdf.Object) and k.is_indirect}
-            if element.objgen not in self.old_kids[key]:
-                return False
+            above = parent.get("/P")
+            if parent.get("/Type") == "/StructTreeRoot" or above is None or above.get("/Type") == "/StructTreeRoot":
+                key = parent.objgen
+                if key not in self.old_kids:
+                    kids = parent.get("/K")
+                    items = kids if isinstance(kids, pikepdf.Array) else [kids]
+                    self.old_kids[key] = {k.objgen for k in items if isinstance(k, pikepdf.Dictionary)}
+                return element.objgen in self.old_kids[key]
             element = parent
         return False
 
@@ -862,42 +911,42 @@ class Tagger:
         pdf.Root.MarkInfo = pikepdf.Dictionary(Marked=True)
 
     def _write_node(self, node: Node, parent: Any, parents: dict, annotations: list, ids: list) -> Any:
-        element = self.pdf.make_indirect(
-            pikepdf.Dictionary(Type=pikepdf.Name.StructElem, S=pikepdf.Name("/" + node.kind), P=parent)
-        )
+        first = next((k for k in node.kids if isinstance(k, Mark)), None)
+        page = first.page if first is not None else None
+        entries: dict[str, Any] = {"/Type": STRUCT_ELEM, "/S": _name(node.kind), "/P": parent}
+        if page is not None:
+            entries["/Pg"] = self.page_refs[page]
+        if node.lang:
+            entries["/Lang"] = pikepdf.String(node.lang)
+        if node.alt:
+            entries["/Alt"] = pikepdf.String(node.alt)
+        if node.ident:
+            entries["/ID"] = pikepdf.String(node.ident)
+        for key, value in node.attributes.items():
+            entries[key] = pikepdf.Dictionary(value) if isinstance(value, dict) else value
+        element = self.pdf.make_indirect(pikepdf.Dictionary(entries))
+        if node.ident:
+            ids.append((node.ident, element))
         kids: list[Any] = []
-        page: int | None = None
         for kid in node.kids:
-            if isinstance(kid, Node):
-                if kid.has_content():
-                    kids.append(self._write_node(kid, element, parents, annotations, ids))
-            elif isinstance(kid, Mark):
-                if page is None:
-                    page = kid.page
-                    element.Pg = self.page_refs[page]
+            if isinstance(kid, Mark):
                 parents.setdefault(kid.page, {})[kid.mcid] = element
                 if kid.page == page:
                     kids.append(kid.mcid)
                 else:
-                    kids.append(pikepdf.Dictionary(Type=pikepdf.Name.MCR, Pg=self.page_refs[kid.page], MCID=kid.mcid))
+                    kids.append(pikepdf.Dictionary(Type=MCR, Pg=self.page_refs[kid.page], MCID=kid.mcid))
+            elif isinstance(kid, Node):
+                if kid.has_content():
+                    kids.append(self._write_node(kid, element, parents, annotations, ids))
             else:  # a link annotation
                 on = self.annotation_page.get(kid.objgen)
-                reference = pikepdf.Dictionary(Type=pikepdf.Name.OBJR, Obj=kid)
+                reference = pikepdf.Dictionary(Type=OBJR, Obj=kid)
                 if on is not None:
                     reference.Pg = self.page_refs[on]
                 kids.append(reference)
                 annotations.append((kid, element))
                 kid.Contents = pikepdf.String(self._describe(node.element, kid))
         element.K = kids[0] if len(kids) == 1 else pikepdf.Array(kids)
-        if node.lang:
-            element.Lang = pikepdf.String(node.lang)
-        if node.alt:
-            element.Alt = pikepdf.String(node.alt)
-        if node.ident:
-            element.ID = pikepdf.String(node.ident)
-            ids.append((node.ident, element))
-        for key, value in node.attributes.items():
-            element[key] = pikepdf.Dictionary(value) if isinstance(value, dict) else value
         return element
 
     def _describe(self, anchor: Any, annotation: Any) -> str:
@@ -964,20 +1013,31 @@ def _split_last_glyph(data: bytes, mark: Mark) -> bytes | None:
     assert mark.last_tj is not None
     start, end = mark.last_tj
     operator = data[start:end]
-    strings = list(HEX.finditer(operator))
-    last = next((s for s in reversed(strings) if s.group(1).strip()), None)
-    if last is None:
+    close = operator.rfind(b">")
+    while close > 0 and operator[close - 1 : close] == b"<":  # an empty string: an adjustment
+        close = operator.rfind(b">", 0, close - 1)
+    opening = operator.rfind(b"<", 0, close)
+    if close <= 0 or opening < 0:
         return None
-    hexadecimal = re.sub(rb"\s", b"", last.group(1))
+    hexadecimal = re.sub(rb"\s", b"", operator[opening + 1 : close])
     width = 2 * (mark.font.width if mark.font is not None else 2)
-    glyph = hexadecimal[-width:]
-    rest = hexadecimal[:-width]
+    glyph, rest = hexadecimal[-width:], hexadecimal[:-width]
     own = mark.font.table.get(int(glyph, 16), "") if mark.font is not None else ""
-    text = (mark.edit if mark.edit is not None else own) + (" " if mark.space else "")
+    text = _text_string((mark.edit if mark.edit is not None else own) + (" " if mark.space else ""))
     if operator.rstrip().endswith(b"Tj"):
-        return b"<" + rest + b"> Tj /Span <</ActualText " + _text_string(text) + b">> BDC <" + glyph + b"> Tj EMC"
-    head = operator[: last.start()] + b"<" + rest + b">" + operator[last.end() : operator.rindex(b"]")]
-    return head + b"] TJ /Span <</ActualText " + _text_string(text) + b">> BDC [<" + glyph + b">] TJ EMC"
+        return b"<" + rest + b"> Tj /Span <</ActualText " + text + b">> BDC <" + glyph + b"> Tj EMC"
+    head = operator[:opening] + b"<" + rest + operator[close : operator.rindex(b"]")]
+    return head + b"] TJ /Span <</ActualText " + text + b">> BDC [<" + glyph + b">] TJ EMC"
+
+
+STRUCT_ELEM, MCR, OBJR = pikepdf.Name.StructElem, pikepdf.Name.MCR, pikepdf.Name.OBJR
+_NAMES: dict[str, Any] = {}
+
+
+def _name(kind: str) -> Any:
+    if kind not in _NAMES:
+        _NAMES[kind] = pikepdf.Name("/" + kind)
+    return _NAMES[kind]
 
 
 def _ancestor(element: Any, test: Callable[[Any], bool]) -> Any:
