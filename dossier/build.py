@@ -127,6 +127,7 @@ def _options_key(options: BuildOptions, epoch: int | None) -> dict[str, object]:
 ENGINES = (
     "weasyprint", "pydyf", "fonttools", "pyphen", "babel", "ebooklib", "markdown-it-py", "mdit-py-plugins", "nh3",
     "pypandoc-binary", "py3langid",  # a .bib's CSL (Pandoc), the languages of titles
+    "pikepdf",  # the PDF's tags are rebuilt and written by it (qpdf)
 )  # fmt: skip
 
 

@@ -111,7 +111,10 @@ def write_pdf(
         )
     written, summary = tag_pdf(data, print_html, config.locale)
     if options.variant == "pdf/ua-1":
-        _refuse_findings(check_pdf(written), config, summary.page_documents, sources or {})
+        findings = check_pdf(written)
+        if summary.unplaced:
+            findings.append(_unplaced(summary.unplaced))
+        _refuse_findings(findings, config, summary.page_documents, sources or {})
     target.write_bytes(written)
 
 
@@ -137,6 +140,16 @@ def check_pdf(data: bytes) -> list[Any]:
 
     with pikepdf.open(io.BytesIO(data)) as pdf:
         return check_tags(pdf)
+
+
+def _unplaced(count: int) -> Any:
+    from dossier.validate.tags import Finding
+
+    return Finding(
+        "pdf-text",
+        None,
+        f"{count} pieces of the pages' text are nowhere in the print HTML: hidden from assistive technology",
+    )
 
 
 def _refuse_findings(

@@ -50,6 +50,7 @@ NUMBER = re.compile(r"\s*\d+[.)]?\s*")
 LEADER = re.compile(r"[\s.·…]*[.·…][\s.·…]*")
 INVISIBLE = dict.fromkeys(map(ord, "\u00ad\u200b\u2060\ufeff\u200c\u200d"))  # not drawn
 HYPHENS = "-\u2010\u2011\u00ad"
+RESYNC_LETTERS, RESYNC_WINDOW = 12, 4000  # a mark this long may be found this far on
 SHY, HYPHEN = "\u00ad", "\u2010"
 
 BLOCKS = {
@@ -381,10 +382,11 @@ def _codes(operator: bytes) -> bytes:
 # ---- alignment ---------------------------------------------------------------------------------------
 
 
-def align(marks: list[Mark], skeleton: Skeleton, pointers: list[int]) -> None:
+def align(marks: list[Mark], skeleton: Skeleton, pointers: list[int], may_skip: Callable[[Mark], bool]) -> None:
     """Each mark with letters is given its place in a stream: where the stream's next letters are
     its letters (the stream it was in first; the other one if not: a page's notes come after its
-    text); a mark that matches neither is left for later (`stream` -1)."""
+    text). A mark long enough that is a little further on skips what the PDF does not show (text
+    the print stylesheet hides); a mark that matches nothing is left for later (`stream` -1)."""
     current = MAIN
     texts = (skeleton.streams[MAIN].text, skeleton.streams[NOTES].text)
     for mark in marks:
@@ -393,13 +395,23 @@ def align(marks: list[Mark], skeleton: Skeleton, pointers: list[int]) -> None:
         letters = "".join(LETTERS.findall(mark.text)).lower()
         if not letters:
             continue
+        found = None
         for stream in (current, 1 - current):
             if texts[stream].startswith(letters, pointers[stream]):
-                mark.stream, mark.start, mark.end = stream, pointers[stream], pointers[stream] + len(letters)
-                mark.segment = skeleton.locate(stream, mark.start)[0]
-                pointers[stream] = mark.end
-                current = stream
+                found = stream, pointers[stream]
                 break
+        if found is None and len(letters) >= RESYNC_LETTERS and may_skip(mark):
+            for stream in (current, 1 - current):
+                position = texts[stream].find(letters, pointers[stream], pointers[stream] + RESYNC_WINDOW)
+                if position >= 0:
+                    found = stream, position
+                    break
+        if found is not None:
+            stream, position = found
+            mark.stream, mark.start, mark.end = stream, position, position + len(letters)
+            mark.segment = skeleton.locate(stream, position)[0]
+            pointers[stream] = mark.end
+            current = stream
 
 
 # ---- the pass ---------------------------------------------------------------------------------------
@@ -453,7 +465,13 @@ class Tagger:
             self.marks.append(marks)
             for mark in marks:
                 self.by_key[(index, mark.mcid)] = mark
-            align(marks, self.skeleton, pointers)
+            align(marks, self.skeleton, pointers, self._may_skip)
+
+    def _may_skip(self, mark: Mark) -> bool:
+        """May the alignment skip text to place this mark? Not for margin content or a repeated
+        table header, which are somewhere else in the HTML."""
+        old = self.old_parent(mark)
+        return old is not None and self.reachable(old) and "/THead" not in self.old_kinds(old)
 
     def _parent_tree(self) -> dict[int, Any]:
         found: dict[int, Any] = {}
