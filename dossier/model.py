@@ -60,6 +60,7 @@ class Config:
     date: dt.date | None = None
     sources: tuple[str, ...] = ("sources.yaml",)  # CSL-YAML, CSL-JSON or BibLaTeX files, read in order
     glossary: str | None = None
+    nocite: tuple[str, ...] = ()  # source ids (`@id` or `id`), or `@*` for every source
     history: tuple[Edition, ...] = ()
     layout: LayoutOptions = LayoutOptions()
     check_spelling: bool = True  # `[check] spelling = false` switches `dossier check`'s spell check off
@@ -182,6 +183,7 @@ class ChapterSource:
     role: Role = "body"
     lang: str | None = None
     front_matter: str | None = None  # as written
+    part: int = 0  # a file holding several `# ` chapters: this one's place in it
 
 
 @dataclass
@@ -204,10 +206,13 @@ class Cite:
     """One citation of a source, with its place in the sequence of notes (for Ibid.)."""
 
     source: Source
-    locator: str | None
+    locator: str | None  # the locator's value (`12`, `33-35`), printed after its label
     position: Position
     location: Location
-    prefix: str | None = None
+    prefix: tuple[Inline, ...] = ()  # Markdown, as written before the key (`see`)
+    label: str | None = None  # the locator's CSL type (`page`, `chapter`, `article-locator`…)
+    suffix: tuple[Inline, ...] = ()  # Markdown, as written after the locator (`and passim`)
+    suppress_author: bool = False  # `[-@a]`: the author is named in the text already
 
 
 @dataclass(frozen=True)
@@ -227,6 +232,7 @@ class Heading:
     level: int
     text: str
     anchor: str
+    listed: bool = True  # `{.unlisted}`: not in the contents nor the navigation
 
 
 @dataclass
@@ -245,6 +251,20 @@ class Chapter:
     @property
     def title(self) -> str:
         return self.source.title
+
+    @property
+    def sections(self) -> list[tuple[Heading, list[Heading]]]:
+        """The contents of the chapter: its listed `## ` sections, each with its `### ` ones
+        (a `### ` before any `## ` stands on its own)."""
+        out: list[tuple[Heading, list[Heading]]] = []
+        for heading in self.headings:
+            if not heading.listed or heading.level > 3:
+                continue
+            if heading.level == 3 and out and out[-1][0].level == 2:
+                out[-1][1].append(heading)
+            else:
+                out.append((heading, []))
+        return out
 
     @property
     def role(self) -> Role:

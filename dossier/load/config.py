@@ -62,6 +62,7 @@ class _ConfigModel(_Strict):
     # one file, or several as Pandoc's `bibliography: [a.bib, b.json]`
     sources: Annotated[list[NonEmpty], Field(min_length=1)] = ["sources.yaml"]
     glossary: NonEmpty | None = None
+    nocite: list[NonEmpty] = []  # sources in the bibliography without a citation ("@*": all)
     edition: _CurrentEditionModel
     layout: _LayoutModel = _LayoutModel()
     check: _CheckModel = _CheckModel()
@@ -261,6 +262,7 @@ def _to_config(root: Path, path: Path, m: _ConfigModel) -> Config:
         chapters=tuple(m.chapters),
         sources=tuple(m.sources),
         glossary=m.glossary,
+        nocite=tuple(m.nocite),
         edition=_edition(m.edition),
         history=tuple(_edition(h) for h in m.edition.history),
         layout=LayoutOptions(**m.layout.model_dump()),

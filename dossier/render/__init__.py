@@ -117,7 +117,7 @@ def render_epub(
             context, **values, notes=chapter.notes, render=renderer, target="epub"
         )
         content = _typeset(text, chapter.source.lang or book.config.locale, "epub")
-        properties = ["svg"] if b"<svg" in content else []
+        properties = [name for name, mark in (("mathml", b"<math"), ("svg", b"<svg")) if mark in content]
         documents.append(EpubDocument(chapter.file_name, chapter.title, content, "chapter", properties, chapter))
     documents.append(render_nav(book, env, context, documents))
     return documents

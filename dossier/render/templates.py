@@ -50,6 +50,14 @@ def _runs(part: str) -> list[str]:
     return pieces
 
 
+def family_names(source: Any) -> list[str]:
+    """The authors' (else the editors') family names, as a sentence names them: `@doe99 says`."""
+    names = source.get("author") or source.get("editor") or []
+    return [
+        n.get("literal") or " ".join(p for p in (n.get("non-dropping-particle"), n.get("family")) if p) for n in names
+    ]
+
+
 def environment(layout: str, locale: str) -> Environment:
     env = Environment(
         loader=FileSystemLoader([str(d) for d in layout_dirs(layout)]),
@@ -79,6 +87,7 @@ def environment(layout: str, locale: str) -> Environment:
         locale=locale, group_of=cite.group_of, title_lang=partial(cite.title_lang, locale=locale),
         creators=cite.creators, editors=cite.editors, lower_first=cite.lower_first, is_work=cite.is_work,
         is_article=cite.is_article, law_title=cite.law_title, page_range=cite.page_range, elements=cite.elements,
+        family_names=family_names,
     )
     return env
 

@@ -269,14 +269,14 @@ def _toc(book: Book) -> list[Any]:
     for chapter in book.chapters:
         title = typeset_text(chapter.title, chapter.source.lang or locale)
         link = epub.Link(f"{chapter.file_name}#{chapter.anchor}", title, f"toc-{chapter.anchor}")
+        lang = chapter.source.lang or locale
+
+        def entry(h: Any, lang: str = lang, chapter: Any = chapter) -> Any:
+            return epub.Link(f"{chapter.file_name}#{h.anchor}", typeset_text(h.text, lang), f"toc-{h.anchor}")
+
         sections = [
-            epub.Link(
-                f"{chapter.file_name}#{h.anchor}",
-                typeset_text(h.text, chapter.source.lang or locale),
-                f"toc-{h.anchor}",
-            )
-            for h in chapter.headings
-            if h.level == 2
+            (entry(h), [entry(sub) for sub in subsections]) if subsections else entry(h)
+            for h, subsections in chapter.sections
         ]
         toc.append((link, sections) if sections else link)
     return toc
