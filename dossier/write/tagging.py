@@ -67,7 +67,7 @@ CONTAINERS = frozenset({"LBody", "TD", "TH", "TOCI", "Note"})
 KEEP_EMPTY = frozenset({"TD", "TH"})
 
 
-@dataclass
+@dataclass(slots=True, eq=False)
 class Mark:
     """One marked-content sequence of a page (an MCID), as read from the content stream."""
 
@@ -108,7 +108,7 @@ class Stream:
     segments: list[int] = field(default_factory=list)  # the stream's segments, in order
 
 
-@dataclass
+@dataclass(slots=True, eq=False)
 class Node:
     kind: str
     element: Any = None
