@@ -22,6 +22,10 @@ from dossier.write.tagging import TOKENS, page_content
 BCP47 = re.compile(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*")
 IDENTIFIER = re.compile(r"#?[a-z0-9]+([-_][a-z0-9]+)+")  # `note-ch3-n40`: an id, not a description
 MAX_FINDINGS = 20
+CODES = frozenset({  # each finding's code (dossier/codes.py, docs/diagnostics.md); pdf-text is the post-pass's
+    "pdf-untagged", "pdf-lang", "pdf-tree", "pdf-parent-tree", "pdf-link", "pdf-note", "pdf-table",
+    "pdf-figure", "pdf-id", "pdf-text",
+})
 
 
 @dataclass(frozen=True)
