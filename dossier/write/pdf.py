@@ -19,7 +19,7 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from dossier.errors import Location, Report
+from dossier.errors import DossierError, Location, Report
 from dossier.model import Config
 from dossier.render import Rendered
 
