@@ -87,6 +87,7 @@ class Mark:
     edit: str | None = None  # what its last glyph reads as, in text extraction
     space: bool = False  # a space follows it (the line break took it)
     actual: str | None = None  # what all of it reads as
+    spaced: bool = False  # letter-spaced: text extraction would cut its words into letters
     artifact: str | None = None  # "Header", "Footer" or "" (pagination artifact)
     gap: bool = False  # placed between two aligned marks, by its text (digits, punctuation)
     unplaced: bool = False
@@ -238,6 +239,8 @@ TEXT = re.compile(
     rb"(?m)^(?:/([^\s/<>\[\]()]+)\s+[-+\d.]+\s+Tf|(\[[^\]]*\]\s*TJ|<[0-9A-Fa-f\s]*>\s*Tj)|(?:[-+\d.]+\s+){5}([-+\d.]+)\s+Tm)"
 )
 GAPS = re.compile(rb">[^<]*<")  # between two hex strings of a TJ: adjustments
+TJ_PARTS = re.compile(rb"<([0-9A-Fa-f\s]*)>|(-?[\d.]+)")
+WORD_BREAK = 100  # a gap wider than this (thousandths of an em) reads as a space (poppler: 0.1 em)
 HEX = re.compile(rb"<([0-9A-Fa-f\s]*)>")
 BFCHAR = re.compile(rb"<([0-9A-Fa-f]+)>\s*<([0-9A-Fa-f]*)>")
 BFRANGE = re.compile(rb"<([0-9A-Fa-f]+)>\s*<([0-9A-Fa-f]+)>\s*(<[0-9A-Fa-f]*>|\[[^\]]*\])")
@@ -319,6 +322,7 @@ def read_marks(pdf: pikepdf.Pdf, page_index: int, data: bytes, fonts: dict[Any, 
                 texts.append(font.text(_codes(operator)))
                 last = operator
                 mark.font = font
+                mark.spaced = mark.spaced or _spaced(operator, font)
         if last is not None:
             offset = block.start("inner") + inner.rindex(last)
             mark.last_tj = (offset, offset + len(last))
@@ -338,6 +342,7 @@ def _read_tokens(page_index: int, data: bytes, names: dict[bytes, Font]) -> list
         if group == "tj":
             if current is not None:
                 current.text += font.text(_codes(match.group("tj")))
+                current.spaced = current.spaced or _spaced(match.group("tj"), font)
                 current.last_tj, current.font = match.span(), font
                 current.y = (current.y[0] if current.y else y, y)
         elif group == "y":
@@ -370,6 +375,26 @@ def _page_fonts(page: Any, fonts: dict[Any, Font]) -> dict[bytes, Font]:
             fonts[key] = read_font(font)
         names[name[1:].encode()] = fonts[key]
     return names
+
+
+def _spaced(operator: bytes, font: Font) -> bool:
+    """Whether a TJ moves two letters of a word apart by more than a word break (CSS
+    `letter-spacing`: WeasyPrint adds it as adjustments after each glyph), so that pdftotext
+    reads `D O S S I E R`."""
+    if not operator.startswith(b"[") or b"-" not in operator:
+        return False
+    gap, previous = 0.0, ""
+    for string, number in TJ_PARTS.findall(operator):
+        if number:
+            gap += float(number)
+            continue
+        text = font.text(bytes.fromhex(re.sub(rb"\s", b"", string).decode())) if string.strip() else ""
+        if not text:
+            continue
+        if -gap > WORD_BREAK and previous[-1:].isalpha() and text[:1].isalpha():
+            return True
+        gap, previous = 0.0, text
+    return False
 
 
 def _codes(operator: bytes) -> bytes:
@@ -1005,8 +1030,9 @@ class Tagger:
                     subtype = f" /Subtype /{mark.artifact}" if mark.artifact else ""
                     edits.append((*mark.bdc, f"/Artifact <</Type /Pagination{subtype}>> BDC".encode()))
                     continue
-                if mark.actual is not None:
-                    text = mark.actual + (" " if mark.space else "")
+                actual = mark.actual if mark.actual is not None else _spaced_text(mark)
+                if actual is not None:
+                    text = actual + (" " if mark.space else "")
                     start, end = mark.bdc
                     bdc = data[start:end]
                     edits.append((start, end, bdc.replace(b">>", b" /ActualText " + _text_string(text) + b">>", 1)))
@@ -1023,6 +1049,13 @@ class Tagger:
                 position = end
             pieces.append(data[position:])
             self.pages[index].obj.Contents = self.pdf.make_stream(b"".join(pieces))
+
+
+def _spaced_text(mark: Mark) -> str | None:
+    """A letter-spaced mark's text as one /ActualText, its last glyph read as the line end says."""
+    if not mark.spaced or not mark.text:
+        return None
+    return mark.text[:-1] + mark.edit if mark.edit is not None else mark.text
 
 
 def _split_last_glyph(data: bytes, mark: Mark) -> bytes | None:
