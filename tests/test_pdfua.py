@@ -24,6 +24,7 @@ from lxml import html as lxml_html
 from tests.helpers import FIXTURES, run_cli
 
 LETTERS = re.compile(r"[^\W\d_]+")
+ALPHANUMERIC = re.compile(r"[^\W_]+")  # a URL's `83033-over-200-million`
 
 
 # ---- the PDFs and their print HTML ----------------------------------------------------------------
@@ -332,10 +333,13 @@ def _words(text: str) -> set[str]:
 def test_extracted_text_keeps_words_whole(bundled: Tagged) -> None:
     """pdftotext, page by page: every word is a word of the dossier (none glued across a line
     end, as poppler does after a line-end hyphen it takes for a hyphenation); a line ending in
-    a hyphenation's soft hyphen continues a word of the dossier; no hyphenation hyphen is copied."""
+    a hyphenation's soft hyphen continues a word of the dossier; no hyphenation hyphen is copied.
+    A URL broken between two letters (no hyphen added, as typography wants) reads as two lines
+    whose pieces make a word of the dossier."""
     tree = lxml_html.document_fromstring(_print_html(bundled.root))
     source = tree.text_content()
-    vocabulary = _words(source.replace("\u00ad", ""))
+    vocabulary = _words(source.replace("\u00ad", ""))  # words inline markup cuts (1<sup>er</sup>) whole,
+    vocabulary |= _words(" ".join(tree.itertext()).replace("\u00ad", ""))  # and those of adjacent cells apart
     pages = int(re.search(r"Pages:\s+(\d+)", subprocess.run(["pdfinfo", str(bundled.path)], capture_output=True, text=True).stdout).group(1))
     hyphenated_pages = 0
     for page in range(1, pages + 1):
@@ -348,8 +352,13 @@ def test_extracted_text_keeps_words_whole(bundled: Tagged) -> None:
                 start = LETTERS.findall(line)[-1] + LETTERS.findall(following)[0]
                 assert start.lower() in vocabulary, (page, line[-30:], following[:30])
                 joined |= {LETTERS.findall(line)[-1].lower(), LETTERS.findall(following)[0].lower()}
+            if line[-1:].isalpha() and following[:1].isalpha():  # a URL broken between two letters
+                last, first = LETTERS.findall(line)[-1], LETTERS.findall(following)[0]
+                if (last + first).lower() in vocabulary:
+                    joined |= {last.lower(), first.lower()}
             if line.endswith(("\u2010", "-")) and following:
-                word = LETTERS.findall(line)[-1] + "-" + LETTERS.findall(following)[0]
+                hyphens = len(line) - len(line.rstrip("\u2010-"))  # a URL's `---` may end a line
+                word = ALPHANUMERIC.findall(line)[-1] + "-" * hyphens + ALPHANUMERIC.findall(following)[0]
                 assert word.lower() in source.lower().replace("\u2011", "-"), (page, word)  # a hyphen of the text
         assert unknown <= joined, (page, sorted(unknown - joined)[:10])
         if any(line.endswith("\u00ad") for line in lines):
