@@ -239,7 +239,8 @@ TEXT = re.compile(
     rb"(?m)^(?:/([^\s/<>\[\]()]+)\s+[-+\d.]+\s+Tf|(\[[^\]]*\]\s*TJ|<[0-9A-Fa-f\s]*>\s*Tj)|(?:[-+\d.]+\s+){5}([-+\d.]+)\s+Tm)"
 )
 GAPS = re.compile(rb">[^<]*<")  # between two hex strings of a TJ: adjustments
-TJ_PARTS = re.compile(rb"<([0-9A-Fa-f\s]*)>|(-?[\d.]+)")
+GAP_RUN = re.compile(rb">\s*(-[\d.]+(?:\s*<>\s*-?[\d.]+)*)\s*<(?!>)")  # a gap between two glyphs, to the right
+NUMBERS = re.compile(rb"-?[\d.]+")
 WORD_BREAK = 100  # a gap wider than this (thousandths of an em) reads as a space (poppler: 0.1 em)
 HEX = re.compile(rb"<([0-9A-Fa-f\s]*)>")
 BFCHAR = re.compile(rb"<([0-9A-Fa-f]+)>\s*<([0-9A-Fa-f]*)>")
@@ -380,20 +381,20 @@ def _page_fonts(page: Any, fonts: dict[Any, Font]) -> dict[bytes, Font]:
 def _spaced(operator: bytes, font: Font) -> bool:
     """Whether a TJ moves two letters of a word apart by more than a word break (CSS
     `letter-spacing`: WeasyPrint adds it as adjustments after each glyph), so that pdftotext
-    reads `D O S S I E R`."""
+    reads `D O S S I E R`. Only a wide gap's two glyphs are decoded (this runs on every TJ)."""
     if not operator.startswith(b"[") or b"-" not in operator:
         return False
-    gap, previous = 0.0, ""
-    for string, number in TJ_PARTS.findall(operator):
-        if number:
-            gap += float(number)
+    size = 2 * font.width
+    for run in GAP_RUN.finditer(operator):
+        gaps = run.group(1)
+        if -sum(float(n) for n in NUMBERS.findall(gaps)) <= WORD_BREAK:
             continue
-        text = font.text(bytes.fromhex(re.sub(rb"\s", b"", string).decode())) if string.strip() else ""
-        if not text:
-            continue
-        if -gap > WORD_BREAK and previous[-1:].isalpha() and text[:1].isalpha():
-            return True
-        gap, previous = 0.0, text
+        before = re.sub(rb"\s", b"", operator[operator.rfind(b"<", 0, run.start()) + 1 : run.start()])[-size:]
+        after = re.sub(rb"\s", b"", operator[run.end() : operator.find(b">", run.end())])[:size]
+        if len(before) == len(after) == size:
+            pair = font.text(bytes.fromhex((before + after).decode()))
+            if pair[:1].isalpha() and pair[-1:].isalpha():
+                return True
     return False
 
 
