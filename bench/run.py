@@ -43,7 +43,7 @@ from synth import synthesise  # noqa: E402  (bench/ is not a package)
 MB = 1024 * 1024
 TARGETS = {
     "floor_ratio": 1.15, "pandoc_ratio": 1.0, "noop_s": 0.5, "help_s": 0.3, "memory_mb": 1536, "load_resolve_s": 2.0,
-    "front_share": 0.02, "front_linearity": 1.3,
+    "front_share": 0.02, "front_linearity": 1.3, "post_pass_share": 0.05,
 }
 
 
@@ -228,6 +228,8 @@ def bench_dossier(name: str, source: Path, work: Path, repeats: int, peer: bool)
             runs["pandoc_pdf"].append(pdf)
             ratios["pandoc"].append(cold.wall / (epub.wall + pdf.wall))
             ratios["pandoc_cpu"].append(cold.cpu / (epub.cpu + pdf.cpu))
+        if repetition == 0:  # the tag post-pass against write_pdf, on the same dump (CPU, in one process)
+            result_tagging = tagging(dump, work / f"{name}-tagging.json", log)
         front = front_time(root)
         ratios.setdefault("front", []).append(front / cold.wall)
         runs["noop"].append(measure(build_command(root, out), env=env, log=log))
@@ -240,6 +242,7 @@ def bench_dossier(name: str, source: Path, work: Path, repeats: int, peer: bool)
             result[f"{key}_cpu_s"] = statistics.median(r.cpu for r in values)
             result[f"{key}_peak_mb"] = statistics.median(r.peak_mb for r in values)
             result[f"{key}_failed"] = sum(r.status != 0 for r in values)
+    result["tagging"] = result_tagging
     result["load_resolve_share"] = statistics.median(ratios["front"])
     result["build_over_floor"] = statistics.median(ratios["floor"])
     result["build_over_floor_cpu"] = statistics.median(ratios["floor_cpu"])
@@ -247,6 +250,15 @@ def bench_dossier(name: str, source: Path, work: Path, repeats: int, peer: bool)
         result["build_over_pandoc"] = statistics.median(ratios["pandoc"])
         result["build_over_pandoc_cpu"] = statistics.median(ratios["pandoc_cpu"])
     return result
+
+
+def tagging(dump: Path, target: Path, log: Path) -> dict[str, Any]:
+    """bench/tagging.py on a build's dumped print HTML: the post-pass's CPU time over `write_pdf`'s."""
+    command = [sys.executable, str(HERE / "tagging.py"), str(dump), "--repeat", "3", "--json", str(target)]
+    with log.open("a", encoding="utf-8") as stream:
+        subprocess.run(command, check=True, env=python_env(), stdout=stream, stderr=stream)
+    figures = json.loads(target.read_text(encoding="utf-8"))
+    return {k: v for k, v in figures.items() if k != "runs"}
 
 
 def front_time(root: Path) -> float:
@@ -308,6 +320,10 @@ def verdicts(results: dict[str, Any], large: str) -> list[dict[str, Any]]:
         ("front per unit of a chapter, 8× / 1× (≈ 1: linear)", results.get("front_linearity"),
          TARGETS["front_linearity"], "×"),
     ]
+    tagged = big.get("tagging", {})
+    share = tagged.get("post_pass_over_write_pdf")
+    label = f"tag post-pass / write_pdf, {tagged.get('pages')} pages (CPU)"
+    rows.append((label, share, TARGETS["post_pass_share"], "×"))
     if "load_resolve" in results:
         figures = results["load_resolve"]
         label = f"load + resolve, {figures['sources']} sources and {figures['notes']} notes (first run)"

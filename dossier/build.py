@@ -68,7 +68,8 @@ def source_date_epoch() -> int | None:
 
 def check(root: Path, report: Report) -> Book:
     """Every validation, writing nothing in the dossier: load and resolve with all diagnostics,
-    then, if the content is sound, the EPUB built in a temporary folder and checked there."""
+    then, if the content is sound, the PDF and the EPUB built in a temporary folder and checked
+    there (the PDF's tags as a PDF/UA build checks them, the EPUB by EPUBCheck and Ace)."""
     from dossier.load import load_dossier
     from dossier.resolve import resolve
 
@@ -80,7 +81,8 @@ def check(root: Path, report: Report) -> Book:
 
 
 def check_epub(book: Book, report: Report) -> None:
-    """EPUBCheck and DAISY Ace on the EPUB of this build, each finding located at its chapter."""
+    """The PDF's tag checks and EPUBCheck and DAISY Ace on the EPUB of this build, each finding
+    located at its chapter."""
     import tempfile
 
     from dossier.formats.builder import Job
@@ -92,7 +94,12 @@ def check_epub(book: Book, report: Report) -> None:
     rendered = render(book, epub=False)
     with tempfile.TemporaryDirectory(prefix="dossier-check-") as folder:
         target = Path(folder) / f"{book.config.slug}.epub"
-        make(Job(book, rendered, BuildOptions(), report=report), {"epub": target}, check=False)  # checked here, Ace too
+        pdf = Path(folder) / f"{book.config.slug}.pdf"
+        try:  # one layout for both; the PDF's tag checks raise what they find; EPUB checked here, Ace too
+            make(Job(book, rendered, BuildOptions(), report=report), {"pdf": pdf, "epub": target}, check=False)
+        except DossierError as error:
+            report.extend(error.report)  # the stylesheets' warnings are in `report` already
+            make(Job(book, rendered, BuildOptions()), {"epub": target}, check=False)
         locate(book, validate(target), report)
 
 
@@ -126,6 +133,7 @@ def _options_key(options: BuildOptions, epoch: int | None) -> dict[str, object]:
 ENGINES = (
     "weasyprint", "pydyf", "fonttools", "pyphen", "babel", "ebooklib", "markdown-it-py", "mdit-py-plugins", "nh3",
     "pypandoc-binary", "py3langid",  # a .bib's CSL (Pandoc), the languages of titles
+    "pikepdf",  # the PDF's tags are rebuilt and written by it (qpdf)
     "pillow",  # images resampled and encoded (dossier.write.images)
 )  # fmt: skip
 

@@ -38,6 +38,9 @@ ERRORS = frozenset(
         "layout-template", "layout-sandbox",
         # the print layout
         "resource-refused",
+        # the PDF's tags (a PDF/UA build, `dossier check`)
+        "pdf-untagged", "pdf-lang", "pdf-tree", "pdf-parent-tree", "pdf-link", "pdf-note", "pdf-table",
+        "pdf-figure", "pdf-id", "pdf-text",
         # the EPUB's checks (`dossier check`)
         "epub-epubcheck", "epub-ace",
     }

@@ -10,6 +10,7 @@ import shutil
 from pathlib import Path
 
 from dossier.codes import ERRORS, WARNINGS
+from dossier.validate import tags
 from dossier.write import csslog
 from dossier.write.validate import EPUB_CHECK_CODES
 from tests.conftest import Built
@@ -45,6 +46,9 @@ def codes_in_the_code() -> dict[str, set[str]]:
                         used.setdefault(name, set()).add(REPORTERS[call.func.attr])
                 elif relative == "dossier/write/pdf.py" and ast.unparse(code) == "message.code":  # WeasyPrint's remarks
                     for name in csslog.CODES:
+                        used.setdefault(name, set()).add(REPORTERS[call.func.attr])
+                elif relative == "dossier/write/pdf.py" and ast.unparse(code) == "finding.code":  # the tag checks'
+                    for name in tags.CODES:
                         used.setdefault(name, set()).add(REPORTERS[call.func.attr])
                 elif relative == "dossier/load/__init__.py" and ast.unparse(code) == "finding.code":
                     for name in deferred_findings():  # what the Markdown conversion noticed (load/tree.py)

@@ -15,7 +15,8 @@ def write(job: Job, target: Path, results: Results) -> None:
     from dossier.write.pdf import PdfOptions, write_pdf
 
     options = PdfOptions(job.options.pdf_variant, job.options.print_ready)
-    write_pdf(results["print-layout"], job.book.config, target, options)
+    sources = {chapter.file_name: chapter.source.path for chapter in job.book.chapters}
+    write_pdf(results["print-layout"], job.book.config, target, options, job.rendered.print_html, sources)
 
 
 FORMAT = Format(name="pdf", label="writing the PDF", write=write, needs=("print-layout",))

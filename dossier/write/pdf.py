@@ -13,6 +13,7 @@ the layout's stylesheets is reported as located warnings (write/csslog.py).
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import logging
 from dataclasses import dataclass
@@ -20,7 +21,7 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from dossier.errors import Location, Report
+from dossier.errors import DossierError, Location, Report
 from dossier.model import Config
 from dossier.render import Rendered
 
@@ -30,6 +31,10 @@ from dossier.resources import assets_dir, data_root
 from dossier.write.images import PRINT_DPI
 
 PDF_VARIANTS = ("pdf/ua-1", "pdf/a-3b")
+# pikepdf keeps WeasyPrint's compressed streams as they are (compressing the rewritten pages),
+# and its object streams; the file's /ID is computed from its content, so the same input gives
+# the same bytes.
+SAVE_OPTIONS: dict[str, Any] = {"deterministic_id": True}
 PRINT_READY_STYLESHEET = "print-ready.css"
 # A block that would push notes off their call's page starts a new page instead
 # (dossier/write/footnotes.py); a few rounds settle it, each one a full layout.
@@ -99,21 +104,84 @@ def layout(
     return document
 
 
-def write_pdf(document: Any, config: Config, target: Path, options: PdfOptions) -> None:
-    """Write the laid-out document. Its dates are the editions' (from the print HTML's
-    `dcterms` metadata), never the build time, and its identifier derives from the dossier's
-    identifier and edition, so the same input gives the same file."""
+def write_pdf(
+    document: Any,
+    config: Config,
+    target: Path,
+    options: PdfOptions,
+    print_html: str,
+    sources: dict[str, Path] | None = None,
+) -> None:
+    """Write the laid-out document, its tags rebuilt from the print HTML (dossier/write/tagging.py).
+    Its dates are the editions' (from the print HTML's `dcterms` metadata), never the build time,
+    and its identifier derives from the dossier's identifier and edition, so the same input gives
+    the same file. A PDF/UA PDF is written only if the tag checks find nothing
+    (dossier/validate/tags.py): else the build fails with what they found, located at the
+    chapter of the page (`sources`: the print HTML's `data-doc` names → chapter files)."""
     if options.variant not in PDF_VARIANTS:
         raise ValueError(f"unknown PDF variant {options.variant!r}")
     identifier = hashlib.sha256(f"{config.identifier}#{config.edition.number}".encode()).hexdigest()[:32]
     with _quiet_weasyprint():
-        document.write_pdf(
-            str(target),
+        data = document.write_pdf(
             pdf_variant=options.variant,
             pdf_identifier=identifier.encode(),
             pdf_tags=True,
             uncompressed_pdf=False,
         )
+    written, summary = tag_pdf(data, print_html, config.locale)
+    if options.variant == "pdf/ua-1":
+        findings = check_pdf(written)
+        if summary.unplaced:
+            findings.append(_unplaced(summary.unplaced))
+        _refuse_findings(findings, config, summary.page_documents, sources or {})
+    target.write_bytes(written)
+
+
+def tag_pdf(data: bytes, print_html: str, locale: str) -> tuple[bytes, Any]:
+    """WeasyPrint's PDF with its structure tree rebuilt (dossier/write/tagging.py), and what the
+    pass did."""
+    import pikepdf
+
+    from dossier.write.tagging import retag
+
+    with pikepdf.open(io.BytesIO(data)) as pdf:
+        summary = retag(pdf, print_html, locale)
+        out = io.BytesIO()
+        pdf.save(out, stream_decode_level=pikepdf.StreamDecodeLevel.none, **SAVE_OPTIONS)
+    return out.getvalue(), summary
+
+
+def check_pdf(data: bytes) -> list[Any]:
+    """The tag checks' findings on a written PDF."""
+    import pikepdf
+
+    from dossier.validate.tags import check_tags
+
+    with pikepdf.open(io.BytesIO(data)) as pdf:
+        return check_tags(pdf)
+
+
+def _unplaced(count: int) -> Any:
+    from dossier.validate.tags import Finding
+
+    return Finding(
+        "pdf-text",
+        None,
+        f"{count} pieces of the pages' text are nowhere in the print HTML: hidden from assistive technology",
+    )
+
+
+def _refuse_findings(
+    findings: list[Any], config: Config, documents: tuple[str | None, ...], sources: dict[str, Path]
+) -> None:
+    if not findings:
+        return
+    report = Report()
+    for finding in findings:
+        document = documents[finding.page - 1] if finding.page and finding.page <= len(documents) else None
+        path = sources.get(document or "", config.path)
+        report.error(finding.code, Location(path), f"not written as PDF/UA: {finding.describe()}")
+    raise DossierError(report)
 
 
 def dump_print_html(

@@ -1,0 +1,1207 @@
+"""The PDF's structure tree built again from the print HTML, on the written PDF (pikepdf).
+
+What WeasyPrint (70) leaves, and why it cannot do better alone: `weasyprint/pdf/tags.py` builds
+the tree page by page from the boxes, and a page's boxes do not know the element they continue,
+so a chapter, a paragraph, a list or a table that crosses a page becomes one element per page;
+notes are `Span`s at the foot of their page, not `Note`s after their call; margin content
+(running heads, folios) is tagged but hung nowhere, since PDF 1.7 has no artifact element; each
+`<wbr>` inside a link makes a zero-width link annotation of its own; a link is described by its
+target's id; a figure's `/BBox` is in CSS pixels, y down; `TH` has no `/Scope`; no element has
+`/Lang` or `/ID`; and the text of a line break is lost for text extraction (the space dropped at
+a line's end, the hyphen added by hyphenation copied as a character).
+
+So the pages' marked content is read back as text (each `MCID`, through the fonts' ToUnicode
+maps) and aligned with the text of the print HTML the PDF was made from, letters only (so that
+spaces, hyphens, digits and generated content do not shift it). Every marked-content sequence
+then belongs to an element of the HTML, and the tree is made again from the HTML's elements:
+one element per HTML element, whatever page its parts are on, with the language, the ids, the
+notes after the paragraph that calls them, and the link annotations it holds. What aligns with
+no text of the HTML is generated content (list numbers, note numbers, leaders, page numbers:
+placed in the element WeasyPrint put it in), a table header repeated on a continued page, or
+page-margin content: these two become artifacts. The few content-stream edits (artifacts,
+`/ActualText` for the line ends and note calls) are made on the bytes, which WeasyPrint writes
+one operator a line. It works from what the PDF holds (its tags, its annotations, its marked
+content) and the HTML, whoever assembled the pages.
+"""
+
+from __future__ import annotations
+
+import bisect
+import itertools
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import pikepdf
+from lxml import html as lxml_html
+
+from dossier.l10n.i18n import translations
+
+MAIN, NOTES = 0, 1
+DOCUMENT_ATTRIBUTE = "data-doc"  # the print HTML's element that is an EPUB document (a chapter)
+NOTE_CLASS = "footnote"  # the print layout's note (floated to the foot of the page)
+NOTEREF_CLASS = "noteref"
+TOC_CLASS = "toc"
+SKIPPED_TAGS = frozenset({"head", "script", "style", "template", "title"})
+LETTERS = re.compile(r"[^\W\d_]+")
+WHITESPACE = re.compile(r"\s+")
+NUMBER = re.compile(r"\s*\d+[.)]?\s*")
+LEADER = re.compile(r"[\s.·…]*[.·…][\s.·…]*")
+INVISIBLE = dict.fromkeys(map(ord, "\u00ad\u200b\u2060\ufeff\u200c\u200d"))  # not drawn
+HYPHENS = "-\u2010\u2011\u00ad"
+RESYNC_LETTERS, RESYNC_WINDOW = 12, 4000  # a mark this long may be found this far on
+SHY, HYPHEN = "\u00ad", "\u2010"
+
+BLOCKS = {
+    "p": "P", "h1": "H1", "h2": "H2", "h3": "H3", "h4": "H4", "h5": "H5", "h6": "H6",
+    "blockquote": "BlockQuote", "ul": "L", "ol": "L", "dl": "L", "table": "Table",
+    "thead": "THead", "tbody": "TBody", "tfoot": "TFoot", "tr": "TR", "caption": "Caption",
+    "figcaption": "Caption", "section": "Sect", "article": "Art", "main": "Part", "nav": "Sect",
+    "aside": "Div", "div": "Div", "figure": "Div", "header": "Div", "footer": "Div", "pre": "P",
+    "address": "P",
+}  # fmt: skip
+INLINES = {"a": "Link", "code": "Code", "q": "Quote"}
+PARAGRAPHS = frozenset({"P", "H1", "H2", "H3", "H4", "H5", "H6", "Caption", "BlockQuote"})
+CONTAINERS = frozenset({"LBody", "TD", "TH", "TOCI", "Note"})
+KEEP_EMPTY = frozenset({"TD", "TH"})
+
+
+@dataclass(slots=True, eq=False)
+class Mark:
+    """One marked-content sequence of a page (an MCID), as read from the content stream."""
+
+    page: int
+    mcid: int
+    tag: str
+    bdc: tuple[int, int]  # its `/Tag <<…>> BDC` in the page's bytes
+    text: str = ""
+    last_tj: tuple[int, int] | None = None  # the last text-showing operator
+    last_font: bytes = b""
+    y: tuple[float, float] | None = None  # first and last text line
+    stream: int = -1
+    start: int = -1  # letters, in its stream
+    end: int = -1
+    segment: int = -1
+    font: Any = None  # of its last glyph
+    edit: str | None = None  # what its last glyph reads as, in text extraction
+    space: bool = False  # a space follows it (the line break took it)
+    actual: str | None = None  # what all of it reads as
+    spaced: bool = False  # letter-spaced: text extraction would cut its words into letters
+    artifact: str | None = None  # "Header", "Footer" or "" (pagination artifact)
+    gap: bool = False  # placed between two aligned marks, by its text (digits, punctuation)
+    unplaced: bool = False
+
+
+@dataclass
+class Segment:
+    element: Any  # the element the text belongs to (a tail's parent)
+    raw: str
+    stream: int
+
+
+@dataclass
+class Stream:
+    letters: list[str] = field(default_factory=list)
+    text: str = ""
+    starts: list[int] = field(default_factory=list)  # each letter run's start in `text`
+    runs: list[tuple[int, int, int]] = field(default_factory=list)  # (segment, raw start, raw end)
+    segments: list[int] = field(default_factory=list)  # the stream's segments, in order
+
+
+@dataclass(slots=True, eq=False)
+class Node:
+    kind: str
+    element: Any = None
+    kids: list[Any] = field(default_factory=list)  # Node | Mark | annotation (pikepdf object)
+    attributes: dict[str, Any] = field(default_factory=dict)
+    lang: str | None = None
+    ident: str | None = None
+    alt: str | None = None
+
+    def has_content(self) -> bool:
+        """Elements without content are left out, but for table cells: the grid stays whole."""
+        return self.kind in KEEP_EMPTY or any(not isinstance(k, Node) or k.has_content() for k in self.kids)
+
+
+@dataclass(frozen=True)
+class Summary:
+    """What the pass did (the tests and the benchmark read it), and where each page's text
+    comes from (the `data-doc` of its first text: a finding on a page is located there)."""
+
+    marks: int
+    aligned: int
+    artifacts: int
+    unplaced: int
+    removed_links: int
+    page_documents: tuple[str | None, ...] = ()
+
+
+# ---- the HTML side -------------------------------------------------------------------------------
+
+
+class Skeleton:
+    """The print HTML's text, as two streams of letters (the main text; the notes, which print
+    at the foot of the page), each letter run traced to its text node."""
+
+    def __init__(self, print_html: str) -> None:
+        self.root = lxml_html.document_fromstring(print_html)
+        self.segments: list[Segment] = []
+        self.text_segment: dict[Any, int] = {}  # element → its text's segment
+        self.tail_segment: dict[Any, int] = {}  # element → its tail's segment
+        self.streams = (Stream(), Stream())
+        self.figures: list[Any] = []
+        self.anchors: dict[str, list[Any]] = {}  # href → <a> elements, in order
+        body = self.root.find("body")
+        self._walk(body if body is not None else self.root, MAIN)
+        for stream in self.streams:
+            stream.text = "".join(stream.letters)
+
+    def _walk(self, element: Any, stream: int) -> None:
+        tag = element.tag
+        if not isinstance(tag, str) or tag in SKIPPED_TAGS:
+            return
+        if tag in ("img", "svg") or tag.endswith("}svg"):
+            self.figures.append(element)
+            return
+        if is_note(element):
+            stream = NOTES
+        if tag == "a" and element.get("href"):
+            self.anchors.setdefault(element.get("href"), []).append(element)
+        self.text_segment[element] = self._add(element, element.text, stream)
+        for child in element:
+            self._walk(child, stream)
+            self.tail_segment[child] = self._add(element, child.tail, stream)
+
+    def _add(self, element: Any, raw: str | None, stream: int) -> int:
+        index = len(self.segments)
+        self.segments.append(Segment(element, raw or "", stream))
+        target = self.streams[stream]
+        target.segments.append(index)
+        if raw:
+            position = sum(map(len, target.letters[-1:])) + (target.starts[-1] if target.starts else 0)
+            for match in LETTERS.finditer(raw):
+                letters = match.group().lower()
+                target.starts.append(position)
+                target.runs.append((index, match.start(), match.end()))
+                target.letters.append(letters)
+                position += len(letters)
+        return index
+
+    def locate(self, stream: int, position: int) -> tuple[int, int]:
+        """The segment and raw offset of a letter of a stream."""
+        target = self.streams[stream]
+        run = bisect.bisect_right(target.starts, position) - 1
+        segment, raw_start, raw_end = target.runs[run]
+        return segment, min(raw_start + position - target.starts[run], raw_end)
+
+    def between(self, stream: int, start: tuple[int, int], end: tuple[int, int]) -> str:
+        """The raw text of a stream from one (segment, offset) to another."""
+        (first, offset), (last, stop) = start, end
+        if first == last:
+            return self.segments[first].raw[offset:stop]
+        order = self.streams[stream].segments
+        i, j = bisect.bisect_left(order, first), bisect.bisect_left(order, last)
+        middle = "".join(self.segments[s].raw for s in order[i + 1 : j])
+        return self.segments[first].raw[offset:] + middle + self.segments[last].raw[:stop]
+
+
+def is_note(element: Any) -> bool:
+    return NOTE_CLASS in (element.get("class") or "").split() or element.get("role") == "doc-footnote"
+
+
+def is_noteref(element: Any) -> bool:
+    return NOTEREF_CLASS in (element.get("class") or "").split() or element.get("role") == "doc-noteref"
+
+
+def is_toc(element: Any) -> bool:
+    return element.tag == "nav" and (
+        TOC_CLASS in (element.get("class") or "").split() or element.get("role") == "doc-toc"
+    )
+
+
+# ---- the PDF side: marked content ------------------------------------------------------------------
+
+# WeasyPrint writes one operator a line: the tokens that matter start a line.
+TOKENS = re.compile(
+    rb"(?m)^(?:/(?P<tag>[^\s/<>\[\]()]+)\s*<<(?P<props>(?:[^<>]|<[^<>]*>)*)>>\s*BDC"
+    rb"|/[^\s/<>\[\]()]+\s*(?:/[^\s/<>\[\]()]+\s*BDC|BMC)"
+    rb"|(?P<emc>EMC)"
+    rb"|/(?P<font>[^\s/<>\[\]()]+)\s+[-+\d.]+\s+Tf"
+    rb"|(?P<tj>\[[^\]]*\]\s*TJ|<[0-9A-Fa-f\s]*>\s*Tj)"
+    rb"|(?:[-+\d.]+\s+){5}(?P<y>[-+\d.]+)\s+Tm)"
+)
+MCID = re.compile(rb"/MCID\s+(\d+)")
+BLOCK = re.compile(
+    rb"(?ms)^(?P<open>/(?P<tag>[^\s/<>\[\]()]+)\s*<<(?P<props>(?:[^<>]|<[^<>]*>)*)>>\s*BDC)$(?P<inner>.*?)^EMC$"
+)
+TEXT = re.compile(
+    rb"(?m)^(?:/([^\s/<>\[\]()]+)\s+[-+\d.]+\s+Tf|(\[[^\]]*\]\s*TJ|<[0-9A-Fa-f\s]*>\s*Tj)|(?:[-+\d.]+\s+){5}([-+\d.]+)\s+Tm)"
+)
+GAPS = re.compile(rb">[^<]*<")  # between two hex strings of a TJ: adjustments
+GAP_RUN = re.compile(rb">\s*(-[\d.]+(?:\s*<>\s*-?[\d.]+)*)\s*<(?!>)")  # a gap between two glyphs, to the right
+NUMBERS = re.compile(rb"-?[\d.]+")
+WORD_BREAK = 100  # a gap wider than this (thousandths of an em) reads as a space (poppler: 0.1 em)
+HEX = re.compile(rb"<([0-9A-Fa-f\s]*)>")
+BFCHAR = re.compile(rb"<([0-9A-Fa-f]+)>\s*<([0-9A-Fa-f]*)>")
+BFRANGE = re.compile(rb"<([0-9A-Fa-f]+)>\s*<([0-9A-Fa-f]+)>\s*(<[0-9A-Fa-f]*>|\[[^\]]*\])")
+CM = re.compile(rb"\s*(?:q\s+)?([-+\d.]+)\s+([-+\d.]+)\s+([-+\d.]+)\s+([-+\d.]+)\s+([-+\d.]+)\s+([-+\d.]+)\s+cm")
+
+
+@dataclass
+class Font:
+    table: dict[int, str]
+    width: int  # bytes per code
+
+    def text(self, codes: bytes) -> str:
+        """The text of a string of codes (`str.translate` on the codes read as characters)."""
+        if self.width == 2:
+            return codes.decode("utf-16-be", "surrogatepass").translate(self.table)
+        return codes.decode("latin-1").translate(self.table)
+
+
+def read_font(font: Any) -> Font:
+    """A font's codes and their text (its ToUnicode map)."""
+    width = 2 if font.get("/Subtype") == "/Type0" else 1
+    table: dict[int, str] = {}
+    to_unicode = font.get("/ToUnicode")
+    if to_unicode is not None:
+        data = to_unicode.read_bytes()
+        for block in re.findall(rb"beginbfchar(.*?)endbfchar", data, re.S):
+            for code, text in BFCHAR.findall(block):
+                table[int(code, 16)] = _utf16(text)
+        for block in re.findall(rb"beginbfrange(.*?)endbfrange", data, re.S):
+            for low, high, text in BFRANGE.findall(block):
+                if text.startswith(b"["):
+                    for code, item in zip(range(int(low, 16), int(high, 16) + 1), HEX.findall(text), strict=False):
+                        table[code] = _utf16(item)
+                else:
+                    base = _utf16(text[1:-1])
+                    for offset, code in enumerate(range(int(low, 16), int(high, 16) + 1)):
+                        table[code] = base[:-1] + chr(ord(base[-1]) + offset) if base else ""
+    return Font(table, width)
+
+
+def _utf16(hexadecimal: bytes) -> str:
+    return bytes.fromhex(hexadecimal.decode()).decode("utf-16-be", "replace")
+
+
+def page_content(page: Any) -> bytes:
+    contents = page.obj.get("/Contents")
+    if contents is None:
+        return b""
+    if isinstance(contents, pikepdf.Array):
+        return b"\n".join(part.read_bytes() for part in contents)
+    return contents.read_bytes()
+
+
+def read_marks(pdf: pikepdf.Pdf, page_index: int, data: bytes, fonts: dict[Any, Font]) -> list[Mark]:
+    """The page's marked-content sequences with an MCID, in drawing order, with their text.
+    WeasyPrint nests nothing in a text's sequence: each is read whole (one match); a page where
+    a sequence holds another one is read token by token."""
+    names = _page_fonts(pdf.pages[page_index], fonts)
+    marks: list[Mark] = []
+    font = Font({}, 2)
+    y = 0.0
+    for block in BLOCK.finditer(data):
+        inner = block.group("inner")
+        if b"BDC" in inner or b"BMC" in inner:
+            return _read_tokens(page_index, data, names)
+        found = MCID.search(block.group("props"))
+        if found is None:
+            continue
+        mark = Mark(page_index, int(found.group(1)), block.group("tag").decode(), block.span("open"))
+        texts = []
+        last = None
+        for name, operator, position in TEXT.findall(inner):
+            if name:
+                font = names.get(name, font)
+            elif position:
+                y = float(position)
+                mark.y = (mark.y[0], y) if mark.y else (y, y)
+            else:
+                texts.append(font.text(_codes(operator)))
+                last = operator
+                mark.font = font
+                mark.spaced = mark.spaced or _spaced(operator, font)
+        if last is not None:
+            offset = block.start("inner") + inner.rindex(last)
+            mark.last_tj = (offset, offset + len(last))
+            mark.text = "".join(texts)
+        marks.append(mark)
+    return marks
+
+
+def _read_tokens(page_index: int, data: bytes, names: dict[bytes, Font]) -> list[Mark]:
+    marks: list[Mark] = []
+    stack: list[Mark | None] = []
+    current: Mark | None = None  # the innermost open mark
+    font = Font({}, 2)
+    y = 0.0
+    for match in TOKENS.finditer(data):
+        group = match.lastgroup
+        if group == "tj":
+            if current is not None:
+                current.text += font.text(_codes(match.group("tj")))
+                current.spaced = current.spaced or _spaced(match.group("tj"), font)
+                current.last_tj, current.font = match.span(), font
+                current.y = (current.y[0] if current.y else y, y)
+        elif group == "y":
+            y = float(match.group("y"))
+        elif group == "font":
+            font = names.get(match.group("font"), font)
+        elif group == "emc":
+            if stack:
+                stack.pop()
+                current = next((m for m in reversed(stack) if m is not None), None)
+        elif group is None:  # BMC, or a property list named in the resources
+            stack.append(None)
+        else:
+            found = MCID.search(match.group("props"))
+            if found:
+                current = Mark(page_index, int(found.group(1)), match.group("tag").decode(), match.span())
+                marks.append(current)
+            stack.append(current if found else None)
+            if not found:
+                current = None
+    return marks
+
+
+def _page_fonts(page: Any, fonts: dict[Any, Font]) -> dict[bytes, Font]:
+    names: dict[bytes, Font] = {}
+    resources = page.obj.get("/Resources")
+    for name, font in (resources.get("/Font", {}) if resources is not None else {}).items():
+        key = font.objgen
+        if key not in fonts:
+            fonts[key] = read_font(font)
+        names[name[1:].encode()] = fonts[key]
+    return names
+
+
+def _spaced(operator: bytes, font: Font) -> bool:
+    """Whether a TJ moves two letters of a word apart by more than a word break (CSS
+    `letter-spacing`: WeasyPrint adds it as adjustments after each glyph), so that pdftotext
+    reads `D O S S I E R`. Only a wide gap's two glyphs are decoded (this runs on every TJ)."""
+    if not operator.startswith(b"[") or b"-" not in operator:
+        return False
+    size = 2 * font.width
+    for run in GAP_RUN.finditer(operator):
+        gaps = run.group(1)
+        if -sum(float(n) for n in NUMBERS.findall(gaps)) <= WORD_BREAK:
+            continue
+        before = re.sub(rb"\s", b"", operator[operator.rfind(b"<", 0, run.start()) + 1 : run.start()])[-size:]
+        after = re.sub(rb"\s", b"", operator[run.end() : operator.find(b">", run.end())])[:size]
+        if len(before) == len(after) == size:
+            pair = font.text(bytes.fromhex((before + after).decode()))
+            if pair[:1].isalpha() and pair[-1:].isalpha():
+                return True
+    return False
+
+
+def _codes(operator: bytes) -> bytes:
+    """The codes a text-showing operator shows (its hex strings, adjustments left out)."""
+    inner = GAPS.sub(b"", operator)
+    start, end = inner.find(b"<"), inner.rfind(b">")
+    return bytes.fromhex(inner[start + 1 : end].decode()) if 0 <= start < end else b""
+
+
+# ---- alignment ---------------------------------------------------------------------------------------
+
+
+def align(marks: list[Mark], skeleton: Skeleton, pointers: list[int], may_skip: Callable[[Mark], bool]) -> None:
+    """Each mark with letters is given its place in a stream: where the stream's next letters are
+    its letters (the stream it was in first; the other one if not: a page's notes come after its
+    text). A mark long enough that is a little further on skips what the PDF does not show (text
+    the print stylesheet hides); a mark that matches nothing is left for later (`stream` -1)."""
+    current = MAIN
+    texts = (skeleton.streams[MAIN].text, skeleton.streams[NOTES].text)
+    for mark in marks:
+        if mark.tag == "Figure":
+            continue
+        letters = "".join(LETTERS.findall(mark.text)).lower()
+        if not letters:
+            continue
+        found = None
+        for stream in (current, 1 - current):
+            if texts[stream].startswith(letters, pointers[stream]):
+                found = stream, pointers[stream]
+                break
+        if found is None and len(letters) >= RESYNC_LETTERS and may_skip(mark):
+            for stream in (current, 1 - current):
+                position = texts[stream].find(letters, pointers[stream], pointers[stream] + RESYNC_WINDOW)
+                if position >= 0:
+                    found = stream, position
+                    break
+        if found is not None:
+            stream, position = found
+            mark.stream, mark.start, mark.end = stream, position, position + len(letters)
+            mark.segment = skeleton.locate(stream, position)[0]
+            pointers[stream] = mark.end
+            current = stream
+
+
+# ---- the pass ---------------------------------------------------------------------------------------
+
+
+class Tagger:
+    """One pass over one PDF (see the module's docstring)."""
+
+    def __init__(self, pdf: pikepdf.Pdf, skeleton: Skeleton, locale: str) -> None:
+        self.pdf = pdf
+        self.skeleton = skeleton
+        self.gettext = translations(locale).gettext
+        self.root = pdf.Root.get("/StructTreeRoot")
+        self.pages = list(pdf.pages)
+        self.page_refs = [p.obj for p in self.pages]
+        self.page_index = {p.objgen: i for i, p in enumerate(self.page_refs)}
+        self.contents: list[bytes] = []
+        self.marks: list[list[Mark]] = []
+        self.by_key: dict[tuple[int, int], Mark] = {}
+        self.old_parents: dict[int, Any] = self._parent_tree()
+        self.old_kids: dict[tuple[int, int], set[tuple[int, int]]] = {}
+        self.element_marks: dict[Any, list[Mark]] = {}  # placed in an element, after its text
+        self.labels: dict[Any, list[Mark]] = {}  # an element's label (list number, note number)
+        self.segment_marks: dict[int, list[Mark]] = {}
+        self.links: dict[Any, list[Any]] = {}  # <a> → its link annotations
+        self.figure_marks: dict[Any, Mark] = {}
+        self.figure_boxes: dict[Any, list[float]] = {}
+        self.removed_links = 0
+        self.annotation_page: dict[tuple[int, int], int] = {}
+        self.kinds_memo: dict[tuple[int, int], list[str]] = {}
+        self.reach_memo: dict[tuple[int, int], bool] = {}
+
+    def page_document(self, marks: list[Mark]) -> str | None:
+        mark = next((m for m in marks if m.segment >= 0), None)
+        element = (
+            _ancestor(self.skeleton.segments[mark.segment].element, lambda e: e.get(DOCUMENT_ATTRIBUTE) is not None)
+            if mark
+            else None
+        )
+        return element.get(DOCUMENT_ATTRIBUTE) if element is not None else None
+
+    # -- reading
+
+    def read(self) -> None:
+        fonts: dict[Any, Font] = {}
+        pointers = [0, 0]
+        for index in range(len(self.pages)):
+            data = page_content(self.pages[index])
+            self.contents.append(data)
+            marks = read_marks(self.pdf, index, data, fonts)
+            self.marks.append(marks)
+            for mark in marks:
+                self.by_key[(index, mark.mcid)] = mark
+            align(marks, self.skeleton, pointers, self._may_skip)
+
+    def _may_skip(self, mark: Mark) -> bool:
+        """May the alignment skip text to place this mark? Not for margin content or a repeated
+        table header, which are somewhere else in the HTML."""
+        old = self.old_parent(mark)
+        return old is not None and self.reachable(old) and "/THead" not in self.old_kinds(old)
+
+    def _parent_tree(self) -> dict[int, Any]:
+        found: dict[int, Any] = {}
+        if self.root is None or "/ParentTree" not in self.root:
+            return found
+
+        def visit(node: Any) -> None:
+            nums = node.get("/Nums")
+            if nums is not None:
+                items = list(nums)
+                for i in range(0, len(items) - 1, 2):
+                    found[int(items[i])] = items[i + 1]
+            for kid in node.get("/Kids", ()):
+                visit(kid)
+
+        visit(self.root.ParentTree)
+        return found
+
+    def old_parent(self, mark: Mark) -> Any:
+        key = self.page_refs[mark.page].get("/StructParents")
+        array = self.old_parents.get(int(key)) if key is not None else None
+        if array is None or mark.mcid >= len(array):
+            return None
+        return array[mark.mcid]
+
+    def old_kinds(self, element: Any) -> list[str]:
+        """The structure types of an old element and its ancestors."""
+        key = element.objgen
+        if key not in self.kinds_memo:
+            kinds = []
+            for _ in range(64):
+                if not isinstance(element, pikepdf.Dictionary) or element.get("/Type") == "/StructTreeRoot":
+                    break
+                kinds.append(str(element.get("/S", "")))
+                element = element.get("/P")
+            self.kinds_memo[key] = kinds
+        return self.kinds_memo[key]
+
+    def reachable(self, element: Any) -> bool:
+        """Is an old element reachable from the root (WeasyPrint's margin content is not)?"""
+        key = element.objgen
+        if key not in self.reach_memo:
+            self.reach_memo[key] = self._reachable(element)
+        return self.reach_memo[key]
+
+    def _reachable(self, element: Any) -> bool:
+        """Climbs to the element below the tree's top (WeasyPrint's `Document`) and looks for it
+        there: that is where WeasyPrint leaves margin content out."""
+        for _ in range(64):
+            parent = element.get("/P") if isinstance(element, pikepdf.Dictionary) else None
+            if parent is None:
+                return False
+            above = parent.get("/P")
+            if parent.get("/Type") == "/StructTreeRoot" or above is None or above.get("/Type") == "/StructTreeRoot":
+                key = parent.objgen
+                if key not in self.old_kids:
+                    kids = parent.get("/K")
+                    items = kids if isinstance(kids, pikepdf.Array) else [kids]
+                    self.old_kids[key] = {k.objgen for k in items if isinstance(k, pikepdf.Dictionary)}
+                return element.objgen in self.old_kids[key]
+            element = parent
+        return False
+
+    # -- placing what did not align
+
+    def place(self) -> None:
+        """Links, figures, then every mark left: generated content, artifacts."""
+        self._links()
+        figures = iter(self.skeleton.figures)
+        for marks in self.marks:
+            for mark in marks:
+                if mark.tag == "Figure":
+                    element = next(figures, None)
+                    if element is not None:
+                        self.figure_marks[element] = mark
+                        self._figure_box(element, mark)
+                        mark.stream = -2
+        for marks in self.marks:
+            for i, mark in enumerate(marks):
+                if mark.stream == -1:
+                    self._leftover(mark, marks, i)
+        for marks in self.marks:
+            for mark in marks:
+                if mark.segment >= 0:
+                    self.segment_marks.setdefault(mark.segment, []).append(mark)
+        for placed in self.segment_marks.values():
+            placed.sort(key=lambda m: (m.start, m.page, m.mcid))
+        self._line_ends()
+
+    def _links(self) -> None:
+        """Each link annotation to its <a>, by the text it covers or by its target; the
+        zero-width ones (`<wbr>` inside a link) are removed."""
+        used: dict[str, int] = {}
+        for index, page in enumerate(self.page_refs):
+            annotations = page.get("/Annots")
+            if annotations is None:
+                continue
+            kept = []
+            for annotation in annotations:
+                if annotation.get("/Subtype") != "/Link":
+                    kept.append(annotation)
+                    continue
+                rect = [float(v) for v in annotation.Rect]
+                if abs(rect[2] - rect[0]) < 0.01 or abs(rect[3] - rect[1]) < 0.01:
+                    self.removed_links += 1
+                    continue
+                kept.append(annotation)
+                marks = self._annotation_marks(annotation, index)
+                element = self._anchor_of(marks, annotation, used)
+                if element is None:
+                    continue
+                self.links.setdefault(element, []).append(annotation)
+                self.annotation_page[annotation.objgen] = index
+                for mark in marks:
+                    if mark.stream == -1 and LEADER.fullmatch(mark.text):
+                        mark.artifact = "Layout"  # a leader to the page number
+                    elif mark.stream == -1:  # its own text has no letters: a note call, a page number
+                        mark.stream = -2
+                        self.element_marks.setdefault(element, []).append(mark)
+                        if is_noteref(element):
+                            mark.actual = f"[{mark.text.strip()}]"
+            page.Annots = pikepdf.Array(kept)
+
+    def _annotation_marks(self, annotation: Any, page: int) -> list[Mark]:
+        key = annotation.get("/StructParent")
+        parent = self.old_parents.get(int(key)) if key is not None else None
+        if parent is None:
+            return []
+        kids = parent.get("/K")
+        items = kids if isinstance(kids, pikepdf.Array) else [kids]
+        marks = []
+        for item in items:
+            if isinstance(item, int) and (page, item) in self.by_key:
+                marks.append(self.by_key[(page, item)])
+        return marks
+
+    def _anchor_of(self, marks: list[Mark], annotation: Any, used: dict[str, int]) -> Any:
+        for mark in marks:
+            if mark.segment >= 0:
+                element = self.skeleton.segments[mark.segment].element
+                while element is not None and element.tag != "a":
+                    element = element.getparent()
+                if element is not None:
+                    return element
+        href = _href(annotation)
+        candidates = self.skeleton.anchors.get(href, [])
+        if not candidates:
+            return None
+        index = used.get(href, 0)
+        used[href] = index + 1
+        return candidates[min(index, len(candidates) - 1)]
+
+    def _figure_box(self, element: Any, mark: Mark) -> None:
+        old = self.old_parent(mark)
+        box = old.get("/A", {}).get("/BBox") if isinstance(old, pikepdf.Dictionary) else None
+        if box is None:
+            return
+        x1, y1, x2, y2 = (float(v) for v in box)
+        matrix = _initial_matrix(self.contents[mark.page])
+        (ax, ay), (bx, by) = _apply(matrix, x1, y1), _apply(matrix, x2, y2)
+        self.figure_boxes[element] = [min(ax, bx), min(ay, by), max(ax, bx), max(ay, by)]
+
+    def _leftover(self, mark: Mark, marks: list[Mark], index: int) -> None:
+        """A mark whose letters are nowhere next in the HTML: margin content and repeated table
+        headers become artifacts; the rest is generated content, put in the element WeasyPrint
+        put it in (found through the old tree, where one of its neighbours aligned)."""
+        if not mark.text.translate(INVISIBLE).strip() or LEADER.fullmatch(mark.text):
+            mark.artifact = "Layout"  # nothing to read (a zero-width space), or a leader
+            return
+        old = self.old_parent(mark)
+        kinds = self.old_kinds(old) if old is not None else []
+        if old is None or not self.reachable(old):
+            top = self.pages[mark.page].mediabox
+            middle = (float(top[1]) + float(top[3])) / 2
+            mark.artifact = "Header" if _page_y(self.contents[mark.page], mark) > middle else "Footer"
+            return
+        if "/THead" in kinds and any(c.isalpha() for c in mark.text):
+            mark.artifact = ""
+            return
+        if self._in_gap(mark, marks, index):
+            return
+        found = self._aligned_relative(old)
+        if found is None:
+            mark.artifact, mark.unplaced = "", True  # neither it nor anything around it is in the HTML
+            return
+        element, kind = found
+        mark.stream = -2
+        if "/Lbl" in kinds[:2]:
+            item = _ancestor(element, lambda e: e.tag in ("li", "dt"))
+            if item is not None:
+                self.labels.setdefault(item, []).append(mark)
+                return
+        note = _ancestor(element, is_note)
+        if kind != "/Link" and note is not None and NUMBER.fullmatch(mark.text) and note not in self.labels:
+            self.labels[note] = [mark]  # a note's number
+            return
+        inline = ("a",) if kind == "/Link" else ()
+        host = _ancestor(element, lambda e: e.tag in BLOCKS or e.tag in ("li", "dt", "dd", "td", "th", *inline))
+        self.element_marks.setdefault(host if host is not None else element, []).append(mark)
+
+    def _in_gap(self, mark: Mark, marks: list[Mark], index: int) -> bool:
+        """A mark without letters whose text is in the HTML between its aligned neighbours
+        (digits, punctuation: a date in a table, a dash)."""
+        before = next((m for m in reversed(marks[:index]) if m.stream >= 0), None)
+        after = next(
+            (m for m in marks[index + 1 :] if m.stream >= 0 and (before is None or m.stream == before.stream)), None
+        )
+        text = mark.text.strip()
+        if before is None or after is None or not text or after.stream != before.stream:
+            return False
+        stream = before.stream
+        start = self.skeleton.locate(stream, before.end - 1)
+        start = (start[0], start[1] + 1)
+        end = self.skeleton.locate(stream, after.start)
+        if end < start:
+            return False
+        order = self.skeleton.streams[stream].segments
+        i, j = bisect.bisect_left(order, start[0]), bisect.bisect_left(order, end[0])
+        for position in range(i, j + 1):
+            segment = order[position]
+            raw = self.skeleton.segments[segment].raw
+            low = start[1] if segment == start[0] else 0
+            high = end[1] if segment == end[0] else len(raw)
+            if text in raw[low:high]:
+                mark.stream, mark.segment, mark.gap = stream, segment, True
+                mark.start = mark.end = before.end
+                return True
+        return False
+
+    def _aligned_relative(self, old: Any) -> tuple[Any, str] | None:
+        """The HTML element of the first aligned mark under the nearest old ancestor that has one,
+        and that ancestor's type."""
+        element = old
+        for _ in range(6):
+            element = element.get("/P") if isinstance(element, pikepdf.Dictionary) else None
+            if element is None or element.get("/Type") == "/StructTreeRoot" or element.get("/S") == "/Document":
+                return None
+            found = self._first_aligned(element, 0)
+            if found is not None:
+                return self.skeleton.segments[found.segment].element, str(element.get("/S"))
+        return None
+
+    def _first_aligned(self, element: Any, depth: int) -> Mark | None:
+        if depth > 6:
+            return None
+        page = element.get("/Pg")
+        page_index = self.page_index.get(page.objgen) if page is not None else None
+        kids = element.get("/K")
+        items = kids if isinstance(kids, pikepdf.Array) else [kids]
+        for item in items:
+            if isinstance(item, int):
+                mark = self.by_key.get((page_index, item)) if page_index is not None else None
+                if mark is not None and mark.stream >= 0:
+                    return mark
+            elif isinstance(item, pikepdf.Dictionary) and item.get("/Type") == "/StructElem":
+                found = self._first_aligned(item, depth + 1)
+                if found is not None:
+                    return found
+        return None
+
+    def _line_ends(self) -> None:
+        """Where a line break dropped a space or added a hyphen, the text says so (/ActualText
+        on the line's last glyph)."""
+        for stream in (MAIN, NOTES):
+            aligned = sorted((m for ms in self.marks for m in ms if m.stream == stream), key=lambda m: m.start)
+            aligned = [m for m in aligned if not m.gap]
+            for a, b in itertools.pairwise(aligned):
+                self._gap(stream, a, b)
+
+    def _gap(self, stream: int, a: Mark, b: Mark) -> None:
+        head_a = a.text.rstrip()
+        tail = a.text[_last_letter(a.text) + 1 :]
+        head = b.text[: _first_letter(b.text)]
+        start = self.skeleton.locate(stream, a.end - 1)
+        end = self.skeleton.locate(stream, b.start)
+        between = self.skeleton.between(stream, (start[0], start[1] + 1), end).translate(INVISIBLE)
+        line_end = a.page != b.page or (a.y is not None and b.y is not None and abs(a.y[1] - b.y[0]) > 0.5)
+        if tail and tail[-1] in HYPHENS and tail[-1] not in between:
+            a.edit = SHY  # a hyphen of the hyphenation
+            return
+        if not line_end or not head_a:
+            return
+        if tail.endswith("-") and "-" in between and not head:
+            a.edit = HYPHEN  # a hyphen of the text at a line's end: not a hyphenation one
+            return
+        if _spaces(between) > _spaces(tail) + _spaces(head) and not tail[-1:].isspace():
+            a.space = True
+
+    # -- the new tree
+
+    def build(self) -> Node:
+        body = self.skeleton.root.find("body")
+        document = Node("Document", body)
+        lang = self.skeleton.root.get("lang") or str(self.pdf.Root.get("/Lang", ""))
+        kids, notes = self._kids(body, lang, in_toc=False)
+        document.kids.extend(kids)
+        document.kids.extend(notes)
+        return document
+
+    def _kids(self, element: Any, lang: str, in_toc: bool) -> tuple[list[Any], list[Node]]:
+        """The structure of an element's content: its text's marks and its children, in order,
+        and the notes not placed yet."""
+        kids: list[Any] = []
+        notes: list[Node] = []
+        segment = self.skeleton.text_segment.get(element)
+        if segment is not None:
+            kids.extend(self.segment_marks.get(segment, ()))
+        for child in element:
+            if not isinstance(child.tag, str) or child.tag in SKIPPED_TAGS:
+                pass
+            else:
+                made, pending = self._element(child, lang, in_toc)
+                kids.extend(made)
+                notes.extend(pending)
+            segment = self.skeleton.tail_segment.get(child)
+            if segment is not None:
+                kids.extend(self.segment_marks.get(segment, ()))
+        kids.extend(sorted(self.element_marks.get(element, ()), key=lambda m: (m.page, m.mcid)))
+        return kids, notes
+
+    def _element(self, element: Any, lang: str, in_toc: bool) -> tuple[list[Any], list[Node]]:
+        tag = element.tag
+        own_lang = element.get("lang") or element.get("{http://www.w3.org/XML/1998/namespace}lang")
+        inner_lang = own_lang or lang
+        if tag in ("img", "svg") or tag.endswith("}svg"):
+            return self._figure(element, inner_lang, lang), []
+        toc = in_toc or is_toc(element)
+        kind = self._kind(element, toc, in_toc)
+        kids, notes = self._kids(element, inner_lang, toc)
+        if is_note(element):
+            node = Node("Note", element, ident=element.get("id"))
+            label = self.labels.get(element, [])
+            if label:
+                node.kids.append(Node("Lbl", kids=list(label)))
+            node.kids.extend(kids)
+            if own_lang and own_lang != lang:
+                node.lang = own_lang
+            return [], [node, *notes]
+        if tag == "li" and not toc:
+            return self._list_item(element, kids, notes, own_lang, lang)
+        if tag in ("dt", "dd"):
+            kind = "Lbl" if tag == "dt" else "LBody"
+        if kind is None:
+            if own_lang and own_lang.lower() != lang.lower() and kids:
+                kind = "Span"
+            else:
+                return kids, notes
+        node = Node(kind, element, kids, ident=element.get("id"))
+        if own_lang and own_lang.lower() != lang.lower():
+            node.lang = own_lang
+        if kind == "Link":
+            node.kids.extend(self.links.get(element, ()))
+        if kind in ("TH", "TD"):
+            self._cell(node, element)
+        if tag == "dl":
+            node.kids = _definition_items(node.kids)
+        if kind in PARAGRAPHS:
+            return [node, *notes], []
+        if kind in CONTAINERS:
+            node.kids.extend(notes)
+            return [node], []
+        return [node], notes
+
+    def _kind(self, element: Any, toc: bool, in_toc: bool) -> str | None:
+        tag = element.tag
+        if toc and tag in ("ol", "ul"):
+            return "TOC"
+        if toc and tag == "li":
+            return "TOCI"
+        if tag == "a":
+            return "Link" if element.get("href") else None
+        if tag in ("th", "td"):
+            return tag.upper()
+        if tag == "nav" and toc and not in_toc:
+            return "Div"
+        return BLOCKS.get(tag) or INLINES.get(tag)
+
+    def _list_item(
+        self, element: Any, kids: list[Any], notes: list[Node], own: str | None, lang: str
+    ) -> tuple[list[Any], list[Node]]:
+        item = Node("LI", element, ident=element.get("id"))
+        label = self.labels.get(element, [])
+        if label:
+            item.kids.append(Node("Lbl", kids=list(label)))
+        item.kids.append(Node("LBody", kids=kids + notes))
+        if own and own.lower() != lang.lower():
+            item.lang = own
+        return [item], []
+
+    def _cell(self, node: Node, element: Any) -> None:
+        attributes: dict[str, Any] = {"/O": pikepdf.Name.Table}
+        if node.kind == "TH":
+            scope = (element.get("scope") or "").lower()
+            if scope not in ("row", "col", "column", "both"):
+                row = element.getparent()
+                in_head = row is not None and row.getparent() is not None and row.getparent().tag == "thead"
+                first = row is not None and next((c for c in row if isinstance(c.tag, str)), None) is element
+                scope = "column" if in_head or not first else "row"
+            attributes["/Scope"] = pikepdf.Name(
+                "/" + {"col": "Column", "column": "Column", "row": "Row"}.get(scope, "Both")
+            )
+        for html_name, pdf_name in (("colspan", "/ColSpan"), ("rowspan", "/RowSpan")):
+            value = element.get(html_name)
+            if value and value.isdigit() and int(value) > 1:
+                attributes[pdf_name] = int(value)
+        node.attributes["/A"] = attributes
+
+    def _figure(self, element: Any, lang: str, parent_lang: str) -> list[Any]:
+        mark = self.figure_marks.get(element)
+        if mark is None:
+            return []
+        alt = element.get("alt") or element.get("aria-label")
+        if alt is None:
+            title = next((c for c in element if isinstance(c.tag, str) and c.tag.split("}")[-1] == "title"), None)
+            alt = title.text_content().strip() if title is not None else None
+        node = Node("Figure", element, [mark], ident=element.get("id"), alt=alt)
+        attributes: dict[str, Any] = {"/O": pikepdf.Name.Layout, "/Placement": pikepdf.Name.Block}
+        if element in self.figure_boxes:
+            attributes["/BBox"] = pikepdf.Array(self.figure_boxes[element])
+        node.attributes["/A"] = attributes
+        if lang.lower() != parent_lang.lower():
+            node.lang = lang
+        return [node]
+
+    # -- writing
+
+    def write(self, document: Node) -> None:
+        pdf = self.pdf
+        pdf_root = pdf.make_indirect(pikepdf.Dictionary(Type=pikepdf.Name.StructTreeRoot))
+        parents: dict[int, dict[int, Any]] = {}  # page → MCID → element
+        annotation_parents: list[tuple[Any, Any]] = []
+        ids: list[tuple[str, Any]] = []
+        elem = self._write_node(document, pdf_root, parents, annotation_parents, ids)
+        pdf_root.K = pikepdf.Array([elem])
+        nums: list[Any] = []
+        for index, page in enumerate(self.page_refs):
+            page.StructParents = index
+            mapping = parents.get(index, {})
+            size = max(mapping) + 1 if mapping else 0
+            nums.extend([index, pikepdf.Array([mapping.get(i) for i in range(size)])])
+        key = len(self.page_refs)
+        for annotation, parent in annotation_parents:
+            annotation.StructParent = key
+            nums.extend([key, parent])
+            key += 1
+        pdf_root.ParentTree = pdf.make_indirect(pikepdf.Dictionary(Nums=pikepdf.Array(nums)))
+        pdf_root.ParentTreeNextKey = key
+        if ids:
+            ids.sort(key=lambda pair: pair[0].encode("utf-16-be"))
+            names: list[Any] = []
+            for ident, element in ids:
+                names.extend([pikepdf.String(ident), element])
+            pdf_root.IDTree = pikepdf.Dictionary(Names=pikepdf.Array(names))
+        pdf.Root.StructTreeRoot = pdf_root
+        pdf.Root.MarkInfo = pikepdf.Dictionary(Marked=True)
+
+    def _write_node(self, node: Node, parent: Any, parents: dict, annotations: list, ids: list) -> Any:
+        first = next((k for k in node.kids if isinstance(k, Mark)), None)
+        page = first.page if first is not None else None
+        entries: dict[str, Any] = {"/Type": STRUCT_ELEM, "/S": _name(node.kind), "/P": parent}
+        if page is not None:
+            entries["/Pg"] = self.page_refs[page]
+        if node.lang:
+            entries["/Lang"] = pikepdf.String(node.lang)
+        if node.alt:
+            entries["/Alt"] = pikepdf.String(node.alt)
+        if node.ident:
+            entries["/ID"] = pikepdf.String(node.ident)
+        for key, value in node.attributes.items():
+            entries[key] = pikepdf.Dictionary(value) if isinstance(value, dict) else value
+        element = self.pdf.make_indirect(pikepdf.Dictionary(entries))
+        if node.ident:
+            ids.append((node.ident, element))
+        kids: list[Any] = []
+        for kid in node.kids:
+            if isinstance(kid, Mark):
+                parents.setdefault(kid.page, {})[kid.mcid] = element
+                if kid.page == page:
+                    kids.append(kid.mcid)
+                else:
+                    kids.append(pikepdf.Dictionary(Type=MCR, Pg=self.page_refs[kid.page], MCID=kid.mcid))
+            elif isinstance(kid, Node):
+                if kid.has_content():
+                    kids.append(self._write_node(kid, element, parents, annotations, ids))
+            else:  # a link annotation
+                on = self.annotation_page.get(kid.objgen)
+                reference = pikepdf.Dictionary(Type=OBJR, Obj=kid)
+                if on is not None:
+                    reference.Pg = self.page_refs[on]
+                kids.append(reference)
+                annotations.append((kid, element))
+                kid.Contents = pikepdf.String(self._describe(node.element, kid))
+        element.K = kids[0] if len(kids) == 1 else pikepdf.Array(kids)
+        return element
+
+    def _describe(self, anchor: Any, annotation: Any) -> str:
+        """What a link annotation says it is: the note it calls, the place it leads to and its
+        page, the address."""
+        text = " ".join(anchor.text_content().split()) if anchor is not None else ""
+        href = _href(annotation)
+        if anchor is not None and is_noteref(anchor):
+            return self.gettext("Note %(number)s") % {"number": text}
+        if href.startswith("#") or "/Dest" in annotation:
+            page = self._destination_page(annotation)
+            if page is not None and text:
+                return self.gettext("%(title)s, page %(page)s") % {"title": text, "page": page}
+            return text or href
+        return href or text
+
+    def _destination_page(self, annotation: Any) -> int | None:
+        destination = annotation.get("/Dest")
+        if destination is None:
+            return None
+        if isinstance(destination, (pikepdf.String, pikepdf.Name)):
+            destination = _named_destination(self.pdf, str(destination))
+        if isinstance(destination, pikepdf.Array) and len(destination) > 0:
+            index = self.page_index.get(destination[0].objgen)
+            return None if index is None else index + 1
+        return None
+
+    def edit_content(self) -> None:
+        """Artifacts and /ActualText in the pages' bytes."""
+        for index, marks in enumerate(self.marks):
+            edits: list[tuple[int, int, bytes]] = []
+            data = self.contents[index]
+            for mark in marks:
+                if mark.artifact == "Layout":
+                    edits.append((*mark.bdc, b"/Artifact <</Type /Layout>> BDC"))
+                    continue
+                if mark.artifact is not None:
+                    subtype = f" /Subtype /{mark.artifact}" if mark.artifact else ""
+                    edits.append((*mark.bdc, f"/Artifact <</Type /Pagination{subtype}>> BDC".encode()))
+                    continue
+                actual = mark.actual if mark.actual is not None else _spaced_text(mark)
+                if actual is not None:
+                    text = actual + (" " if mark.space else "")
+                    start, end = mark.bdc
+                    bdc = data[start:end]
+                    edits.append((start, end, bdc.replace(b">>", b" /ActualText " + _text_string(text) + b">>", 1)))
+                elif (mark.edit is not None or mark.space) and mark.last_tj is not None:
+                    replaced = _split_last_glyph(data, mark)
+                    if replaced is not None:
+                        edits.append((*mark.last_tj, replaced))
+            if not edits:
+                continue
+            edits.sort()
+            pieces, position = [], 0
+            for start, end, replacement in edits:
+                pieces += [data[position:start], replacement]
+                position = end
+            pieces.append(data[position:])
+            self.pages[index].obj.Contents = self.pdf.make_stream(b"".join(pieces))
+
+
+def _spaced_text(mark: Mark) -> str | None:
+    """A letter-spaced mark's text as one /ActualText, its last glyph read as the line end says."""
+    if not mark.spaced or not mark.text:
+        return None
+    return mark.text[:-1] + mark.edit if mark.edit is not None else mark.text
+
+
+def _split_last_glyph(data: bytes, mark: Mark) -> bytes | None:
+    """The last text-showing operator of a mark with its last glyph apart, inside an
+    /ActualText span: the glyph's own text and a space, or what replaces it."""
+    assert mark.last_tj is not None
+    start, end = mark.last_tj
+    operator = data[start:end]
+    close = operator.rfind(b">")
+    while close > 0 and operator[close - 1 : close] == b"<":  # an empty string: an adjustment
+        close = operator.rfind(b">", 0, close - 1)
+    opening = operator.rfind(b"<", 0, close)
+    if close <= 0 or opening < 0:
+        return None
+    hexadecimal = re.sub(rb"\s", b"", operator[opening + 1 : close])
+    width = 2 * (mark.font.width if mark.font is not None else 2)
+    glyph, rest = hexadecimal[-width:], hexadecimal[:-width]
+    own = mark.font.table.get(int(glyph, 16), "") if mark.font is not None else ""
+    text = _text_string((mark.edit if mark.edit is not None else own) + (" " if mark.space else ""))
+    if operator.rstrip().endswith(b"Tj"):
+        return b"<" + rest + b"> Tj /Span <</ActualText " + text + b">> BDC <" + glyph + b"> Tj EMC"
+    head = operator[:opening] + b"<" + rest + operator[close : operator.rindex(b"]")]
+    return head + b"] TJ /Span <</ActualText " + text + b">> BDC [<" + glyph + b">] TJ EMC"
+
+
+STRUCT_ELEM, MCR, OBJR = pikepdf.Name.StructElem, pikepdf.Name.MCR, pikepdf.Name.OBJR
+_NAMES: dict[str, Any] = {}
+
+
+def _name(kind: str) -> Any:
+    if kind not in _NAMES:
+        _NAMES[kind] = pikepdf.Name("/" + kind)
+    return _NAMES[kind]
+
+
+def _ancestor(element: Any, test: Callable[[Any], bool]) -> Any:
+    while element is not None and not test(element):
+        element = element.getparent()
+    return element
+
+
+def _text_string(text: str) -> bytes:
+    return b"<FEFF" + text.encode("utf-16-be").hex().upper().encode() + b">"
+
+
+def _href(annotation: Any) -> str:
+    action = annotation.get("/A")
+    if action is not None and "/URI" in action:
+        return str(action.URI)
+    destination = annotation.get("/Dest")
+    if isinstance(destination, (pikepdf.String, pikepdf.Name)):
+        return "#" + str(destination).lstrip("/")
+    return ""
+
+
+def _named_destination(pdf: pikepdf.Pdf, name: str) -> Any:
+    names = pdf.Root.get("/Names")
+    tree = names.get("/Dests") if names is not None else None
+    if tree is None:
+        return None
+    try:
+        value = pikepdf.NameTree(tree).get(name)
+    except (KeyError, TypeError, ValueError):
+        return None
+    if isinstance(value, pikepdf.Dictionary):
+        value = value.get("/D")
+    return value
+
+
+def _initial_matrix(data: bytes) -> tuple[float, ...]:
+    """The page's transformation from the `cm` operators that open its content (CSS px → PDF)."""
+    matrix = (1.0, 0.0, 0.0, 1.0, 0.0, 0.0)
+    position = 0
+    for _ in range(4):
+        match = CM.match(data, position)
+        if match is None:
+            break
+        a, b, c, d, e, f = (float(v) for v in match.groups())
+        m = matrix
+        matrix = (a * m[0] + b * m[2], a * m[1] + b * m[3], c * m[0] + d * m[2], c * m[1] + d * m[3],
+                  e * m[0] + f * m[2] + m[4], e * m[1] + f * m[3] + m[5])  # fmt: skip
+        position = match.end()
+    return matrix
+
+
+def _apply(m: tuple[float, ...], x: float, y: float) -> tuple[float, float]:
+    return m[0] * x + m[2] * y + m[4], m[1] * x + m[3] * y + m[5]
+
+
+def _page_y(data: bytes, mark: Mark) -> float:
+    if mark.y is None:
+        return 0.0
+    return _apply(_initial_matrix(data), 0.0, mark.y[0])[1]
+
+
+def _first_letter(text: str) -> int:
+    match = LETTERS.search(text)
+    return match.start() if match else len(text)
+
+
+def _last_letter(text: str) -> int:
+    for i in range(len(text) - 1, -1, -1):
+        if text[i].isalpha():
+            return i
+    return -1
+
+
+def _spaces(text: str) -> int:
+    return len(WHITESPACE.findall(text))
+
+
+def _definition_items(kids: list[Any]) -> list[Any]:
+    """`dt`/`dd` (made `Lbl`/`LBody`) grouped into list items, a term with its definitions."""
+    items: list[Any] = []
+    current: Node | None = None
+    for kid in kids:
+        if isinstance(kid, Node) and kid.kind == "Lbl":
+            current = Node("LI", kids=[kid])
+            items.append(current)
+        elif isinstance(kid, Node) and kid.kind == "LBody":
+            if current is None:
+                current = Node("LI")
+                items.append(current)
+            current.kids.append(kid)
+        elif isinstance(kid, Node) and kid.kind == "Note" and current is not None:
+            current.kids[-1].kids.append(kid) if isinstance(current.kids[-1], Node) else current.kids.append(kid)
+        else:
+            items.append(kid)
+    return items
+
+
+def retag(pdf: pikepdf.Pdf, print_html: str, locale: str) -> Summary:
+    """Rebuild the structure tree of a PDF written from `print_html` (see the module)."""
+    tagger = Tagger(pdf, Skeleton(print_html), locale)
+    tagger.read()
+    tagger.place()
+    document = tagger.build()
+    tagger.write(document)
+    tagger.edit_content()
+    marks = [m for ms in tagger.marks for m in ms]
+    return Summary(
+        marks=len(marks),
+        aligned=sum(1 for m in marks if m.stream >= 0),
+        artifacts=sum(1 for m in marks if m.artifact is not None),
+        unplaced=sum(1 for m in marks if m.unplaced or (m.stream == -1 and m.artifact is None)),
+        removed_links=tagger.removed_links,
+        page_documents=tuple(tagger.page_document(marks) for marks in tagger.marks),
+    )
