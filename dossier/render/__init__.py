@@ -14,9 +14,10 @@ from jinja2 import Environment
 from lxml import etree
 
 from dossier import __version__
+from dossier.l10n.hyphenation import Hyphenation, dossier_hyphenation
 from dossier.l10n.typography import typeset
 from dossier.model import Book, Chapter
-from dossier.render.breaks import break_long_runs
+from dossier.render.breaks import bind_last_words, break_long_runs, mark_addresses
 from dossier.render.cite import bibliography
 from dossier.render.figures import FigureFile
 from dossier.render.markup import FragmentRenderer, Target
@@ -55,6 +56,7 @@ class Rendered:
     epub_stylesheet: Path
     layout_dirs: list[Path]
     epub_files: list[FigureFile] = field(default_factory=list)
+    hyphenation: Hyphenation = field(default_factory=Hyphenation)  # the print layout's exceptions
 
 
 def _context(book: Book, env: Environment) -> dict[str, Any]:
@@ -150,7 +152,9 @@ def _typeset(text: str, locale: str, target: Target) -> Any:
         if part is not None:
             typeset(part, locale)
     if body is not None:
+        mark_addresses(body)
         break_long_runs(body)
+        bind_last_words(body)
     mark_document(root, print_document=target == "print")
     if target == "print":
         return "<!DOCTYPE html>\n" + etree.tostring(root, method="html", encoding="unicode")
@@ -168,6 +172,9 @@ def render(book: Book, epub: bool = True) -> Rendered:
         epub_documents=[],
         epub_stylesheet=_find("epub.css", layout),
         layout_dirs=layout_dirs(layout),
+        hyphenation=dossier_hyphenation(
+            book.config.root, [text for entry in book.glossary for text in (entry.term, entry.expansion or "")]
+        ),
     )
     return with_epub(book, rendered, env) if epub else rendered
 

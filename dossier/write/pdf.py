@@ -53,6 +53,7 @@ def layout(rendered: Rendered, config: Config, options: PdfOptions | None = None
     from weasyprint import CSS, HTML
     from weasyprint.text.fonts import FontConfiguration
 
+    from dossier.l10n.hyphenation import patched
     from dossier.write.fetch import DossierFetcher, Mounts
     from dossier.write.footnotes import break_points, element_at
 
@@ -68,7 +69,8 @@ def layout(rendered: Rendered, config: Config, options: PdfOptions | None = None
         html = HTML(string=rendered.print_html, base_url=mounts.url(config.root), url_fetcher=fetcher)
         for path in breaks:  # print.css starts these on a new page
             element_at(html.etree_element, path).set(PAGE_BREAK_ATTRIBUTE, "")
-        with _quiet_weasyprint():
+        languages = {e.get("lang") for e in html.etree_element.iter() if isinstance(e.tag, str) and e.get("lang")}
+        with _quiet_weasyprint(), patched(rendered.hyphenation, languages):
             document = html.render(stylesheets=sheets, font_config=fonts)
         _refusals(fetcher, config)
         more = [path for path in break_points(document) if path not in breaks]
