@@ -266,7 +266,7 @@ def foot_space(path: Path, text_bottom: float, leading: float, body_top: float) 
     the top of the trimmed page) on a page without notes."""
     found = []
     for page in pages(path):
-        left, top, _, _ = page.trimbox
+        _, top, _, _ = page.trimbox
         rule = note_rule_top(page)
         limit = (rule - NOTE_RULE_GAP) if rule is not None else top + text_bottom
         in_block = [c["bottom"] for c in page.chars if top + body_top - 2 < c["top"] and c["bottom"] < limit + 1]

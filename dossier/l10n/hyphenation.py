@@ -144,15 +144,29 @@ def patched(hyphenation: Hyphenation, languages: Iterable[str]) -> Iterator[None
         pyphen.LANGUAGES.update(saved)
 
 
-def _parse(original: Path, extra: str) -> object:
+def dictionaries(hyphenation: Hyphenation, languages: Iterable[str]) -> dict[str, bytes]:
+    """The patched dictionaries' files, by Pyphen's language name (for a dump of the layout)."""
     import pyphen
 
+    if not hyphenation.words:
+        return {}
+    extra = "\n".join(hyphenation.patterns())
+    return {name: _patched_text(Path(pyphen.LANGUAGES[name]), extra) for name in _pyphen_names(languages)}
+
+
+def _patched_text(original: Path, extra: str) -> bytes:
     text = original.read_bytes()
     encoding = text.split(b"\n", 1)[0].decode().strip()
     if encoding.lower() != "utf-8":  # the dossier's words are written in UTF-8 below
         text = text.decode("cp1251" if encoding.lower() == "microsoft-cp1251" else encoding).encode()
         text = b"UTF-8\n" + text.split(b"\n", 1)[1]
+    return text.rstrip(b"\n") + b"\n" + extra.encode() + b"\n"
+
+
+def _parse(original: Path, extra: str) -> object:
+    import pyphen
+
     with tempfile.TemporaryDirectory(prefix="dossier-hyph-") as folder:
         path = Path(folder) / original.name
-        path.write_bytes(text.rstrip(b"\n") + b"\n" + extra.encode() + b"\n")
+        path.write_bytes(_patched_text(original, extra))
         return pyphen.HyphDict(path)

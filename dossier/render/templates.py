@@ -42,7 +42,9 @@ def url_pieces(url: str) -> list[str]:
     for index, char in enumerate(url):
         previous = url[index - 1] if index else ""
         scheme_end = previous == "/" and url[max(0, index - 3) : index] == "://"
-        if (index and (scheme_end or (char in _URL_PUNCTUATION and previous not in _URL_PUNCTUATION | {":"}))) or (since >= _URL_RUN and char.isalnum() and previous.isalnum()):
+        punctuation = char in _URL_PUNCTUATION and previous not in _URL_PUNCTUATION | {":"}
+        long_stretch = since >= _URL_RUN and char.isalnum() and previous.isalnum()
+        if (index and (scheme_end or punctuation)) or long_stretch:
             pieces.append("")
             since = 0
         pieces[-1] += char
@@ -69,6 +71,16 @@ def url_breaks(url: str) -> Markup:
     `<wbr/>`: WeasyPrint does not break a line at an element between two runs of a link's
     text, measured: a note line of 25 pt word spaces beside an unbroken address)."""
     return Markup(escape(ZERO_WIDTH_SPACE.join(url_pieces(url))))
+
+
+def text_length(markup: str) -> int:
+    """The length of the text a reader sees in `markup` (a table cell), its print notes left out."""
+    from lxml import html
+
+    fragment = html.fragment_fromstring(str(markup) or " ", create_parent="div")
+    for note in fragment.xpath('.//*[contains(concat(" ", normalize-space(@class), " "), " footnote ")]'):
+        note.drop_tree()
+    return len(fragment.text_content().strip())
 
 
 def _foreign(tag: str | None, locale: str) -> str | None:
@@ -101,6 +113,7 @@ def environment(layout: str, locale: str) -> Environment:
         number=partial(numbers.format_number, locale=locale),
         percent=partial(numbers.format_percentage, locale=locale),
         url_breaks=url_breaks,
+        text_length=text_length,
     )
     env.globals.update(
         locale=locale, group_of=cite.group_of, foreign=partial(_foreign, locale=locale),

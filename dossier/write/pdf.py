@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -19,17 +20,19 @@ from typing import TYPE_CHECKING, Any
 from dossier.errors import DossierError, Location, Report
 from dossier.model import Config
 from dossier.render import Rendered
+from dossier.resources import assets_dir, data_root
 
 if TYPE_CHECKING:
-    from dossier.write.footnotes import ElementPath
-from dossier.resources import assets_dir, data_root
+    from dossier.write.footnotes import Fix
+
+logger = logging.getLogger(__name__)
 
 PDF_VARIANTS = ("pdf/ua-1", "pdf/a-3b")
 PRINT_READY_STYLESHEET = "print-ready.css"
-# A block that would push notes off their call's page starts a new page instead
-# (dossier/write/footnotes.py); a few rounds settle it, each one a full layout.
-PAGE_BREAK_ATTRIBUTE = "data-page-break"
-MAX_RELAYOUTS = 3
+PAGE_GUARD_STYLESHEET = "page-guard.css.j2"
+# The page guard's rounds (dossier/write/footnotes.py), each one a full layout; most dossiers
+# settle in one or two.
+MAX_RELAYOUTS = 4
 
 
 @dataclass(frozen=True)
@@ -48,14 +51,15 @@ def stylesheets(rendered: Rendered, print_ready: bool = False) -> list[Path]:
 
 def layout(rendered: Rendered, config: Config, options: PdfOptions | None = None, dump: Path | None = None) -> Any:
     """WeasyPrint's `Document`: the pages, kept so the EPUB can use the same page breaks.
-    Laid out again (rarely more than once) while a note is away from its call's page.
+    Laid out again (a few times at most) while the page guard (write/footnotes.py) finds a
+    note away from its call, a hole at a page's foot or three hyphens in a row.
     `dump`: a folder where the HTML and what WeasyPrint is given with it are written (below)."""
     from weasyprint import CSS, HTML
     from weasyprint.text.fonts import FontConfiguration
 
     from dossier.l10n.hyphenation import patched
     from dossier.write.fetch import DossierFetcher, Mounts
-    from dossier.write.footnotes import break_points, element_at
+    from dossier.write.footnotes import Setting, apply, best_setting, fixes, paths, probe_html
 
     print_ready = options.print_ready if options else False
     mounts = Mounts({"dossier": config.root, "data": data_root()})
@@ -64,21 +68,34 @@ def layout(rendered: Rendered, config: Config, options: PdfOptions | None = None
     sheets = [
         CSS(url=mounts.url(p), url_fetcher=fetcher, font_config=fonts) for p in stylesheets(rendered, print_ready)
     ]
-    breaks: list[ElementPath] = []
+    done: list[Fix] = []
+    document = None
     for _ in range(MAX_RELAYOUTS + 1):
         html = HTML(string=rendered.print_html, base_url=mounts.url(config.root), url_fetcher=fetcher)
-        for path in breaks:  # print.css starts these on a new page
-            element_at(html.etree_element, path).set(PAGE_BREAK_ATTRIBUTE, "")
-        languages = {e.get("lang") for e in html.etree_element.iter() if isinstance(e.tag, str) and e.get("lang")}
-        with _quiet_weasyprint(), patched(rendered.hyphenation, languages):
-            document = html.render(stylesheets=sheets, font_config=fonts)
+        numbering = paths(html.etree_element)  # before a fix moves an element
+        apply(html.etree_element, done)  # print.css reads the marks
+        guard = [CSS(string=css, font_config=fonts)] if (css := _page_guard_css(rendered, done, document)) else []
+        with _quiet_weasyprint(), patched(rendered.hyphenation, _languages(rendered.print_html)):
+            document = html.render(stylesheets=sheets + guard, font_config=fonts)
         _refusals(fetcher, config)
-        more = [path for path in break_points(document) if path not in breaks]
+        def probe(elements: list[Any], root: Any = html.etree_element) -> dict[Any, Setting]:
+            """Lay copies of the paragraphs out with each setting: the one that suits each."""
+            if not elements:
+                return {}
+            trial = HTML(string=probe_html(root, elements), base_url=mounts.url(config.root), url_fetcher=fetcher)
+            with _quiet_weasyprint(), patched(rendered.hyphenation, _languages(rendered.print_html)):
+                laid = trial.render(stylesheets=sheets, font_config=fonts)
+            return best_setting(laid, elements)
+
+        more = fixes(document, numbering, done, probe)
         if not more:
             break
-        breaks += more
+        for fix in more:
+            logger.debug("page guard: %s %s (%s)", fix.kind, fix.path, fix.reason)
+        done += more
     if dump is not None:
-        dump_print_html(rendered, config, options or PdfOptions(), dump, breaks)
+        guard_css = _page_guard_css(rendered, done, document)
+        dump_print_html(rendered, config, options or PdfOptions(), dump, done, guard_css)
     return document
 
 
@@ -100,23 +117,55 @@ def write_pdf(document: Any, config: Config, target: Path, options: PdfOptions) 
 
 
 def dump_print_html(
-    rendered: Rendered, config: Config, options: PdfOptions, folder: Path, breaks: list[ElementPath]
+    rendered: Rendered, config: Config, options: PdfOptions, folder: Path, done: list[Fix], guard_css: str = ""
 ) -> None:
     """The print HTML and what WeasyPrint is given with it, for the benchmark's floor (a debugging aid:
-    DOSSIER_DUMP_HTML=DIR). `weasyprint.json` names the stylesheets, the base URL, the PDF options
-    and the page breaks the note guard added (element paths and the attribute print.css breaks
-    on), so that one layout of the dump gives the build's own pages."""
+    DOSSIER_DUMP_HTML=DIR). `weasyprint.json` names the stylesheets, the base URL, the PDF
+    options, the page guard's marks and moves (element paths in the HTML as WeasyPrint parses
+    it, write/footnotes.py) and the hyphenation patterns the layout used (written beside it), so
+    that one layout of the dump gives the build's own pages."""
+    from dossier.l10n.hyphenation import dictionaries
+    from dossier.write.footnotes import manifest as guard_manifest
+
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "print.html").write_text(rendered.print_html, encoding="utf-8")
+    hyphenation = {}
+    for name, text in dictionaries(rendered.hyphenation, _languages(rendered.print_html)).items():
+        (folder / f"hyph_{name}.dic").write_bytes(text)
+        hyphenation[name] = f"hyph_{name}.dic"
+    sheets = [str(p) for p in stylesheets(rendered, options.print_ready)]
+    if guard_css:
+        (folder / "page-guard.css").write_text(guard_css, encoding="utf-8")
+        sheets.append(str(folder / "page-guard.css"))
     manifest = {
         "html": "print.html",
         "base_url": config.root.as_uri() + "/",
-        "stylesheets": [str(p) for p in stylesheets(rendered, options.print_ready)],
+        "stylesheets": sheets,
         "pdf_variant": options.variant,
         "pdf_tags": True,
-        "page_breaks": {"attribute": PAGE_BREAK_ATTRIBUTE, "paths": [list(p) for p in breaks]},
+        "page_guard": guard_manifest(done),
+        "hyphenation": hyphenation,
     }
     (folder / "weasyprint.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
+
+
+def _page_guard_css(rendered: Rendered, done: list[Fix], document: Any) -> str:
+    """The page guard's long pages as a stylesheet (the layout's page-guard.css.j2), with the
+    leading of the text as the last layout measured it."""
+    from jinja2 import Environment, FileSystemLoader
+
+    from dossier.write.footnotes import long_pages, text_leading
+
+    pages = long_pages(done)
+    if not pages or document is None:
+        return ""
+    env = Environment(loader=FileSystemLoader([str(d) for d in rendered.layout_dirs]), autoescape=False)
+    return env.get_template(PAGE_GUARD_STYLESHEET).render(pages=pages, line=f"{text_leading(document):.2f}px")
+
+
+def _languages(html: str) -> set[str]:
+    """The languages the print HTML names (its `lang` attributes)."""
+    return set(re.findall(r'\slang="([^"]+)"', html))
 
 
 def _layout_file(rendered: Rendered, name: str) -> Path:
