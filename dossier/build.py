@@ -2,9 +2,11 @@
 
 Before anything heavy is imported, the output folder's manifest (`dossier.manifest`) decides
 what to make: nothing when every requested output is as the last build of this edition left
-it from the same inputs; otherwise the stale formats. The PDF's layout is made in any case (the
-EPUB takes its page numbers and cover from it), so a change to a chapter means a new layout and
-both files; a change to the EPUB's own stylesheet or templates rewrites the EPUB alone.
+it from the same inputs; otherwise the stale formats. The formats are registered builders
+(`dossier.formats`): each declares the shared results it needs, and `dossier.formats.graph` makes
+them once, in order. The PDF's layout is made whenever a format needs it (the EPUB takes its page
+numbers and cover from it), so a change to a chapter means a new layout and both files; a change
+to the EPUB's own stylesheet or templates rewrites the EPUB alone.
 """
 
 from __future__ import annotations
@@ -17,18 +19,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from dossier.errors import DossierError, Location, Report
+from dossier.formats import names, output_name
 from dossier.manifest import Manifest, digests, input_hashes, read_plan, text_hash
 from dossier.write.atomic import staged
 
 if TYPE_CHECKING:
     from dossier.model import Book, EditionChanges, Paper
 
-FORMATS = ("pdf", "epub")
-
-
 @dataclass
 class BuildOptions:
-    formats: tuple[str, ...] = FORMATS
+    formats: tuple[str, ...] = field(default_factory=names)
     pdf_variant: str = "pdf/ua-1"
     paper: Paper | None = None  # overrides dossier.toml's layout.paper
     print_ready: bool = False  # bleed and crop marks
@@ -42,7 +42,8 @@ class BuildResult:
 
     @property
     def outputs(self) -> list[Path]:
-        return sorted(self.written + self.unchanged, key=lambda p: p.suffix != ".pdf")
+        order = names()
+        return sorted(self.written + self.unchanged, key=lambda p: order.index(p.suffix.removeprefix(".")))
 
 
 Progress = Callable[[str], None]
@@ -50,7 +51,7 @@ Progress = Callable[[str], None]
 
 def output_paths(book: Book, out: Path, formats: tuple[str, ...]) -> dict[str, Path]:
     config = book.config
-    return {fmt: out / f"{config.slug}-{config.edition.number}.{fmt}" for fmt in formats}
+    return {fmt: out / output_name(config.slug, config.edition.number, fmt) for fmt in formats}
 
 
 def source_date_epoch() -> int | None:
@@ -82,15 +83,15 @@ def check_epub(book: Book, report: Report) -> None:
     """EPUBCheck and DAISY Ace on the EPUB of this build, each finding located at its chapter."""
     import tempfile
 
+    from dossier.formats.builder import Job
+    from dossier.formats.graph import make
     from dossier.render import render
-    from dossier.write.epub import edition_time, write_epub
-    from dossier.write.pdf import layout
     from dossier.write.validate import check_epub as validate
 
-    rendered = render(book)
+    rendered = render(book, epub=False)
     with tempfile.TemporaryDirectory(prefix="dossier-check-") as folder:
         target = Path(folder) / f"{book.config.slug}.epub"
-        write_epub(book, rendered, target, edition_time(book.config), layout(rendered, book.config))
+        make(Job(book, rendered, BuildOptions()), {"epub": target})
         findings = validate(target)
     sources = {chapter.file_name: chapter.source.path for chapter in book.chapters}
     for finding in findings:
@@ -201,12 +202,11 @@ def _build(
     previous_chapters: list[dict] | None = None,
 ) -> BuildResult:
     progress("load")
+    from dossier.formats.builder import Job
+    from dossier.formats.graph import make
     from dossier.load import load_dossier
-    from dossier.render import render, with_epub
+    from dossier.render import render
     from dossier.resolve import resolve
-    from dossier.write.epub import build_time, from_print, write_epub
-    from dossier.write.parallel import Background, Handoff, parallel_allowed
-    from dossier.write.pdf import PdfOptions, layout, write_pdf
 
     dossier = load_dossier(root, report)
     progress("resolve")
@@ -216,35 +216,10 @@ def _build(
     history = book.config.history
     book.changes = edition_changes(book, history[0].number if history else None, previous_chapters or [])
     progress("render")
-    rendered = render(book, epub=False)  # the EPUB's documents are made beside the layout, below
-    pdf_options = PdfOptions(options.pdf_variant, options.print_ready)
-    dump = Path(os.environ["DOSSIER_DUMP_HTML"]) if os.environ.get("DOSSIER_DUMP_HTML") else None  # bench's floor
+    rendered = render(book, epub=False)  # each format renders its own documents (the EPUB beside the layout)
     targets = output_paths(book, out, formats)
     result = BuildResult(book)
     with staged(list(targets.values())) as temps:
-        staging = dict(zip(targets, temps, strict=True))
-        beside_epub = "epub" in targets
-        printed = Handoff(parallel_allowed() and beside_epub)  # a pipe only when a child reads it
-
-        def epub() -> None:  # in a second process when there is a second core (dossier.write.parallel)
-            documents = with_epub(book, rendered)
-            write_epub(book, documents, staging["epub"], build_time(book, epoch), printed.get())
-
-        beside = Background(epub, printed) if beside_epub else None
-        try:
-            progress("layout")  # the EPUB takes its page numbers and cover from the PDF's layout
-            document = layout(rendered, book.config, pdf_options, dump)
-            if beside_epub:
-                printed.put(from_print(document, rendered.print_html))
-            if "pdf" in targets:
-                progress("pdf")
-                write_pdf(document, book.config, staging["pdf"], pdf_options)
-        except BaseException:
-            if beside:
-                beside.cancel()
-            raise
-        if beside:
-            progress("epub")
-            beside.wait()
+        make(Job(book, rendered, options, epoch), dict(zip(targets, temps, strict=True)), progress)
     result.written = list(targets.values())
     return result

@@ -1,7 +1,7 @@
 """Command line: `dossier build | watch | check | new`. Errors are printed once, never as tracebacks.
 
 Exit status: 0 success (a build with nothing to do included), 1 content errors (printed as
-`path:line:col: error: message`), 2 a bad command line (argparse), 3 an internal error (a bug:
+`path:line:col: error[code]: message`), 2 a bad command line (argparse), 3 an internal error (a bug:
 run with DOSSIER_DEBUG=1 for the traceback), 130 interrupted (Ctrl-C; `watch` exits 0). Heavy
 modules are imported inside the commands, and only when there is work to do, so `--help` and a
 build with nothing changed stay fast.
@@ -18,6 +18,8 @@ from typing import TYPE_CHECKING, Any
 
 from dossier import __version__
 from dossier.errors import DossierError, Report
+from dossier.formats import names
+from dossier.formats.pdf import PAPERS
 
 if TYPE_CHECKING:
     from dossier.progress import Level
@@ -36,17 +38,24 @@ def _dossier_dir(value: str | None) -> tuple[Path, bool]:
 
 def _formats(value: str) -> tuple[str, ...]:
     formats = tuple(dict.fromkeys(f.strip().lower() for f in value.split(",") if f.strip()))
-    unknown = [f for f in formats if f not in ("pdf", "epub")]
+    unknown = [f for f in formats if f not in names()]
     if unknown or not formats:
-        raise argparse.ArgumentTypeError(f"unknown format {', '.join(unknown) or value!r} (use pdf, epub or pdf,epub)")
+        raise argparse.ArgumentTypeError(f"unknown format {', '.join(unknown) or value!r} (use {_FORMATS_HELP})")
     return formats
 
 
 def _paper(value: str) -> str:
-    papers = {"a4": "A4", "a5": "A5", "letter": "Letter"}
+    papers = {paper.lower(): paper for paper in PAPERS}
     if value.lower() not in papers:
-        raise argparse.ArgumentTypeError(f"unknown paper {value!r} (use A4, A5 or Letter)")
+        raise argparse.ArgumentTypeError(f"unknown paper {value!r} (use {_one_of(PAPERS)})")
     return papers[value.lower()]
+
+
+def _one_of(words: Sequence[str]) -> str:
+    return f"{', '.join(words[:-1])} or {words[-1]}" if len(words) > 1 else words[0]
+
+
+_FORMATS_HELP = _one_of([*names(), ",".join(names())])
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -98,7 +107,7 @@ def _build_arguments(command: argparse.ArgumentParser) -> None:
         "--out", metavar="OUT", help="output folder (default: DIR/build, or ./build for the bundled dossier)"
     )
     command.add_argument(
-        "--format", type=_formats, default=("pdf", "epub"), metavar="FORMATS", help="pdf, epub or pdf,epub (default)"
+        "--format", type=_formats, default=names(), metavar="FORMATS", help=f"{_FORMATS_HELP} (default)"
     )
     command.add_argument(
         "--pdf-variant",
@@ -107,7 +116,7 @@ def _build_arguments(command: argparse.ArgumentParser) -> None:
         help="PDF conformance: tagged PDF/UA-1 (default), or PDF/A-3b (tagged too) for archives",
     )
     command.add_argument(
-        "--paper", type=_paper, metavar="PAPER", help="A4, A5 or Letter (default: layout.paper in dossier.toml)"
+        "--paper", type=_paper, metavar="PAPER", help=f"{_one_of(PAPERS)} (default: layout.paper in dossier.toml)"
     )
     command.add_argument(
         "--print-ready", action="store_true", help="add 3 mm of bleed and crop marks to the PDF, for a print shop"

@@ -2,7 +2,7 @@
 
 A `Diagnostic` carries a stable code, a severity and a location. Stages collect them in a
 `Report`; a stage that cannot go on raises `DossierError` with what it collected, and the CLI
-prints each one as `path:line:col: error: message` (the form compilers use and editors link).
+prints each one as `path:line:col: error[code]: message` (the form rustc and ruff use, which editors link).
 """
 
 from __future__ import annotations
@@ -47,7 +47,7 @@ class Diagnostic:
     message: str
 
     def format(self, base: Path | None = None) -> str:
-        return f"{self.location.display(base)}: {self.severity.value}: {self.message}"
+        return f"{self.location.display(base)}: {self.severity.value}[{self.code}]: {self.message}"
 
 
 @dataclass

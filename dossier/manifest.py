@@ -7,7 +7,8 @@ returns at once):
 
 - is an output up to date? — its inputs digest and its own bytes are the ones recorded;
 - which formats must be made again? — the PDF does not read the EPUB's stylesheet and
-  templates, so a change there rewrites the EPUB alone;
+  templates, so a change there rewrites the EPUB alone (each format declares the layout files
+  only it reads: `dossier.formats`);
 - what changed since the previous edition? — its chapters' hashes, recorded when it was built.
 
 The inputs are every file of the dossier folder (hidden files and the output folder aside), the
@@ -27,14 +28,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from dossier import __version__
+from dossier.formats import names as format_names
+from dossier.formats import output_name, owner
 from dossier.resources import assets_dir, layout_dirs
 
 MANIFEST_NAME = ".dossier-manifest.json"
 SCHEMA = 1
 _PACKAGE = Path(__file__).resolve().parent
 _PACKAGE_SUFFIXES = (".py", ".mo", ".po")
-# Layout files only the EPUB reads: a change there leaves the PDF as it is.
-_EPUB_ONLY = ("epub.css", "epub/")
 
 
 def sha256_file(path: Path) -> str:
@@ -62,7 +63,7 @@ class Plan:
     chapters: tuple[str, ...]
 
     def output_name(self, fmt: str) -> str:
-        return f"{self.slug}-{self.edition}.{fmt}"
+        return output_name(self.slug, self.edition, fmt)
 
 
 def read_plan(root: Path) -> Plan | None:
@@ -111,7 +112,7 @@ def input_hashes(root: Path, out: Path, plan: Plan) -> dict[str, str]:
     hashes: dict[str, str] = {}
     outputs = out.resolve()
     for path in _files(root, skip=[out, root / "build"]):
-        if path.suffix in (".pdf", ".epub") and path.parent.resolve() == outputs:  # OUT is DIR itself
+        if path.suffix.removeprefix(".") in format_names() and path.parent.resolve() == outputs:  # OUT is DIR itself
             continue
         hashes[f"dossier/{path.relative_to(root).as_posix()}"] = sha256_file(path)
     for directory in layout_dirs(plan.layout):
@@ -126,14 +127,16 @@ def input_hashes(root: Path, out: Path, plan: Plan) -> dict[str, str]:
     return hashes
 
 
-def _epub_only(key: str) -> bool:
+def _owner(key: str) -> str | None:
+    """The format that alone reads this input, if it is such a layout file."""
     parts = key.split("/", 2)
-    return parts[0] == "layout" and len(parts) == 3 and parts[2].startswith(_EPUB_ONLY)
+    return owner(parts[2]) if parts[0] == "layout" and len(parts) == 3 else None
 
 
 def digests(hashes: dict[str, str], options: dict[str, object], previous: object) -> dict[str, str]:
-    """One digest per format: the PDF's leaves out the EPUB-only layout files; `previous` (the
-    previous edition's chapter hashes, shown in the colophon) counts for both."""
+    """One digest per format: each leaves out the layout files only another format reads (the
+    PDF's, the EPUB's stylesheet and templates); `previous` (the previous edition's chapter
+    hashes, shown in the colophon) counts for all."""
 
     def digest(keys: Iterable[str]) -> str:
         material = {
@@ -144,7 +147,8 @@ def digests(hashes: dict[str, str], options: dict[str, object], previous: object
         }
         return hashlib.sha256(json.dumps(material, sort_keys=True).encode()).hexdigest()
 
-    return {"pdf": digest(k for k in sorted(hashes) if not _epub_only(k)), "epub": digest(sorted(hashes))}
+    owners = {key: _owner(key) for key in hashes}
+    return {fmt: digest(k for k in sorted(hashes) if owners[k] in (None, fmt)) for fmt in format_names()}
 
 
 class Manifest:

@@ -11,14 +11,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from markdown_it.token import Token
-
 from dossier.errors import Location
+from dossier.formats.pdf import Paper
+from dossier.nodes import Block, Inline, NoteDefinition
 
 Role = Literal["front", "body", "back"]
 NoteNumbering = Literal["chapter", "continuous"]
 RawHtmlPolicy = Literal["sanitize", "refuse"]
-Paper = Literal["A4", "A5", "Letter"]
 
 
 # --- load ---------------------------------------------------------------------------------
@@ -98,28 +97,29 @@ class Source:
         return self.fields.get(name, default)
 
 
-@dataclass
+@dataclass(frozen=True)
 class GlossaryEntry:
     term: str
     expansion: str | None
-    definition: list[Token]
+    definition: tuple[Inline, ...]
     lang: str | None
     location: Location
 
 
 @dataclass
 class ChapterSource:
-    """A chapter as parsed: Markdown tokens plus what the renderer needs to locate errors."""
+    """A chapter as read: its blocks and note definitions, as typed nodes (`dossier.nodes`)."""
 
     path: Path
     index: int
     text: str
-    tokens: list[Token]
-    env: dict[str, Any]
+    body: tuple[Block, ...]
+    notes: tuple[NoteDefinition, ...]
     meta: dict[str, Any]
     title: str
     role: Role = "body"
     lang: str | None = None
+    front_matter: str | None = None  # as written
 
 
 @dataclass
@@ -137,7 +137,7 @@ class Dossier:
 Position = Literal["first", "ibid", "subsequent"]
 
 
-@dataclass
+@dataclass(frozen=True)
 class Cite:
     """One citation of a source, with its place in the sequence of notes (for Ibid.)."""
 
@@ -148,16 +148,16 @@ class Cite:
     prefix: str | None = None
 
 
-@dataclass
+@dataclass(frozen=True)
 class Note:
-    """A note: written by an editor (`tokens`) or made from a citation in the text (`cites`)."""
+    """A note: written by an editor (`blocks`) or made from a citation in the text (`cites`)."""
 
     number: int
     key: str
     chapter: int
     location: Location
-    tokens: list[Token] | None = None
-    cites: list[Cite] = field(default_factory=list)
+    blocks: tuple[Block, ...] | None = None
+    cites: tuple[Cite, ...] = ()
 
 
 @dataclass
@@ -169,14 +169,14 @@ class Heading:
 
 @dataclass
 class Chapter:
-    """A resolved chapter: its tokens carry `note_ref` tokens pointing at its notes."""
+    """A resolved chapter: its body's `NoteCall` nodes point at its notes."""
 
     source: ChapterSource
     number: int
     anchor: str
     file_name: str
     headings: list[Heading]
-    tokens: list[Token]
+    body: tuple[Block, ...]
     notes: list[Note]
     blocks: set[str] = field(default_factory=set)
 

@@ -12,15 +12,17 @@ import sys
 import time
 from typing import Any, Literal, TextIO
 
+from dossier.formats import formats
+from dossier.formats.results import RESULTS
+
 Level = Literal["quiet", "normal", "verbose"]
 STAGES = {
     "check": "checking what changed",
     "load": "reading the dossier",
     "resolve": "numbering notes and citations",
     "render": "rendering documents",
-    "layout": "laying out pages",
-    "pdf": "writing the PDF",
-    "epub": "writing the EPUB",
+    **{r.stage: r.label for r in RESULTS.values() if r.stage},  # the shared results' and the formats' stages
+    **{f.name: f.label for f in formats().values()},
 }
 
 

@@ -31,7 +31,7 @@ def test_check_reports_unknown_source_with_location(tmp_path: Path) -> None:
     chapter.write_text(chapter.read_text().replace("[@agence, p. 3]", "[@inconnue, p. 3]"))
     result = run_cli("check", str(root), cwd=root)
     assert result.returncode == 1
-    assert result.stderr.splitlines() == ["chapters/02-contexte.md:3:96: error: unknown source '@inconnue' (not in sources)"]
+    assert result.stderr.splitlines() == ["chapters/02-contexte.md:3:96: error[source-unknown]: unknown source '@inconnue' (not in sources)"]
     assert "Traceback" not in result.stderr
 
 
@@ -51,7 +51,7 @@ def test_failed_build_leaves_previous_outputs_untouched(tmp_path: Path) -> None:
     (root / "sources.yaml").write_text("- id: [unclosed\n")
     result = run_cli("build", str(root), cwd=root)
     assert result.returncode == 1
-    assert len(result.stderr.splitlines()) == 1 and result.stderr.startswith("sources.yaml:2:1: error: invalid YAML")
+    assert len(result.stderr.splitlines()) == 1 and result.stderr.startswith("sources.yaml:2:1: error[yaml-syntax]: invalid YAML")
     assert {p.name: p.read_bytes() for p in sorted((root / "build").iterdir())} == before
 
 
@@ -70,5 +70,5 @@ def test_new_refuses_a_non_empty_folder(tmp_path: Path) -> None:
     (tmp_path / "file.txt").write_text("x")
     result = run_cli("new", str(tmp_path))
     assert result.returncode == 1
-    assert result.stderr.strip().endswith("error: already exists and is not empty: nothing written")
+    assert result.stderr.strip().endswith("error[new-exists]: already exists and is not empty: nothing written")
     assert (tmp_path / "file.txt").read_text() == "x"

@@ -98,7 +98,7 @@ def test_source_date_epoch_sets_the_zip_times_and_the_dates_stay_the_editions(tm
         assert {i.date_time for i in archive.infolist()} == {(2027, 1, 15, 8, 0, 0)}
     assert epubcheck_messages(epub) == []
     bad = run_cli("build", str(root), "--force", "-q", env={"SOURCE_DATE_EPOCH": "tomorrow"})
-    assert (bad.returncode, bad.stderr.strip()) == (1, "SOURCE_DATE_EPOCH: error: SOURCE_DATE_EPOCH must be an integer, not 'tomorrow'")
+    assert (bad.returncode, bad.stderr.strip()) == (1, "SOURCE_DATE_EPOCH: error[environment]: SOURCE_DATE_EPOCH must be an integer, not 'tomorrow'")
 
 
 # --- atomic -----------------------------------------------------------------------------------
@@ -314,8 +314,8 @@ def test_watch_rebuilds_on_save_reports_errors_and_stops_on_ctrl_c(tmp_path: Pat
         sources = root / "sources.yaml"
         good = sources.read_text(encoding="utf-8")
         sources.write_text("- id: [unclosed\n", encoding="utf-8")
-        lines = watch.wait_for("error:")
-        assert any(line.startswith("sources.yaml:2:1: error: invalid YAML") or "sources.yaml:2:1: error" in line for line in lines)
+        lines = watch.wait_for("error[")
+        assert any(line.startswith("sources.yaml:2:1: error[yaml-syntax]: invalid YAML") or "sources.yaml:2:1: error" in line for line in lines)
         sources.write_text(good, encoding="utf-8")  # back as at the last build, which the failed one left be
         watch.wait_for("dossier: nothing changed")
         sources.write_text(good + "\n# corrigé\n", encoding="utf-8")

@@ -128,7 +128,7 @@ def test_check_builds_and_validates_the_epub_writing_nothing(tmp_path: Path) -> 
     before = _tree(root)
     result = run_cli("check", str(root))
     assert result.returncode == 0, result.stderr
-    assert "error:" not in result.stderr
+    assert "error[" not in result.stderr
     if ace_command() is not None:
         assert result.stderr == ""
     assert _tree(root) == before
@@ -141,7 +141,7 @@ def test_check_reports_an_ace_violation_at_its_chapter(tmp_path: Path) -> None:
         chapter.write("\n#### Un niveau sauté\n\nTexte.\n")
     result = run_cli("check", str(root), cwd=root)
     assert result.returncode == 1
-    assert result.stderr.startswith("chapters/01-texte.md: error: EPUB: ch1.xhtml: Ace: heading-order")
+    assert result.stderr.startswith("chapters/01-texte.md: error[epub-ace]: EPUB: ch1.xhtml: Ace: heading-order")
 
 
 # -- documents ------------------------------------------------------------------------------------

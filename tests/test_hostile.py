@@ -23,7 +23,7 @@ from lxml import etree
 from tests.helpers import NS, copy_fixture, epub_documents, epubcheck_messages, pdf_text, run_cli
 
 Mutation = Callable[[Path], object]
-LINE = re.compile(r"^[^\s:][^:]*(:\d+(:\d+)?)?: (error|warning): \S.*$")
+LINE = re.compile(r"^[^\s:][^:]*(:\d+(:\d+)?)?: (error|warning)\[[a-z0-9-]+\]: \S.*$")
 
 
 def replace(relative: str, old: str, new: str) -> Mutation:
@@ -99,150 +99,150 @@ _CHAPTERS_LIST = 'chapters = [\n    "chapters/01-texte.md",\n    "chapters/02-co
 CASES: dict[str, tuple[Mutation, str]] = {
     "toml-syntax": (
         replace("dossier.toml", 'publisher = "', "publisher = "),
-        "dossier.toml:4:13: error: invalid TOML: invalid value",
+        "dossier.toml:4:13: error[config-syntax]: invalid TOML: invalid value",
     ),
     "yaml-syntax": (
         replace("sources.yaml", "  title: Allocution à la nation", "  title: [Allocution"),
-        "sources.yaml:4:9: error: invalid YAML: expected ',' or ']', but got ':'",
+        "sources.yaml:4:9: error[yaml-syntax]: invalid YAML: expected ',' or ']', but got ':'",
     ),
     "front-matter-yaml": (
         replace("chapters/01-texte.md", "role: front", "role: [front"),
-        "chapters/01-texte.md:2:13: error: invalid YAML: expected ',' or ']', but got '<stream end>'",
+        "chapters/01-texte.md:2:13: error[yaml-syntax]: invalid YAML: expected ',' or ']', but got '<stream end>'",
     ),
     "unknown-key": (
         replace("dossier.toml", "subjects =", "subjets ="),
-        "dossier.toml:9:1: error: unknown key 'subjets' (did you mean 'subjects'?)",
+        "dossier.toml:9:1: error[config-unknown-key]: unknown key 'subjets' (did you mean 'subjects'?)",
     ),
     "unknown-front-matter-key": (
         replace("chapters/01-texte.md", "role: front", "rôle: front"),
-        "chapters/01-texte.md:2:1: error: unknown front matter key 'rôle' (known: title, role, lang)",
+        "chapters/01-texte.md:2:1: error[front-matter]: unknown front matter key 'rôle' (known: title, role, lang)",
     ),
     "missing-key": (
         replace("dossier.toml", "publisher = \"Éditions d'essai\"\n", ""),
-        "dossier.toml:1:1: error: missing key 'publisher'",
+        "dossier.toml:1:1: error[config-missing-key]: missing key 'publisher'",
     ),
     "wrong-type": (
         replace("dossier.toml", "number = 2", 'number = "2"'),
-        "dossier.toml:19:1: error: 'edition.number': expected an integer",
+        "dossier.toml:19:1: error[config-type]: 'edition.number': expected an integer",
     ),
     "wrong-type-choice": (
         append("dossier.toml", '\n[layout]\npaper = "A3"\n'),
-        "dossier.toml:29:1: error: 'layout.paper': 'A3' is not one of 'A4', 'A5' or 'Letter'",
+        "dossier.toml:29:1: error[config-type]: 'layout.paper': 'A3' is not one of 'A4', 'A5' or 'Letter'",
     ),
     "layout-path": (
         append("dossier.toml", '\n[layout]\nname = "../../etc"\n'),
-        "dossier.toml:29:1: error: unknown layout '../../etc' (known: default)",
+        "dossier.toml:29:1: error[config-layout]: unknown layout '../../etc' (known: default)",
     ),
     "sources-outside": (
         replace("dossier.toml", 'glossary = "glossary.yaml"', 'glossary = "glossary.yaml"\nsources = "/etc/passwd"'),
-        "dossier.toml:17:1: error: 'sources': '/etc/passwd' is outside the dossier",
+        "dossier.toml:17:1: error[config-outside]: 'sources': '/etc/passwd' is outside the dossier",
     ),
     "glossary-outside": (
         replace("dossier.toml", 'glossary = "glossary.yaml"', 'glossary = "../../secret.yaml"'),
-        "dossier.toml:16:1: error: 'glossary': '../../secret.yaml' is outside the dossier",
+        "dossier.toml:16:1: error[config-outside]: 'glossary': '../../secret.yaml' is outside the dossier",
     ),
     "chapter-listed-missing": (
         lambda root: (root / "chapters/02-contexte.md").unlink(),
-        "dossier.toml:13:5: error: chapter 'chapters/02-contexte.md' is listed but does not exist",
+        "dossier.toml:13:5: error[chapter-missing]: chapter 'chapters/02-contexte.md' is listed but does not exist",
     ),
     "chapter-outside": (
         replace("dossier.toml", '"chapters/03-annexes.md",', '"chapters/03-annexes.md", "../secret.md",'),
-        "dossier.toml:14:31: error: chapter '../secret.md' is outside the dossier",
+        "dossier.toml:14:31: error[chapter-outside]: chapter '../secret.md' is outside the dossier",
     ),
     "chapter-not-listed": (
         write("chapters/04-brouillon.md", "# Brouillon\n"),
-        "chapters/04-brouillon.md: error: chapter file not listed in dossier.toml 'chapters' (add it, or move it out of chapters/)",
+        "chapters/04-brouillon.md: error[chapter-unlisted]: chapter file not listed in dossier.toml 'chapters' (add it, or move it out of chapters/)",
     ),
     "empty-heading": (  # found by the Hypothesis test: an empty entry in the EPUB's navigation
         replace("chapters/02-contexte.md", "## Un tableau", "## <b></b>"),
-        "chapters/02-contexte.md:6:1: error: heading without text",
+        "chapters/02-contexte.md:6:1: error[heading-empty]: heading without text",
     ),
     "unknown-citation": (
         replace("chapters/02-contexte.md", "[@agence, p. 3]", "[@agnce, p. 3]"),
-        "chapters/02-contexte.md:3:96: error: unknown source '@agnce' (not in sources)",
+        "chapters/02-contexte.md:3:96: error[source-unknown]: unknown source '@agnce' (not in sources)",
     ),
     "undefined-note": (
         replace("chapters/01-texte.md", "2022[^adresse]. Il", "2022[^adresse]. Il[^autre]"),
-        "chapters/01-texte.md:7:71: error: note '[^autre]' is called but never defined",
+        "chapters/01-texte.md:7:71: error[note-undefined]: note '[^autre]' is called but never defined",
     ),
     "duplicate-note": (
         replace("chapters/01-texte.md", "[^adresse]: Le", "[^adresse]: Doublon.\n\n[^adresse]: Le"),
-        "chapters/01-texte.md:14:1: error: note '[^adresse]' is defined twice (first at line 12)",
+        "chapters/01-texte.md:14:1: error[note-duplicate]: note '[^adresse]' is defined twice (first at line 12)",
     ),
     "duplicate-source": (
         replace("sources.yaml", "- id: agence", "- id: discours"),
-        "sources.yaml:10:3: error: duplicate source id 'discours' (first defined at line 1)",
+        "sources.yaml:10:3: error[source-duplicate]: duplicate source id 'discours' (first defined at line 1)",
     ),
     "impossible-date-yaml": (
         replace("sources.yaml", "issued: 2022-01-07", "issued: 2022-02-30"),
-        "sources.yaml:6:11: error: invalid YAML: impossible date '2022-02-30' (day is out of range for month)",
+        "sources.yaml:6:11: error[yaml-syntax]: invalid YAML: impossible date '2022-02-30' (day is out of range for month)",
     ),
     "impossible-date-toml": (
         replace("dossier.toml", "date = 2022-01-07", "date = 2022-02-30"),
-        "dossier.toml:10:8: error: impossible date '2022-02-30'",
+        "dossier.toml:10:8: error[config-syntax]: impossible date '2022-02-30'",
     ),
     "impossible-date-data": (
         replace("data/chronology.yaml", "date: 2022-01-02", "date: 2022-02-30"),
-        "data/chronology.yaml:4:9: error: invalid YAML: impossible date '2022-02-30' (day is out of range for month)",
+        "data/chronology.yaml:4:9: error[yaml-syntax]: invalid YAML: impossible date '2022-02-30' (day is out of range for month)",
     ),
     "unknown-locale": (
         replace("dossier.toml", 'locale = "fr_FR"', 'locale = "xx_YY"'),
-        "dossier.toml:5:1: error: unknown locale 'xx_YY'",
+        "dossier.toml:5:1: error[config-locale]: unknown locale 'xx_YY'",
     ),
     "missing-image": (
         lambda root: (root / "images/schema.png").unlink(),
-        "chapters/02-contexte.md:15:1: error: image 'images/schema.png' not found",
+        "chapters/02-contexte.md:15:1: error[image-missing]: image 'images/schema.png' not found",
     ),
     "pipe-named-as-image": (  # a named pipe would block whoever reads it: nothing may
         lambda root: (os.mkfifo(root / "images/pipe.png"), replace("chapters/02-contexte.md", "images/schema.png", "images/pipe.png")(root)),
-        "chapters/02-contexte.md:15:1: error: image 'images/pipe.png' not found",
+        "chapters/02-contexte.md:15:1: error[image-missing]: image 'images/pipe.png' not found",
     ),
     "not-the-image-it-claims": (
         write("images/schema.png", b"GIF89a\x01\x00\x01\x00 not a PNG at all"),
-        "chapters/02-contexte.md:15:1: error: 'images/schema.png' is not a PNG image",
+        "chapters/02-contexte.md:15:1: error[image-format]: 'images/schema.png' is not a PNG image",
     ),
     "text-named-png": (
         write("images/schema.png", "Ceci n'est pas une image.\n"),
-        "chapters/02-contexte.md:15:1: error: 'images/schema.png' is not a PNG image",
+        "chapters/02-contexte.md:15:1: error[image-format]: 'images/schema.png' is not a PNG image",
     ),
-    "empty-dossier-folder": (empty_folder, "dossier.toml: error: no dossier.toml here: not a dossier folder"),
+    "empty-dossier-folder": (empty_folder, "dossier.toml: error[config-missing]: no dossier.toml here: not a dossier folder"),
     "empty-dossier-toml": (
         write("dossier.toml", "# rien encore\n"),
-        "dossier.toml: error: dossier.toml is empty: it needs at least title, authors, publisher, locale, "
+        "dossier.toml: error[config-empty]: dossier.toml is empty: it needs at least title, authors, publisher, locale, "
         "identifier, chapters and [edition] (`dossier new` writes one)",
     ),
     "no-chapters": (
         replace("dossier.toml", _CHAPTERS_LIST, "chapters = []"),
-        "dossier.toml:11:1: error: 'chapters': must not be empty",
+        "dossier.toml:11:1: error[config-type]: 'chapters': must not be empty",
     ),
     "empty-chapter": (
         write("chapters/02-contexte.md", ""),
-        "chapters/02-contexte.md:1:1: error: chapter without a title: start it with a '# ' heading",
+        "chapters/02-contexte.md:1:1: error[chapter-title]: chapter without a title: start it with a '# ' heading",
     ),
     "not-utf8": (
         bytes_replace("chapters/01-texte.md", "déclaré".encode(), b"d\xe9clar\xe9"),
-        "chapters/01-texte.md:7:75: error: not UTF-8: byte 0xe9 at offset 110; save the file as UTF-8",
+        "chapters/01-texte.md:7:75: error[encoding]: not UTF-8: byte 0xe9 at offset 110; save the file as UTF-8",
     ),
     "control-character-in-yaml": (
         replace("sources.yaml", "Allocution à la nation", "Allocution\x01 à la nation"),
-        "sources.yaml:3:20: error: character U+0001 is not allowed in YAML: remove it",
+        "sources.yaml:3:20: error[yaml-character]: character U+0001 is not allowed in YAML: remove it",
     ),
     "control-character-in-toml": (
         replace("dossier.toml", "Dossier d'essai", "Dossier\x1b d'essai"),
-        "dossier.toml:1:17: error: invalid TOML: illegal character '\\x1b'",
+        "dossier.toml:1:17: error[config-syntax]: invalid TOML: illegal character '\\x1b'",
     ),
     "huge-file": (
         write("chapters/02-contexte.md", ("# Trop long\n\n" + ("Une phrase assez ordinaire. " * 40 + "\n\n") * 4500)[:5_000_001]),
-        "chapters/02-contexte.md: error: file of 5,000,001 bytes: the limit is 5,000,000",
+        "chapters/02-contexte.md: error[limit-file]: file of 5,000,001 bytes: the limit is 5,000,000",
     ),
     "nested-too-deep": (
         append("chapters/02-contexte.md", "\n" + "".join("  " * depth + "- niveau\n" for depth in range(80))),
-        "chapters/02-contexte.md:84:1: error: lists or quotes nested too deep: the text stops being read here; "
+        "chapters/02-contexte.md:84:1: error[limit-nesting]: lists or quotes nested too deep: the text stops being read here; "
         "nest at most 50 levels",
     ),
     "huge-paragraph": (
         append("chapters/02-contexte.md", "\n" + "mot " * 250_000 + "\n"),
-        "chapters/02-contexte.md:26:1: error: paragraph of 999,999 characters: the limit is 200,000; "
+        "chapters/02-contexte.md:26:1: error[limit-paragraph]: paragraph of 999,999 characters: the limit is 200,000; "
         "separate paragraphs with a blank line",
     ),
     "too-many-notes": (
@@ -254,7 +254,7 @@ CASES: dict[str, tuple[Mutation, str]] = {
             )
             + "\n" + "".join(f"[^n{i}]: Note {i}.\n" for i in range(5000)),
         ),
-        "chapters/02-contexte.md:144:915: error: more than 3,000 notes and citations: the page layout of so many "
+        "chapters/02-contexte.md:144:915: error[limit-notes]: more than 3,000 notes and citations: the page layout of so many "
         "footnotes takes too long; split the dossier",
     ),
     "too-many-notes-in-a-paragraph": (
@@ -263,7 +263,7 @@ CASES: dict[str, tuple[Mutation, str]] = {
             "\n" + "".join(f"Phrase {i}[^n{i}]. " for i in range(150)) + "\n\n"
             + "".join(f"[^n{i}]: Note {i}.\n" for i in range(150)),
         ),
-        "chapters/02-contexte.md:26:1691: error: more than 100 notes called in one paragraph: the page layout of so "
+        "chapters/02-contexte.md:26:1691: error[limit-paragraph-notes]: more than 100 notes called in one paragraph: the page layout of so "
         "many footnotes takes too long; spread them over several paragraphs",
     ),
 }
@@ -274,7 +274,7 @@ def test_malformed_input_is_one_located_line(case: str, tmp_path: Path, mini_bui
     mutate, expected = CASES[case]
     result, _ = build_over_good_outputs(tmp_path, mini_build, mutate)
     assert result.returncode == 1, result.stderr
-    errors = [line for line in result.stderr.splitlines() if ": error: " in line or not LINE.match(line)]
+    errors = [line for line in result.stderr.splitlines() if ": error[" in line or not LINE.match(line)]
     assert errors == [expected]
     assert result.stdout == ""
 
@@ -402,15 +402,15 @@ def test_markdown_links_and_images_outside_are_refused_never_read(tmp_path: Path
     result, record = probed_build(root, tmp_path / "out")
     assert record["status"] == 1
     assert result.stderr.splitlines() == [
-        "chapters/02-contexte.md:28:9: error: link to 'file:///etc/passwd' refused: a link goes to an http, https or mailto address or to a chapter",
-        "chapters/02-contexte.md:28:41: error: link to '../../secret', which is not a chapter of the dossier",
-        "chapters/02-contexte.md:28:70: error: link to 'file:///etc/passwd' refused: a link goes to an http, https or mailto address or to a chapter",
-        "chapters/02-contexte.md:30:1: error: image 'file:///etc/passwd' is not a file of the dossier",
-        "chapters/02-contexte.md:32:1: error: image '../../secret' is outside the dossier",
-        f"chapters/02-contexte.md:34:1: error: image '{server.url}/image.png' is not a file of the dossier",
-        "chapters/02-contexte.md:36:1: error: image 'images/evil.png' is outside the dossier",
-        "chapters/02-contexte.md:38:11: error: link to 'javascript:alert(1)' refused: a link goes to an http, https or mailto address or to a chapter",
-        "chapters/02-contexte.md:38:37: error: link to 'file:///etc/passwd' refused: a link goes to an http, https or mailto address or to a chapter",
+        "chapters/02-contexte.md:28:9: error[link-scheme]: link to 'file:///etc/passwd' refused: a link goes to an http, https or mailto address or to a chapter",
+        "chapters/02-contexte.md:28:41: error[link-chapter]: link to '../../secret', which is not a chapter of the dossier",
+        "chapters/02-contexte.md:28:70: error[link-scheme]: link to 'file:///etc/passwd' refused: a link goes to an http, https or mailto address or to a chapter",
+        "chapters/02-contexte.md:30:1: error[image-remote]: image 'file:///etc/passwd' is not a file of the dossier",
+        "chapters/02-contexte.md:32:1: error[image-outside]: image '../../secret' is outside the dossier",
+        f"chapters/02-contexte.md:34:1: error[image-remote]: image '{server.url}/image.png' is not a file of the dossier",
+        "chapters/02-contexte.md:36:1: error[image-outside]: image 'images/evil.png' is outside the dossier",
+        "chapters/02-contexte.md:38:11: error[link-scheme]: link to 'javascript:alert(1)' refused: a link goes to an http, https or mailto address or to a chapter",
+        "chapters/02-contexte.md:38:37: error[link-scheme]: link to 'file:///etc/passwd' refused: a link goes to an http, https or mailto address or to a chapter",
     ]
     assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
     _never_opened(record, secrets)
@@ -464,8 +464,8 @@ def test_raw_html_refused_by_configuration(tmp_path: Path, server, mini_build) -
     result, _ = build_over_good_outputs(tmp_path, mini_build, refuse)
     assert result.returncode == 1
     assert result.stderr.splitlines() == [
-        "chapters/02-contexte.md:28:1: error: raw HTML '<div onclick=\"x()\">bloc</div>' is refused (layout.raw_html = \"refuse\"): write it in Markdown",
-        f"chapters/02-contexte.md:30:16: error: raw HTML '<img src=\"{server.url}/i.png\" alt=\"x\">' is refused (layout.raw_html = \"refuse\"): write it in Markdown",
+        "chapters/02-contexte.md:28:1: error[raw-html]: raw HTML '<div onclick=\"x()\">bloc</div>' is refused (layout.raw_html = \"refuse\"): write it in Markdown",
+        f"chapters/02-contexte.md:30:16: error[raw-html]: raw HTML '<img src=\"{server.url}/i.png\" alt=\"x\">' is refused (layout.raw_html = \"refuse\"): write it in Markdown",
     ]
     assert server.requests == []
 
@@ -531,8 +531,8 @@ def test_layout_refuses_a_hostile_stylesheet_with_a_located_error(tmp_path: Path
     with pytest.raises(DossierError) as exc:
         layout(rendered, load_config(root))
     lines = [d.format(root) for d in exc.value.report.errors]
-    assert f"dossier.toml: error: resource refused: {server.url}/import.css: 'http:' resources are not fetched (the build never uses the network)" in lines
-    assert "dossier.toml: error: resource refused: file:///etc/passwd: '/etc/passwd' is outside the dossier and the shipped layouts and assets" in lines
+    assert f"dossier.toml: error[resource-refused]: resource refused: {server.url}/import.css: 'http:' resources are not fetched (the build never uses the network)" in lines
+    assert "dossier.toml: error[resource-refused]: resource refused: file:///etc/passwd: '/etc/passwd' is outside the dossier and the shipped layouts and assets" in lines
     assert len(lines) == 4, lines
     assert server.requests == []
 
@@ -599,10 +599,10 @@ def test_hostile_build_succeeds_reading_nothing_outside(hostile_build: HostileBu
 def test_control_characters_are_removed_with_located_warnings(hostile_build: HostileBuild) -> None:
     warnings = [line for line in hostile_build.result.stderr.splitlines() if "control character" in line]
     assert warnings == [
-        "chapters/02-contexte.md:3:18: warning: control character U+000B removed",
-        "chapters/02-contexte.md:3:25: warning: control character U+0001 removed",
-        "chapters/02-contexte.md:3:30: warning: control character U+007F removed",
-        "chapters/02-contexte.md:3:31: warning: control character U+001B removed",
+        "chapters/02-contexte.md:3:18: warning[control-character]: control character U+000B removed",
+        "chapters/02-contexte.md:3:25: warning[control-character]: control character U+0001 removed",
+        "chapters/02-contexte.md:3:30: warning[control-character]: control character U+007F removed",
+        "chapters/02-contexte.md:3:31: warning[control-character]: control character U+001B removed",
     ]
     text = "".join(epub_documents(hostile_build.epub)["EPUB/ch2.xhtml"].itertext())
     assert "des habitants" in text and not re.search("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]", text)
@@ -725,7 +725,7 @@ def test_generated_chapters_build_or_fail_cleanly(tmp_path_factory: pytest.TempP
             assert check.returncode == 0, check.stdout + check.stderr
         else:
             assert result.returncode == 1, result.stderr
-            assert any(": error: " in line for line in lines)
+            assert any(": error[" in line for line in lines)
             assert not (base / "out").exists() or not any((base / "out").iterdir())
         shutil.rmtree(base)
 

@@ -7,11 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from dossier.errors import DossierError, Report
+from dossier.errors import DossierError, Location, Report
 from dossier.load import load_dossier
 from dossier.load.config import load_config
-from dossier.load.markdown import parse_citation, parse_markdown
+from dossier.load.markdown import parse_citation, parse_document
 from dossier.load.sources import load_sources
+from dossier.nodes import Header, Text
 from tests.helpers import FIXTURES, copy_fixture
 
 
@@ -39,31 +40,31 @@ def _config_error(tmp_path: Path, old: str, new: str) -> list[str]:
 
 def test_unknown_key_names_line_and_suggests(tmp_path: Path) -> None:
     assert _config_error(tmp_path, "subtitle =", "subtitel =") == [
-        "dossier.toml:2:1: error: unknown key 'subtitel' (did you mean 'subtitle'?)"
+        "dossier.toml:2:1: error[config-unknown-key]: unknown key 'subtitel' (did you mean 'subtitle'?)"
     ]
 
 
 def test_missing_key_in_a_table(tmp_path: Path) -> None:
     assert _config_error(tmp_path, 'summary = "Ajout du contexte."\n', "") == [
-        "dossier.toml:18:1: error: missing key 'summary' in [edition]"
+        "dossier.toml:18:1: error[config-missing-key]: missing key 'summary' in [edition]"
     ]
 
 
 def test_wrong_type(tmp_path: Path) -> None:
     assert _config_error(tmp_path, "number = 2", 'number = "deux"') == [
-        "dossier.toml:19:1: error: 'edition.number': expected an integer"
+        "dossier.toml:19:1: error[config-type]: 'edition.number': expected an integer"
     ]
 
 
 def test_unknown_locale(tmp_path: Path) -> None:
     assert _config_error(tmp_path, 'locale = "fr_FR"', 'locale = "xx_YY"') == [
-        "dossier.toml:5:1: error: unknown locale 'xx_YY'"
+        "dossier.toml:5:1: error[config-locale]: unknown locale 'xx_YY'"
     ]
 
 
 def test_toml_syntax_error(tmp_path: Path) -> None:
     errors = _config_error(tmp_path, 'title = "Dossier', 'title = Dossier')
-    assert len(errors) == 1 and errors[0].startswith("dossier.toml:1:9: error: invalid TOML")
+    assert len(errors) == 1 and errors[0].startswith("dossier.toml:1:9: error[config-syntax]: invalid TOML")
 
 
 def test_impossible_toml_date(tmp_path: Path) -> None:
@@ -87,13 +88,21 @@ def test_citation_syntax(text: str, expected: list[tuple[str, str | None]] | Non
     assert (None if items is None else [(i["id"], i["locator"]) for i in items]) == expected
 
 
-def test_markdown_tokens_keep_positions() -> None:
-    tokens, _ = parse_markdown("# Titre\n\nUn mot[@a] et une note[^n].\n\n[^n]: Texte.\n")
-    inline = tokens[4]
-    kinds = [c.type for c in inline.children]
-    assert "citation" in kinds and "footnote_ref" in kinds
-    citation = next(c for c in inline.children if c.type == "citation")
-    assert citation.meta["pos"] == inline.content.index("[@a]")
+def test_markdown_becomes_located_nodes() -> None:
+    path = Path("ch.md")
+    text = "# Titre\n\n> Un *mot*[@a] et\n> une note[^n] <b>x</b>.\n\n[^n]: Texte.\n"
+    document = parse_document(path, text)
+    header, quote = document.blocks
+    assert isinstance(header, Header) and header.level == 1 and header.content == (Text("Titre", Location(path, 1, 3)),)
+    para = quote.content[0]
+    kinds = [type(n).__name__ for n in para.content]
+    assert kinds == ["Text", "Emph", "Citation", "Text", "SoftBreak", "Text", "NoteRef", "Text", "RawInline", "Text", "RawInline", "Text"]
+    emph, citation, note_ref, raw = para.content[1], para.content[2], para.content[6], para.content[8]
+    assert emph.location == Location(path, 3, 6) and emph.content[0] == Text("mot", Location(path, 3, 7))
+    assert citation.location == Location(path, 3, 11) and citation.items[0].id == "a"
+    assert note_ref.label == "n" and note_ref.location == Location(path, 4, 11)
+    assert raw.html == "<b>" and raw.location == Location(path, 4, 16)
+    assert [(n.label, n.location.line) for n in document.notes] == [("n", 6)]
 
 
 def test_sources_yaml_and_json_are_the_same(tmp_path: Path) -> None:
@@ -124,7 +133,7 @@ def test_duplicate_source_and_bad_date(tmp_path: Path) -> None:
     with pytest.raises(DossierError) as exc:
         load_sources(path, report)
         report.raise_if_errors()
-    assert _errors(exc, tmp_path) == ["sources.yaml:4:11: error: invalid YAML: impossible date '2022-02-30' (day is out of range for month)"]
+    assert _errors(exc, tmp_path) == ["sources.yaml:4:11: error[yaml-syntax]: invalid YAML: impossible date '2022-02-30' (day is out of range for month)"]
 
 
 def test_web_source_without_access_date_warns(tmp_path: Path) -> None:
@@ -133,7 +142,7 @@ def test_web_source_without_access_date_warns(tmp_path: Path) -> None:
     report = Report()
     load_sources(path, report)
     assert [d.format(tmp_path) for d in report.diagnostics] == [
-        "sources.yaml:1:3: warning: web source 'w' has no access date ('accessed')"
+        "sources.yaml:1:3: warning[source-accessed]: web source 'w' has no access date ('accessed')"
     ]
 
 
@@ -144,7 +153,7 @@ def test_not_utf8_names_the_byte(tmp_path: Path) -> None:
     with pytest.raises(DossierError) as exc:
         load_dossier(root, Report())
     assert _errors(exc, root) == [
-        "chapters/02-contexte.md:1:18: error: not UTF-8: byte 0xe9 at offset 17; save the file as UTF-8"
+        "chapters/02-contexte.md:1:18: error[encoding]: not UTF-8: byte 0xe9 at offset 17; save the file as UTF-8"
     ]
 
 
@@ -162,6 +171,6 @@ def test_listed_chapter_missing_and_unlisted_file(tmp_path: Path) -> None:
     with pytest.raises(DossierError) as exc:
         load_dossier(root, Report())
     assert _errors(exc, root) == [
-        "dossier.toml:13:5: error: chapter 'chapters/02-contexte.md' is listed but does not exist",
-        "chapters/02-autre.md: error: chapter file not listed in dossier.toml 'chapters' (add it, or move it out of chapters/)",
+        "dossier.toml:13:5: error[chapter-missing]: chapter 'chapters/02-contexte.md' is listed but does not exist",
+        "chapters/02-autre.md: error[chapter-unlisted]: chapter file not listed in dossier.toml 'chapters' (add it, or move it out of chapters/)",
     ]

@@ -62,12 +62,12 @@ def test_geometry_is_simplified_for_print(bundled_map: maps.Map) -> None:
 
 
 @pytest.mark.parametrize(("data", "message"), [
-    ({"countries": ["KAZ", "XYZ"]}, "{map}: unknown country code 'XYZ'"),
-    ({"countries": ["KAZ"], "cities": ["Atlantis"]}, "{map}: no city 'Atlantis' in the countries shown"),
-    ({"cities": ["Almaty"]}, "{map} data needs 'countries'"),
+    ({"countries": ["KAZ", "XYZ"]}, "[map-country]: {map}: unknown country code 'XYZ'"),
+    ({"countries": ["KAZ"], "cities": ["Atlantis"]}, "[map-city]: {map}: no city 'Atlantis' in the countries shown"),
+    ({"cities": ["Almaty"]}, "[data-format]: {map} data needs 'countries'"),
 ])
 def test_bad_data_is_a_located_content_error(data: dict, message: str) -> None:
     with pytest.raises(DossierError) as caught:
         maps.layout(_block(data), "fr", "m")
     (diagnostic,) = caught.value.report.errors
-    assert diagnostic.format().startswith(f"ch.md:3:1: error: {message}")
+    assert diagnostic.format().startswith(f"ch.md:3:1: error{message}")

@@ -70,7 +70,7 @@ def test_background_error_reaches_the_parent_with_its_location() -> None:
     with pytest.raises(DossierError) as caught:
         job.wait()
     [diagnostic] = caught.value.report.diagnostics
-    assert diagnostic.format(None) == "chapters/x.md:3:1: error: made to fail"
+    assert diagnostic.format(None) == "chapters/x.md:3:1: error[epub-test]: made to fail"
 
 
 def test_handoff_reaches_the_job_and_a_failed_job_does_not_block_the_parent(tmp_path: Path) -> None:

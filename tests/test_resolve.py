@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import copy
 from pathlib import Path
 
 import pytest
 
 from dossier.errors import DossierError, Report
 from dossier.load import load_dossier
+from dossier.nodes import Link, NoteCall, XRef, walk
 from dossier.resolve import resolve
 from tests.helpers import FIXTURES, copy_fixture
 
@@ -38,7 +40,7 @@ def test_ibid_and_short_forms(book) -> None:
 
 def test_a_footnote_citing_a_source_counts_for_the_next_position(book) -> None:
     first, second = book.chapters[0].notes
-    assert first.tokens is not None and not first.cites
+    assert first.blocks is not None and not first.cites
     # The footnote cites the speech at p. 2; the next note cites it without a page, so not
     # "Ibid." (which would mean p. 2 again) but the short form.
     assert second.cites[0].position == "subsequent"
@@ -47,8 +49,20 @@ def test_a_footnote_citing_a_source_counts_for_the_next_position(book) -> None:
 def test_headings_get_anchors_and_links_between_chapters_resolve(book) -> None:
     chapter = book.chapters[1]
     assert [h.anchor for h in chapter.headings] == ["ch2-un-tableau", "ch2-une-figure", "ch2-la-chronologie"]
-    links = [c for t in chapter.tokens if t.type == "inline" for c in t.children if c.type == "link_open"]
-    assert links[0].meta["xref"] == {"file": "ch1.xhtml", "anchor": "ch1"}
+    links = [n for n in walk(chapter.body) if isinstance(n, Link)]
+    assert links[0].xref == XRef(file="ch1.xhtml", anchor="ch1")
+
+
+def test_resolve_builds_a_new_book_and_leaves_the_dossier_as_it_was() -> None:
+    report = Report()
+    dossier = load_dossier(FIXTURES / "mini", report)
+    before = copy.deepcopy(dossier)
+    first, second = resolve(dossier, report), resolve(dossier, Report())
+    assert dossier == before
+    assert first == second and first is not second
+    # what changed is in the book: note calls, the heading ids, the image's path from the root
+    assert not any(isinstance(n, NoteCall) for n in walk(dossier.chapters[1].body))
+    assert any(isinstance(n, NoteCall) for n in walk(first.chapters[1].body))
 
 
 def test_only_cited_sources_and_images_are_kept(book) -> None:
@@ -71,7 +85,7 @@ def _edit(root: Path, name: str, old: str, new: str) -> None:
 def test_unknown_source_is_located(tmp_path: Path) -> None:
     root = copy_fixture("mini", tmp_path)
     _edit(root, "02-contexte.md", "[@agence, p. 3]", "[@agense, p. 3]")
-    assert _errors(root) == ["chapters/02-contexte.md:3:96: error: unknown source '@agense' (not in sources)"]
+    assert _errors(root) == ["chapters/02-contexte.md:3:96: error[source-unknown]: unknown source '@agense' (not in sources)"]
 
 
 def test_undefined_and_duplicate_notes(tmp_path: Path) -> None:
@@ -79,8 +93,8 @@ def test_undefined_and_duplicate_notes(tmp_path: Path) -> None:
     _edit(root, "01-texte.md", "[^adresse]. Il", "[^adrese]. Il")
     _edit(root, "01-texte.md", "\n[^adresse]:", "\n[^x]: Une autre.\n[^x]: Encore.\n\n[^adresse]:")
     assert _errors(root) == [
-        "chapters/01-texte.md:13:1: error: note '[^x]' is defined twice (first at line 12)",
-        "chapters/01-texte.md:7:57: error: note '[^adrese]' is called but never defined",
+        "chapters/01-texte.md:13:1: error[note-duplicate]: note '[^x]' is defined twice (first at line 12)",
+        "chapters/01-texte.md:7:57: error[note-undefined]: note '[^adrese]' is called but never defined",
     ]
 
 
@@ -88,8 +102,8 @@ def test_image_without_alt_or_missing(tmp_path: Path) -> None:
     root = copy_fixture("mini", tmp_path)
     _edit(root, "02-contexte.md", "![Un schéma de test : un cadre barré d'une diagonale](images/schema.png", "![](images/absent.png")
     assert _errors(root) == [
-        "chapters/02-contexte.md:15:1: error: image 'images/absent.png' has no alternative text: write it in ![…]",
-        "chapters/02-contexte.md:15:1: error: image 'images/absent.png' not found",
+        "chapters/02-contexte.md:15:1: error[image-alt]: image 'images/absent.png' has no alternative text: write it in ![…]",
+        "chapters/02-contexte.md:15:1: error[image-missing]: image 'images/absent.png' not found",
     ]
 
 
@@ -101,6 +115,6 @@ def test_uncalled_note_and_uncited_source_warn(tmp_path: Path) -> None:
     report = Report()
     resolve(load_dossier(root, report), report)
     assert [d.format(root) for d in report.warnings] == [
-        "chapters/01-texte.md:12:1: warning: note '[^seule]' is defined but never called",
-        "sources.yaml:26:3: warning: source 'orphelin' is never cited",
+        "chapters/01-texte.md:12:1: warning[note-uncalled]: note '[^seule]' is defined but never called",
+        "sources.yaml:26:3: warning[source-uncited]: source 'orphelin' is never cited",
     ]

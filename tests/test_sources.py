@@ -203,28 +203,28 @@ def _edit(root: Path, name: str, old: str, new: str) -> None:
 ERRORS = [
     pytest.param(
         "chapters/01-notes.md", "[@discours]. Il revient", "[@discour]. Il revient",
-        "chapters/01-notes.md:5:35: error: unknown source '@discour' (not in sources)", id="unknown-source",
+        "chapters/01-notes.md:5:35: error[source-unknown]: unknown source '@discour' (not in sources)", id="unknown-source",
     ),
     pytest.param(
         "sources.yaml", "- id: page\n", "- id: discours\n",
-        "sources.yaml:43:3: error: duplicate source id 'discours' (first defined at line 16)", id="duplicate-id",
+        "sources.yaml:43:3: error[source-duplicate]: duplicate source id 'discours' (first defined at line 16)", id="duplicate-id",
     ),
     pytest.param(
         "chapters/01-notes.md", "\n[^revue]:", "\n[^remarque]: Encore une.\n\n[^revue]:",
-        "chapters/01-notes.md:17:1: error: note '[^remarque]' is defined twice (first at line 15)", id="note-twice",
+        "chapters/01-notes.md:17:1: error[note-duplicate]: note '[^remarque]' is defined twice (first at line 15)", id="note-twice",
     ),
     pytest.param(
         "chapters/01-notes.md", "[^revue]. Elle", "[^revues]. Elle",
-        "chapters/01-notes.md:11:126: error: note '[^revues]' is called but never defined\n"
-        "chapters/01-notes.md:17:1: warning: note '[^revue]' is defined but never called", id="note-undefined",
+        "chapters/01-notes.md:11:126: error[note-undefined]: note '[^revues]' is called but never defined\n"
+        "chapters/01-notes.md:17:1: warning[note-uncalled]: note '[^revue]' is defined but never called", id="note-undefined",
     ),
     pytest.param(
         "sources.yaml", "URL: https://example.org/carnet/42", "URL: example.org/carnet/42",
-        "sources.yaml:106:8: error: source 'blog': invalid URL 'example.org/carnet/42'", id="invalid-url",
+        "sources.yaml:106:8: error[source-url]: source 'blog': invalid URL 'example.org/carnet/42'", id="invalid-url",
     ),
     pytest.param(
         "sources.yaml", "issued: 2022-01\n", "issued: 2022-14\n",
-        "sources.yaml:49:11: error: source 'page': invalid date in 'issued': '2022-14'", id="invalid-date",
+        "sources.yaml:49:11: error[source-date]: source 'page': invalid date in 'issued': '2022-14'", id="invalid-date",
     ),
 ]
 
@@ -240,10 +240,10 @@ def test_source_errors_are_located(tmp_path: Path, command: str, name: str, old:
 
 
 WARNINGS = [
-    "sources.yaml:43:3: warning: web source 'page' has no URL",
-    "sources.yaml:95:3: warning: web source 'blog' has no access date ('accessed')",
-    "chapters/01-notes.md:17:1: warning: note '[^orpheline]' is defined but never called",
-    "sources.yaml:118:3: warning: source 'inutile' is never cited",
+    "sources.yaml:43:3: warning[source-web-url]: web source 'page' has no URL",
+    "sources.yaml:95:3: warning[source-accessed]: web source 'blog' has no access date ('accessed')",
+    "chapters/01-notes.md:17:1: warning[note-uncalled]: note '[^orpheline]' is defined but never called",
+    "sources.yaml:118:3: warning[source-uncited]: source 'inutile' is never cited",
 ]
 
 
@@ -285,8 +285,8 @@ def test_errors_in_a_zotero_json_export_are_located(tmp_path: Path) -> None:
     _edit(root, "sources.json", '"id": "revue"', '"id": "livre"')
     result = run_cli("check", str(root), cwd=root)
     assert (result.returncode, result.stderr.splitlines()) == (1, [
-        "sources.json:106:10: error: source 'page': invalid URL 'observatoire/timeline'",
-        "sources.json:189:2: error: duplicate source id 'livre' (first defined at line 163)",  # the item's {
+        "sources.json:106:10: error[source-url]: source 'page': invalid URL 'observatoire/timeline'",
+        "sources.json:189:2: error[source-duplicate]: duplicate source id 'livre' (first defined at line 163)",  # the item's {
     ])
 
 

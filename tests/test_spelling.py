@@ -52,7 +52,7 @@ def test_misspelt_word_is_located(small_dossier: Path) -> None:
     lines = chapter.read_text(encoding="utf-8").split("\n")
     lines[3] = "Une phrase avec une fôte, et une autre."
     chapter.write_text("\n".join(lines), encoding="utf-8")
-    expected = "chapters/01-introduction.md:4:21: warning: unknown word 'fôte'"
+    expected = "chapters/01-introduction.md:4:21: warning[spelling]: unknown word 'fôte'"
     assert _warnings(small_dossier) == [expected]
 
 
@@ -63,8 +63,8 @@ def test_elided_word_is_checked_without_its_article(small_dossier: Path) -> None
         handle.write("\nLe rôle de l’OTSC et d’Aktobe.\n")
     line = len(chapter.read_text(encoding="utf-8").splitlines())
     assert _warnings(small_dossier) == [
-        f"chapters/01-introduction.md:{line}:14: warning: unknown word 'OTSC'",
-        f"chapters/01-introduction.md:{line}:24: warning: unknown word 'Aktobe'",
+        f"chapters/01-introduction.md:{line}:14: warning[spelling]: unknown word 'OTSC'",
+        f"chapters/01-introduction.md:{line}:24: warning[spelling]: unknown word 'Aktobe'",
     ]
     words = "exemple\nMarkdown\nOTSC\nAktobe\n"
     (small_dossier / "spelling.txt").write_text(words, encoding="utf-8")
@@ -84,9 +84,9 @@ def test_notes_and_data_files_are_checked(small_dossier: Path) -> None:
         encoding="utf-8",
     )
     found = _warnings(small_dossier)
-    assert "data/events.yaml:2:10: warning: unknown word 'Rassemblemant'" in found
-    assert any(w.endswith("warning: unknown word 'rédacsion'") for w in found)
-    assert any(w.endswith("warning: unknown word 'Chronolojie'") for w in found)
+    assert "data/events.yaml:2:10: warning[spelling]: unknown word 'Rassemblemant'" in found
+    assert any(w.endswith("warning[spelling]: unknown word 'rédacsion'") for w in found)
+    assert any(w.endswith("warning[spelling]: unknown word 'Chronolojie'") for w in found)
     assert len(found) == 3
 
 
@@ -110,4 +110,4 @@ def test_check_command_prints_located_warnings(
     chapter.write_text(text, encoding="utf-8")
     assert main(["check", str(small_dossier)]) == 0
     err = capsys.readouterr().err
-    assert "02-sources.md:" in err and "warning: unknown word 'écrrit'" in err
+    assert "02-sources.md:" in err and "warning[spelling]: unknown word 'écrrit'" in err

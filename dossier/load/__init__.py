@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from dossier.errors import DossierError, Location, Report
 from dossier.load.blocks import load_block
 from dossier.load.config import load_config
-from dossier.load.markdown import directive_name, nesting_cut, parse_inline, parse_markdown
+from dossier.load.markdown import nesting_cut, parse_inline, parse_markdown
 from dossier.load.sources import load_sources
 from dossier.load.text import PARAGRAPH_LIMIT, read_text, remove_forbidden_characters
+from dossier.load.tree import Converter, inline_nodes
 from dossier.load.yamlpos import PosDict, PosList, load_yaml
 from dossier.model import ChapterSource, Config, Dossier, GlossaryEntry
+from dossier.nodes import Block, Generated, rebuild
 
 ROLES = ("front", "body", "back")
 
@@ -76,21 +79,30 @@ def _load_chapter(config: Config, path: Path, index: int, report: Report) -> Cha
         report.error("chapter-title", Location(path, 1, 1), "chapter without a title: start it with a '# ' heading")
     _check_headings(path, tokens, report)
     _check_limits(path, tokens, report)
-    for token in tokens:
-        name = directive_name(token)
-        if name:
-            token.meta["block"] = load_block(config.root, path, token, name, report)
+    document = Converter(path, text, env).document(tokens)
     return ChapterSource(
         path=path,
         index=index,
         text=text,
-        tokens=tokens,
-        env=env,
+        body=_load_blocks(config, path, document.blocks, report),
+        notes=document.notes,
         meta=meta,
         title=str(title or path.stem),
         role=meta.get("role", "body"),
         lang=meta.get("lang"),
+        front_matter=document.front_matter,
     )
+
+
+def _load_blocks(config: Config, path: Path, blocks: tuple[Block, ...], report: Report) -> tuple[Block, ...]:
+    """The blocks with each generated block's options and data read (`load_block`)."""
+
+    def one(block: Block) -> Block:
+        if isinstance(block, Generated):
+            return replace(block, block=load_block(config.root, path, block, report))
+        return rebuild(block, lambda inner: _load_blocks(config, path, inner, report), lambda inlines: inlines)
+
+    return tuple(one(block) for block in blocks)
 
 
 _FRONT_MATTER_KEYS = {"title": str, "role": str, "lang": str}
@@ -163,13 +175,14 @@ def _load_glossary(config: Config, report: Report) -> list[GlossaryEntry]:
         unknown = sorted(item.keys() - {"term", "expansion", "definition", "lang"})
         for key in unknown:
             report.error("glossary-format", Location(path, *item.key_marks[key]), f"unknown key '{key}'")
+        at = Location(path, *item.value_marks["definition"])
         entries.append(
             GlossaryEntry(
                 term=str(item["term"]),
                 expansion=str(item["expansion"]) if item.get("expansion") else None,
-                definition=parse_inline(str(item["definition"])),
+                definition=inline_nodes(parse_inline(str(item["definition"])), at),
                 lang=str(item["lang"]) if item.get("lang") else None,
-                location=Location(path, *item.value_marks["definition"]),
+                location=at,
             )
         )
     return entries

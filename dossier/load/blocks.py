@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-
-from markdown_it.token import Token
 
 from dossier.errors import DossierError, Location, Report
 from dossier.load.markdown import parse_inline
 from dossier.load.text import read_text
+from dossier.load.tree import inline_nodes
 from dossier.load.yamlpos import PosDict, PosList, load_yaml
+from dossier.nodes import Generated, Inline
 
 # name → (required options, optional options)
 BLOCKS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
@@ -25,35 +25,35 @@ BLOCKS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
 }
 
 
-@dataclass
+@dataclass(frozen=True)
 class Event:
     """One dated entry of a chronology."""
 
     date: dt.date
     label: str
-    event: list[Token]
+    event: tuple[Inline, ...]
     location: Location
     end: dt.date | None = None
     place: str | None = None
 
 
-@dataclass
+@dataclass(frozen=True)
 class Block:
     name: str
     options: dict[str, str]
     location: Location
-    events: list[Event] = field(default_factory=list)
+    events: tuple[Event, ...] = ()
     data: Any = None
 
 
-def load_block(root: Path, path: Path, token: Token, name: str, report: Report) -> Block | None:
-    line = token.map[0] + 1 if token.map else 1
-    location = Location(path, line, 1)
+def load_block(root: Path, path: Path, node: Generated, report: Report) -> Block | None:
+    name, location = node.name, node.location
+    line = location.line or 1
     if name not in BLOCKS:
         known = ", ".join(f"{{{n}}}" for n in BLOCKS)
         report.error("block-unknown", location, f"unknown block '{{{name}}}' (known: {known})")
         return None
-    options = load_yaml(token.content, path, line_offset=line) if token.content.strip() else {}
+    options = load_yaml(node.options, path, line_offset=line) if node.options.strip() else {}
     if not isinstance(options, dict):
         report.error("block-options", location, f"options of {{{name}}} must be 'key: value' lines")
         return None
@@ -65,15 +65,14 @@ def load_block(root: Path, path: Path, token: Token, name: str, report: Report) 
         report.error("block-options", where, f"unknown option '{key}' for {{{name}}}")
     if required - options.keys() or options.keys() - required - optional:
         return None
-    block = Block(name, {k: str(v) for k, v in options.items()}, location)
-    if "data" in options:
-        data_path = _data_path(root, path, options, line)
-        data = load_yaml(read_text(data_path), data_path)
-        if name in ("chronology", "timeline"):
-            block.events = _events(data_path, data, report)
-        else:
-            block.data = data
-    return block
+    values = {k: str(v) for k, v in options.items()}
+    if "data" not in options:
+        return Block(name, values, location)
+    data_path = _data_path(root, path, options, line)
+    data = load_yaml(read_text(data_path), data_path)
+    if name in ("chronology", "timeline"):
+        return Block(name, values, location, events=tuple(_events(data_path, data, report)))
+    return Block(name, values, location, data=data)
 
 
 def _data_path(root: Path, path: Path, options: PosDict, line: int) -> Path:
@@ -115,7 +114,7 @@ def _events(path: Path, data: Any, report: Report) -> list[Event]:
                 end=item.get("end"),
                 place=str(item["place"]) if item.get("place") else None,
                 label=str(item["label"]),
-                event=parse_inline(str(item["event"])),
+                event=inline_nodes(parse_inline(str(item["event"])), at),
                 location=at,
             )
         )

@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from dossier.errors import DossierError, Location, Report
 from dossier.load.text import read_text
 from dossier.load.tomlpos import key_positions, locate
-from dossier.model import Config, Edition, LayoutOptions
+from dossier.model import Config, Edition, LayoutOptions, Paper
 
 CONFIG_NAME = "dossier.toml"
 
@@ -38,7 +38,7 @@ class _CurrentEditionModel(_EditionModel):
 
 class _LayoutModel(_Strict):
     name: NonEmpty = "default"  # a folder of the shipped layouts/: checked by _check_layout
-    paper: Literal["A4", "A5", "Letter"] = "A4"
+    paper: Paper = "A4"
     notes: Literal["chapter", "continuous"] = "chapter"
     raw_html: Literal["sanitize", "refuse"] = "sanitize"
 

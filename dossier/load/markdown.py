@@ -22,6 +22,7 @@ from mdit_py_plugins.footnote import footnote_plugin
 from mdit_py_plugins.front_matter import front_matter_plugin
 
 from dossier.errors import DossierError, Location
+from dossier.load.tree import Converter, Document, directive_name  # noqa: F401 (directive_name: re-exported)
 
 # A source id as Pandoc reads it: word characters, with inner punctuation allowed.
 _ID = r"\w(?:[\w:.#$%&+?<>~/-]*\w)?"
@@ -29,7 +30,6 @@ _CITE_ITEM = re.compile(rf"^(?P<prefix>(?:[^@]*\s)?)@(?P<id>{_ID})(?P<rest>.*)$"
 # markdown-it stops reading a file, silently, where blocks nest this deep (a list level counts
 # two: list and item); the load stage reports it (see `nesting_cut`).
 MAX_NESTING = 120
-_DIRECTIVE = re.compile(r"^\{([a-z][a-z0-9-]*)\}\s*$")
 
 
 def parse_citation(text: str) -> list[dict[str, str | None]] | None:
@@ -117,7 +117,7 @@ def markdown_parser() -> MarkdownIt:
     ref_rule.fn = _with_position(ref_rule.fn)
     image_rule = md.inline.ruler.__rules__[md.inline.ruler.__find__("image")]
     image_rule.fn = _with_position(image_rule.fn)
-    for name in ("link", "autolink", "html_inline"):
+    for name in ("link", "autolink", "html_inline", "footnote_inline"):
         rule = md.inline.ruler.__rules__[md.inline.ruler.__find__(name)]
         rule.fn = _with_position(rule.fn)
     # markdown-it silently turns a `javascript:` or `file:` link into plain text; keep every
@@ -134,6 +134,12 @@ def parse_markdown(text: str, env: dict[str, Any] | None = None) -> tuple[list[T
     return markdown_parser().parse(text, env), env
 
 
+def parse_document(path: Path, text: str) -> Document:
+    """A chapter's text as typed nodes (`dossier.nodes`), each located in `path`."""
+    tokens, env = parse_markdown(text)
+    return Converter(path, text, env).document(tokens)
+
+
 def parse_inline(text: str, env: dict[str, Any] | None = None) -> list[Token]:
     """Inline Markdown (a table cell, a glossary definition) as an `inline` token list."""
     return markdown_parser().parseInline(text, {} if env is None else env)
@@ -143,14 +149,6 @@ def nesting_cut(tokens: list[Token]) -> Token | None:
     """The deepest block token if the parser may have stopped there (nesting too deep)."""
     deepest = max(tokens, key=lambda token: token.level, default=None)
     return deepest if deepest is not None and deepest.level >= MAX_NESTING - 2 else None
-
-
-def directive_name(token: Token) -> str | None:
-    """`{chronology}` for a fence opened with ```` ```{chronology} ````, else None."""
-    if token.type != "fence":
-        return None
-    match = _DIRECTIVE.match(token.info.strip())
-    return match.group(1) if match else None
 
 
 def locate_inline(

@@ -12,6 +12,7 @@ from typing import Any
 
 from jinja2 import Environment
 from lxml import etree
+from markupsafe import Markup
 
 from dossier import __version__
 from dossier.l10n.hyphenation import Hyphenation, dossier_hyphenation
@@ -77,7 +78,10 @@ def _context(book: Book, env: Environment) -> dict[str, Any]:
 
 def _chapter_values(renderer: FragmentRenderer, chapter: Chapter) -> dict[str, Any]:
     renderer.context["chapter"] = chapter
-    return {"chapter": chapter, "body": renderer.render_blocks(chapter.tokens)}
+    body = renderer.render_blocks(chapter.body)
+    if chapter.source.front_matter is not None:  # markdown-it's renderer started a line after it
+        body = Markup("\n") + body
+    return {"chapter": chapter, "body": body}
 
 
 def _find(name: str, layout: str) -> Path:

@@ -1,9 +1,8 @@
-"""Markdown tokens → XHTML fragments, for print (notes in place) or the EPUB (notes linked).
+"""Document nodes → XHTML fragments, for print (notes in place) or the EPUB (notes linked).
 
-markdown-it's own renderer writes the standard elements; our token types (note calls,
-citations, figures, generated blocks, links between chapters) are written by layout
-templates. Raw HTML from the author is sanitised with nh3 and re-serialised as XML, so every
-fragment is well-formed XHTML whichever target it is for.
+lxml writes the standard elements; our constructs (note calls, citations, figures, generated
+blocks) are written by layout templates. Raw HTML from the author is sanitised with nh3 and
+re-serialised as XML, so every fragment is well-formed XHTML whichever target it is for.
 """
 
 from __future__ import annotations
@@ -15,13 +14,41 @@ from typing import Any, Literal
 import nh3
 from jinja2 import Environment
 from lxml import etree, html
-from markdown_it.renderer import RendererHTML
-from markdown_it.token import Token
-from markdown_it.utils import EnvType, OptionsDict
+from markdown_it.common.utils import unescapeAll
 from markupsafe import Markup, escape
 
-from dossier.load.markdown import directive_name, markdown_parser
 from dossier.load.text import FORBIDDEN
+from dossier.nodes import (
+    Block,
+    BlockQuote,
+    BulletList,
+    Citation,
+    Cites,
+    Code,
+    CodeBlock,
+    Emph,
+    Figure,
+    Generated,
+    Header,
+    HorizontalRule,
+    Image,
+    Inline,
+    LineBreak,
+    Link,
+    NoteCall,
+    OrderedList,
+    Para,
+    Plain,
+    RawBlock,
+    RawInline,
+    SoftBreak,
+    Strikeout,
+    Strong,
+    Table,
+    Text,
+    plain_text,
+    walk,
+)
 from dossier.render.figures import FIGURES, FigureFile
 
 Target = Literal["print", "epub"]
@@ -41,7 +68,6 @@ ALLOWED_ATTRIBUTES = {
     "th": {"colspan", "rowspan", "scope"},
 }
 _PLACEHOLDER = "\ue000{}\ue001"
-_OURS = {"note_ref", "citation", "image"}
 
 
 _LINK = "\ue002{}\ue003"
@@ -84,30 +110,38 @@ def to_xml(fragment: str) -> str:
     return "".join(out)
 
 
-class FragmentRenderer(RendererHTML):
-    """Renders a chapter's tokens; `context` gives the templates what they need.
+_SPLICE = re.compile(r"<\?dossier (\d+)\?>")
+_LANG_PREFIX = "language-"
 
-    markdown-it treats every public method as a rule for the token type of the same name;
-    entry points are therefore named `render_*`, which it skips.
+
+class FragmentRenderer:
+    """Renders a chapter's nodes; `context` gives the templates what they need.
+
+    Standard elements are built with lxml, which escapes the author's text; our own constructs
+    (note calls, citations, figures, generated blocks) come from the layout's templates and are
+    spliced in where the tree holds a processing instruction standing for them (one the author's
+    text cannot produce, since lxml escapes its `<`). The output keeps the line breaks
+    markdown-it's renderer writes, so that documents stay as they were.
     """
 
     def __init__(self, env: Environment, target: Target, context: dict[str, Any]) -> None:
-        super().__init__(markdown_parser())
         self.jinja = env
         self.target = target
         self.context = context
         self.in_print_note = False
         self.pending_lead: Markup | None = None
         self.figure_files: list[FigureFile] = []
+        self._spliced: list[str] = []
+        self._raw_run: _RawRun | None = None
 
     # -- entry points -----------------------------------------------------------------------
 
-    def render_blocks(self, tokens: Sequence[Token]) -> Markup:
-        return Markup(self.render(tokens, markdown_parser().options, {}))
+    def render_blocks(self, blocks: Sequence[Block]) -> Markup:
+        return self._render(lambda root: self._blocks(root, blocks))
 
-    def render_inline_tokens(self, tokens: Sequence[Token]) -> Markup:
-        """Inline tokens (a data cell, a definition) from `parse_inline`."""
-        return Markup("".join(self.renderInline(t.children or [], markdown_parser().options, {}) for t in tokens))
+    def render_inlines(self, inlines: Sequence[Inline]) -> Markup:
+        """Inline nodes (a data cell, a definition, a citation's prefix)."""
+        return self._render(lambda root: self._inline_content(root, inlines))
 
     def render_note(self, note: Any, lead: Markup | None = None) -> Markup:
         """A note's text. Print: spans, since the note sits inside a line until CSS floats it
@@ -118,7 +152,7 @@ class FragmentRenderer(RendererHTML):
         previous, self.in_print_note = self.in_print_note, self.target == "print"
         self.pending_lead = lead
         try:
-            return self.render_blocks(note.tokens or [])
+            return self.render_blocks(note.blocks or ())
         finally:
             self.in_print_note, self.pending_lead = previous, None
 
@@ -128,114 +162,134 @@ class FragmentRenderer(RendererHTML):
         values = {**self.context, "target": self.target, "render": self, **values}
         return Markup(self.jinja.get_template(template).render(values).strip())
 
-    def render(self, tokens: Sequence[Token], options: OptionsDict, env: EnvType) -> str:
-        out = []
-        for i, token in enumerate(tokens):
-            if token.type == "inline":
-                if i and tokens[i - 1].type == "figure_open":
-                    continue  # the figure template shows the image
-                out.append(self.renderInline(token.children or [], options, env))
-            elif token.type in self.rules:
-                out.append(self.rules[token.type](tokens, i, options, env))
-            else:
-                out.append(self.renderToken(tokens, i, options, env))
-        return "".join(out)
-
-    def renderInline(self, tokens: Sequence[Token], options: OptionsDict, env: EnvType) -> str:
-        if not any(t.type == "html_inline" for t in tokens):
-            return super().renderInline(tokens, options, env)
-        # Raw inline HTML spans several tokens: sanitise the run as a whole, with our own
-        # markup kept out of the sanitiser's reach behind placeholders.
-        kept: list[str] = []
-        hrefs: list[str] = []
-        out = []
-        for i, token in enumerate(tokens):
-            if token.type == "html_inline":
-                out.append(token.content)
-                continue
-            if token.type == "link_open":
-                rendered = self._link_with_placeholder(tokens, i, options, env, hrefs)
-            else:
-                rendered = super().renderInline(tokens[i : i + 1], options, env)
-            if token.type in _OURS:
-                kept.append(rendered)
-                rendered = _PLACEHOLDER.format(len(kept) - 1)
-            out.append(rendered)
-        result = sanitize("".join(out))
-        result = _LINK_RE.sub(lambda m: str(escape(hrefs[int(m.group(1))])), result)
-        for index, markup in enumerate(kept):
-            result = result.replace(_PLACEHOLDER.format(index), markup)
-        return result
-
-    def _link_with_placeholder(
-        self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType, hrefs: list[str]
-    ) -> str:
-        """A Markdown link in a run with raw HTML: its href (a chapter's file in the EPUB) goes
-        through the sanitiser as a placeholder, since raw HTML may not link to relative URLs."""
-        token = tokens[idx]
-        href = self._href(token)
-        token.attrSet("href", _LINK.format(len(hrefs)))
-        hrefs.append(href)
+    def _render(self, fill: Any) -> Markup:
+        """A fragment: `fill` builds it under a root element, whose content is then serialised
+        with the templates' markup spliced in. Templates call back into the renderer (a note's
+        text inside its call), so each fragment has its own list of spliced markup."""
+        saved = self._spliced, self._raw_run
+        self._spliced, self._raw_run = [], None
         try:
-            return self.renderToken(tokens, idx, options, env)
+            root = etree.Element("div")
+            fill(root)
+            spliced = self._spliced
+            return Markup(_SPLICE.sub(lambda m: spliced[int(m.group(1))], _content(root)))
         finally:
-            token.attrSet("href", href)
+            self._spliced, self._raw_run = saved
 
-    def _href(self, token: Token) -> str:
-        xref = (token.meta or {}).get("xref")
-        if xref:
-            return f"#{xref['anchor']}" if self.target == "print" else f"{xref['file']}#{xref['anchor']}"
-        return str(token.attrGet("href") or "")
+    def _splice(self, parent: etree._Element, markup: str) -> etree._Element:
+        """A placeholder for `markup` (trusted: a template's output, sanitised HTML) at the end of `parent`."""
+        self._spliced.append(markup)
+        pi = etree.ProcessingInstruction("dossier", str(len(self._spliced) - 1))
+        parent.append(pi)
+        return pi
 
-    # -- rules (markdown-it calls methods named after token types) ---------------------------
+    # -- blocks -----------------------------------------------------------------------------
 
-    def html_block(self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
-        return sanitize(tokens[idx].content)
+    def _blocks(self, parent: etree._Element, blocks: Sequence[Block]) -> None:
+        after_plain = False
+        for block in blocks:
+            if after_plain and not isinstance(block, Plain):
+                _append_text(parent, "\n")  # markdown-it: a block after a tight paragraph starts a line
+            self._block(parent, block)
+            after_plain = isinstance(block, Plain)
 
-    def paragraph_open(self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
+    def _container(self, parent: etree._Element, tag: str, blocks: Sequence[Block], **attrs: str) -> etree._Element:
+        element = etree.SubElement(parent, tag, attrs)
+        if blocks and not isinstance(blocks[0], Plain):
+            element.text = "\n"
+        self._blocks(element, blocks)
+        element.tail = "\n"
+        return element
+
+    def _block(self, parent: etree._Element, block: Block) -> None:
+        if isinstance(block, Para):
+            self._paragraph(parent, block)
+        elif isinstance(block, Plain):
+            self._inline_content(parent, block.content)
+        elif isinstance(block, Header):
+            attrs = {"id": block.attr.id} if block.attr.id else {}
+            element = etree.SubElement(parent, f"h{block.level}", attrs)
+            self._inline_content(element, block.content)
+            element.tail = "\n"
+        elif isinstance(block, BlockQuote):
+            self._container(parent, "blockquote", block.content)
+        elif isinstance(block, BulletList | OrderedList):
+            attrs = {"start": str(block.start)} if isinstance(block, OrderedList) and block.start != 1 else {}
+            element = etree.SubElement(parent, "ul" if isinstance(block, BulletList) else "ol", attrs)
+            element.text = "\n"
+            for item in block.items:
+                self._container(element, "li", item.content)
+            element.tail = "\n"
+        elif isinstance(block, CodeBlock):
+            self._code_block(parent, block)
+        elif isinstance(block, RawBlock):
+            self._splice(parent, sanitize(block.html))
+        elif isinstance(block, HorizontalRule):
+            etree.SubElement(parent, "hr").tail = "\n"
+        elif isinstance(block, Table):
+            self._table(parent, block)
+        elif isinstance(block, Figure):
+            self._figure_block(parent, block)
+        elif isinstance(block, Generated):
+            self._generated(parent, block)
+        else:  # a node this renderer does not know yet is an error of ours, not the author's
+            raise TypeError(f"no rendering for {type(block).__name__}")
+
+    def _paragraph(self, parent: etree._Element, block: Para) -> None:
         if self.in_print_note:
-            return '<span class="note-p">'
-        opening = self.renderToken(tokens, idx, options, env)
+            element = etree.SubElement(parent, "span", {"class": "note-p"})
+            self._inline_content(element, block.content)
+            return
+        element = etree.SubElement(parent, "p")
         if self.pending_lead is not None:
-            opening, self.pending_lead = str(Markup(opening) + self.pending_lead) + " ", None
-        return opening
+            lead, self.pending_lead = self.pending_lead, None
+            self._splice(element, lead).tail = " "
+        self._inline_content(element, block.content)
+        element.tail = "\n"
 
-    def paragraph_close(self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
-        if self.in_print_note:
-            return "</span>"
-        return self.renderToken(tokens, idx, options, env)
+    def _code_block(self, parent: etree._Element, block: CodeBlock) -> None:
+        pre = etree.SubElement(parent, "pre")
+        attrs = {}
+        info = unescapeAll(block.info).strip() if block.info else ""
+        if info:
+            attrs["class"] = _LANG_PREFIX + re.split(r"\s", info, maxsplit=1)[0]
+        code = etree.SubElement(pre, "code", attrs)
+        code.text = block.text
+        pre.tail = "\n"
 
-    def note_ref(self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
-        note = tokens[idx].meta["note"]
-        after_call = idx > 0 and tokens[idx - 1].type == "note_ref"
-        return self._partial("partials/noteref.html.j2", note=note, after_call=after_call)
+    def _table(self, parent: etree._Element, table: Table) -> None:
+        element = etree.SubElement(parent, "table")
+        element.text = "\n"
+        for tag, rows in (("thead", table.head), ("tbody", table.body)):
+            if not rows:
+                continue
+            group = etree.SubElement(element, tag)
+            group.text = "\n"
+            for row in rows:
+                tr = etree.SubElement(group, "tr")
+                tr.text = "\n"
+                for cell in row.cells:
+                    attrs = {"style": f"text-align:{cell.align}"} if cell.align else {}
+                    td = etree.SubElement(tr, "th" if cell.header else "td", attrs)
+                    self._inline_content(td, cell.content)  # type: ignore[arg-type]
+                    td.tail = "\n"
+                tr.tail = "\n"
+            group.tail = "\n"
+        element.tail = "\n"
 
-    def citation(self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
-        # Inside a note's sentence a citation is set in parentheses; opening the note, as is.
-        return self._partial(
-            "partials/cites.html.j2", cites=tokens[idx].meta.get("cites", []), final=False, enclosed=idx > 0
-        )
+    def _figure_block(self, parent: etree._Element, figure: Figure) -> None:
+        image = figure.image
+        caption = image.title
+        markup = self._partial("partials/figure.html.j2", src=image.src, alt=plain_text(image.alt), caption=caption)
+        self._splice(parent, markup)
 
-    def figure_open(self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
-        image = next(c for c in tokens[idx + 1].children or [] if c.type == "image")
-        alt = "".join(c.content for c in image.children or [])
-        caption = image.attrGet("title")
-        return self._partial(
-            "partials/figure.html.j2", src=image.attrGet("src"), alt=alt, caption=caption
-        )
-
-    def figure_close(self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
-        return ""
-
-    def fence(self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
-        token = tokens[idx]
-        name = directive_name(token)
-        if name is None:
-            return super().fence(tokens, idx, options, env)
-        block = token.meta.get("block")
-        if name in FIGURES and block is not None:
-            return self._figure(name, block)
-        return self._partial(f"blocks/{name}.html.j2", block=block)
+    def _generated(self, parent: etree._Element, node: Generated) -> None:
+        block = node.block
+        if node.name in FIGURES and block is not None:
+            self._splice(parent, self._figure(node.name, block))
+            return
+        extra = {"glossary": list(node.glossary)} if node.glossary is not None else {}
+        self._splice(parent, self._partial(f"blocks/{node.name}.html.j2", block=block, **extra))
 
     def _figure(self, name: str, block: Any) -> Markup:
         """A generated figure: inline SVG in print, an SVG file (text as outlines) in the EPUB."""
@@ -251,7 +305,114 @@ class FragmentRenderer(RendererHTML):
             self.figure_files.append(FigureFile(values["src"], svg))
         return self._partial(f"blocks/{name}.html.j2", **values)
 
-    def link_open(self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
-        token = tokens[idx]
-        token.attrSet("href", self._href(token))
-        return self.renderToken(tokens, idx, options, env)
+    # -- inlines ----------------------------------------------------------------------------
+
+    def _inline_content(self, parent: etree._Element, inlines: Sequence[Inline]) -> None:
+        """Inline nodes at the end of `parent`. A run holding raw HTML is sanitised as a whole
+        (its tags may open in one node and close in another), our markup kept out of the
+        sanitiser's reach behind placeholders."""
+        if self._raw_run is not None or not any(isinstance(n, RawInline) for n in walk(tuple(inlines))):
+            self._inlines(parent, inlines)
+            return
+        run = self._raw_run = _RawRun()
+        holder = etree.Element("div")
+        try:
+            self._inlines(holder, inlines)
+        finally:
+            self._raw_run = None
+        text = _SPLICE.sub(lambda m: run.raw[int(m.group(1))], _content(holder))
+        result = sanitize(text)
+        result = _LINK_RE.sub(lambda m: str(escape(run.hrefs[int(m.group(1))])), result)
+        result = _KEPT_RE.sub(lambda m: run.kept[int(m.group(1))], result)
+        self._splice(parent, result)
+
+    def _inlines(self, parent: etree._Element, inlines: Sequence[Inline]) -> None:
+        for node in inlines:
+            self._inline(parent, node)
+
+    def _ours(self, parent: etree._Element, markup: str) -> None:
+        """Our own markup in a run: spliced, or (inside raw HTML) behind a placeholder the sanitiser keeps."""
+        if self._raw_run is not None:
+            self._raw_run.kept.append(markup)
+            _append_text(parent, _PLACEHOLDER.format(len(self._raw_run.kept) - 1))
+        else:
+            self._splice(parent, markup)
+
+    def _inline(self, parent: etree._Element, node: Inline) -> None:
+        if isinstance(node, Text):
+            _append_text(parent, node.text)
+        elif isinstance(node, SoftBreak):
+            _append_text(parent, "\n")
+        elif isinstance(node, LineBreak):
+            etree.SubElement(parent, "br").tail = "\n"
+        elif isinstance(node, Code):
+            etree.SubElement(parent, "code").text = node.text
+        elif isinstance(node, Emph | Strong | Strikeout):
+            tag = {Emph: "em", Strong: "strong", Strikeout: "s"}[type(node)]
+            self._inlines(etree.SubElement(parent, tag), node.content)
+        elif isinstance(node, Link):
+            self._link(parent, node)
+        elif isinstance(node, Image):
+            attrs = {"src": node.src, "alt": plain_text(node.alt)}
+            if node.title:
+                attrs["title"] = node.title
+            markup = etree.tostring(etree.Element("img", attrs), encoding="unicode")
+            self._ours(parent, markup)
+        elif isinstance(node, RawInline):
+            assert self._raw_run is not None
+            self._raw_run.raw.append(node.html)
+            parent.append(etree.ProcessingInstruction("dossier", str(len(self._raw_run.raw) - 1)))
+        elif isinstance(node, NoteCall):
+            self._ours(parent, self._partial("partials/noteref.html.j2", note=node.note, after_call=node.after_call))
+        elif isinstance(node, Cites):
+            # Inside a note's sentence a citation is set in parentheses; opening the note, as is.
+            markup = self._partial("partials/cites.html.j2", cites=node.cites, final=False, enclosed=node.enclosed)
+            self._ours(parent, markup)
+        elif isinstance(node, Citation):  # unresolved (resolve reported it): as written, never dropped
+            _append_text(parent, node.source)
+        else:
+            raise TypeError(f"no rendering for {type(node).__name__}")
+
+    def _link(self, parent: etree._Element, link: Link) -> None:
+        href = self._href(link)
+        if self._raw_run is not None:  # raw HTML may not link to relative URLs: the href goes through as a placeholder
+            self._raw_run.hrefs.append(href)
+            href = _LINK.format(len(self._raw_run.hrefs) - 1)
+        attrs = {"href": href}
+        if link.title:
+            attrs["title"] = link.title
+        self._inlines(etree.SubElement(parent, "a", attrs), link.content)
+
+    def _href(self, link: Link) -> str:
+        if link.xref is not None:
+            anchor = link.xref.anchor
+            return f"#{anchor}" if self.target == "print" else f"{link.xref.file}#{anchor}"
+        return link.target
+
+
+class _RawRun:
+    """A run of inlines holding raw HTML, being rendered: what goes around the sanitiser."""
+
+    def __init__(self) -> None:
+        self.raw: list[str] = []  # the raw HTML pieces
+        self.kept: list[str] = []  # our markup
+        self.hrefs: list[str] = []  # Markdown links' targets
+
+
+_KEPT_RE = re.compile("\ue000(\\d+)\ue001")
+
+
+def _content(root: etree._Element) -> str:
+    """The XML of what `root` holds (its text and children), without `root` itself."""
+    return str(escape(root.text or "")) + "".join(etree.tostring(child, encoding="unicode") for child in root)
+
+
+def _append_text(parent: etree._Element, text: str) -> None:
+    """Text at the end of `parent`: its text, or the tail of its last child."""
+    if not text:
+        return
+    if len(parent):
+        last = parent[-1]
+        last.tail = (last.tail or "") + text
+    else:
+        parent.text = (parent.text or "") + text

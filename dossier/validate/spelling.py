@@ -22,13 +22,27 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from markdown_it.token import Token
-
 from dossier.errors import Location, Report
-from dossier.load.markdown import directive_name, parse_inline, parse_markdown
+from dossier.load.markdown import parse_document, parse_inline
 from dossier.load.text import read_text
+from dossier.load.tree import inline_nodes
 from dossier.load.yamlpos import PosDict, PosList, load_yaml
 from dossier.model import Config
+from dossier.nodes import (
+    Cell,
+    Citation,
+    Generated,
+    Header,
+    Image,
+    Inline,
+    InlineNote,
+    Link,
+    Para,
+    Plain,
+    Text,
+    children,
+    walk,
+)
 
 DICTIONARY_DIRS = (
     Path("/usr/share/hunspell"),
@@ -179,42 +193,53 @@ def dossier_words(config: Config) -> Iterator[Word]:
         yield from _yaml_words(config.root / config.glossary, config)
 
 
-def _inline_words(tokens: list[Token]) -> Iterator[str]:
-    """Prose words of inline tokens: text only, not code, raw HTML or an autolink's URL."""
-    in_autolink = False
-    for child in (c for t in tokens for c in (t.children or [])):
-        if child.type == "link_open":
-            in_autolink = child.markup == "autolink"
-        elif child.type == "link_close":
-            in_autolink = False
-        elif child.type == "text" and not in_autolink:
-            yield from (w for w, _ in split_words(child.content))
+def _inline_words(inlines: tuple[Inline, ...]) -> Iterator[str]:
+    """Prose words of inline nodes: text only, not code, raw HTML, an image's alt text or an
+    autolink's URL."""
+    for node in inlines:
+        if isinstance(node, Text):
+            yield from (w for w, _ in split_words(node.text))
+        elif isinstance(node, Image | Citation | InlineNote) or (isinstance(node, Link) and node.autolink):
+            continue  # an inline note's paragraphs are containers of their own
+        else:
+            yield from _inline_words(tuple(children(node)))
+
+
+_INLINE_CONTAINERS = (Para, Plain, Header, Cell)
 
 
 def _chapter_words(config: Config, path: Path, data_files: dict[Path, None]) -> Iterator[Word]:
     text = read_text(path)
-    tokens, _ = parse_markdown(text)
-    if tokens and tokens[0].type == "front_matter":
-        meta = load_yaml(tokens[0].content, path) or {}
+    document = parse_document(path, text)
+    if document.front_matter is not None:
+        meta = load_yaml(document.front_matter, path) or {}
         if isinstance(meta, dict) and not _same_language(meta.get("lang"), config.locale):
             return
     locator = _Locator(path, text)
-    for token in tokens:
-        if token.type == "inline" and token.map:
-            start = locator.offset(token.map[0] + 1, 1)
-            yield from locator.find(_inline_words([token]), start)
-        elif (name := directive_name(token)) and token.map and token.content.strip():
-            options = load_yaml(token.content, path)
+    # the text's blocks and its notes' definitions, in the order of the file
+    kinds = (*_INLINE_CONTAINERS, Generated)
+    nodes = [n for n in walk(document.blocks + tuple(document.notes)) if isinstance(n, kinds)]
+    nodes.sort(key=lambda n: n.location.line or 0)
+    for node in nodes:
+        line = node.location.line
+        if line is None:
+            continue
+        if isinstance(node, Cell) and node.content and not isinstance(node.content[0], Inline.__args__):
+            continue  # a cell of blocks: its paragraphs are containers of their own
+        if not isinstance(node, Generated):
+            yield from locator.find(_inline_words(node.content), locator.offset(line, 1))  # type: ignore[arg-type]
+        elif node.options.strip():
+            options = load_yaml(node.options, path)
             if not isinstance(options, PosDict):
                 continue
-            if name in ("chronology", "timeline", "map") and "data" in options:
+            if node.name in ("chronology", "timeline", "map") and "data" in options:
                 target = (config.root / str(options["data"])).resolve()
                 if target.is_file() and target.is_relative_to(config.root.resolve()):
                     data_files.setdefault(target)
             for key in ("caption", "alt"):
                 if isinstance(options.get(key), str):
-                    line, col = options.value_marks[key]
-                    start = locator.offset(token.map[0] + 1 + line, col)
+                    value_line, col = options.value_marks[key]
+                    start = locator.offset(line + value_line, col)
                     yield from locator.find((w for w, _ in split_words(options[key])), start)
 
 
@@ -238,7 +263,7 @@ def _walk_yaml(value: Any, locator: _Locator, config: Config, key: Any) -> Itera
                 continue
             if isinstance(v, str) and (k in _YAML_TEXT_KEYS or key == "labels"):
                 words = (
-                    _inline_words(parse_inline(v)) if k in _MARKDOWN_KEYS
+                    _inline_words(inline_nodes(parse_inline(v), Location(locator.path))) if k in _MARKDOWN_KEYS
                     else (w for w, _ in split_words(v))
                 )
                 yield from locator.find(words, locator.offset(*value.value_marks[k]))

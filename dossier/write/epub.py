@@ -21,6 +21,7 @@ from typing import Any
 from lxml import etree
 
 from dossier import __version__
+from dossier.formats import output_name
 from dossier.l10n.dates import format_date
 from dossier.l10n.i18n import translations
 from dossier.l10n.typography import typeset
@@ -190,7 +191,7 @@ def _page_source(config: Config) -> str:
         "title": config.title,
         "number": config.edition.number,
         "date": date,
-        "file": f"{config.slug}-{config.edition.number}.pdf",
+        "file": output_name(config.slug, config.edition.number, "pdf"),
     }
 
 

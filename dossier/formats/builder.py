@@ -1,0 +1,59 @@
+"""What an output declares (`Format`), what a shared result is (`Result`), what both are given (`Job`).
+
+Light on purpose (the standard library only): the manifest reads the declarations to decide
+what to rebuild before anything heavy is imported. A format's and a result's functions import
+the writers when they run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from dossier.build import BuildOptions
+    from dossier.model import Book
+    from dossier.render import Rendered
+
+
+@dataclass(frozen=True)
+class Job:
+    """One build's material, as every format and shared result sees it."""
+
+    book: Book
+    rendered: Rendered  # the print HTML and the layout's files; each format renders its own documents
+    options: BuildOptions
+    epoch: int | None = None  # SOURCE_DATE_EPOCH
+
+
+Results = Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class Result:
+    """A shared result: made once per build, from the job and the results it needs, for every
+    format that needs it (`dossier.formats.results`)."""
+
+    name: str
+    make: Callable[[Job, Results], Any]
+    needs: tuple[str, ...] = ()
+    stage: str | None = None  # a progress stage of its own (else it counts in the one before)
+    label: str = ""  # what the progress shows during that stage
+    portable: bool = True  # can be pickled to a format made in a second process
+
+
+@dataclass(frozen=True)
+class Format:
+    """An output: one file per build, `SLUG-EDITION.NAME`."""
+
+    name: str  # also the file's suffix and the name on the command line
+    label: str  # what the progress shows while it is written
+    write: Callable[[Job, Path, Results], None]  # the output at the target; `results` holds `needs`
+    needs: tuple[str, ...] = ()  # shared results, by name
+    # Layout files (names or folder prefixes) no other output reads: a change there rewrites this one alone.
+    own_layout_files: tuple[str, ...] = ()
+    # Made in a second process while the parent makes the shared results (dossier.write.parallel):
+    # its needs must be portable; it receives them as soon as they are made.
+    beside: bool = False

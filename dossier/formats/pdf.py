@@ -1,0 +1,21 @@
+"""PDF: written from the print layout (dossier.write.pdf), tagged PDF/UA-1 or PDF/A-3b."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal, get_args
+
+from dossier.formats.builder import Format, Job, Results
+
+Paper = Literal["A4", "A5", "Letter"]  # each has its layout stylesheet, paper-NAME.css
+PAPERS: tuple[Paper, ...] = get_args(Paper)
+
+
+def write(job: Job, target: Path, results: Results) -> None:
+    from dossier.write.pdf import PdfOptions, write_pdf
+
+    options = PdfOptions(job.options.pdf_variant, job.options.print_ready)
+    write_pdf(results["print-layout"], job.book.config, target, options)
+
+
+FORMAT = Format(name="pdf", label="writing the PDF", write=write, needs=("print-layout",))
