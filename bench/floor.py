@@ -1,7 +1,8 @@
 """The floor of a PDF build: WeasyPrint alone, on the print HTML a build dumped (DOSSIER_DUMP_HTML).
 
-Same HTML, same stylesheets, same fonts, same PDF options (variant, tags), the same page guard
-marks and moves and hyphenation patterns (so one layout here gives the build's pages) as the build, and
+Same HTML (with the build's page guard marks and moves in it), same stylesheets (its long pages
+among them), same fonts, same PDF options (variant, tags), the same hyphenation patterns (so one
+layout here gives the build's pages) as the build, and
 WeasyPrint's own URL fetcher; nothing of `dossier` is imported. Run as its own process so
 that its time includes starting Python and importing WeasyPrint, as the build's does.
 
@@ -26,24 +27,6 @@ def main() -> None:
     fonts = FontConfiguration()
     sheets = [CSS(filename=path, font_config=fonts) for path in manifest["stylesheets"]]
     html = HTML(filename=str(dump / manifest["html"]), base_url=manifest["base_url"])
-    guard = manifest.get("page_guard", {"marks": [], "moves": []})
-
-    def at(path: list[int]) -> object:
-        element = html.etree_element
-        for index in path:
-            element = element[index]
-        return element
-
-    # the pages the build's page guard chose, as the build sets them: paths first, then moves
-    marks = [(at(mark["path"]), mark["attribute"], mark["value"]) for mark in guard["marks"]]
-    moves = [(at(move["path"]), at(move["after"])) for move in guard["moves"]]
-    for element, attribute, value in marks:
-        element.set(attribute, value)
-    parents = {child: parent for parent in html.etree_element.iter() for child in parent}
-    for element, target in moves:
-        parents[element].remove(element)
-        parents[target].insert(list(parents[target]).index(target) + 1, element)
-        parents[element] = parents[target]
     import pyphen  # the dossier's hyphenation exceptions, as the build's layout had them
 
     for name, file in manifest.get("hyphenation", {}).items():

@@ -48,7 +48,7 @@ class Result:
 class Format:
     """An output: one file per build, `SLUG-EDITION.NAME`."""
 
-    name: str  # also the file's suffix and the name on the command line
+    name: str  # also the file's suffix (but `suffix`) and the name on the command line
     label: str  # what the progress shows while it is written
     write: Callable[[Job, Path, Results], None]  # the output at the target; `results` holds `needs`
     needs: tuple[str, ...] = ()  # shared results, by name
@@ -57,3 +57,5 @@ class Format:
     # Made in a second process while the parent makes the shared results (dossier.write.parallel):
     # its needs must be portable; it receives them as soon as they are made.
     beside: bool = False
+    suffix: str = ""  # the file's suffix when it is not the name (`cover.pdf`)
+    default: bool = True  # made by `dossier build` when no format is asked for

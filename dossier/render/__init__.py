@@ -57,6 +57,7 @@ class Rendered:
     epub_stylesheet: Path
     layout_dirs: list[Path]
     epub_files: list[FigureFile] = field(default_factory=list)
+    cover_html: str = ""  # the cover alone, front and back (print-ready builds write it apart)
     hyphenation: Hyphenation = field(default_factory=Hyphenation)  # the print layout's exceptions
 
 
@@ -96,6 +97,12 @@ def render_print(book: Book, env: Environment) -> str:
     renderer = FragmentRenderer(env, "print", context)
     chapters = [_chapter_values(renderer, chapter) for chapter in book.chapters]
     text = env.get_template("print.html.j2").render(context, rendered_chapters=chapters, target="print")
+    return _typeset(text, book.config.locale, "print")
+
+
+def render_print_cover(book: Book, env: Environment) -> str:
+    """The cover as its own print document (front and back), for a print shop."""
+    text = env.get_template("print-cover.html.j2").render(_context(book, env), target="print")
     return _typeset(text, book.config.locale, "print")
 
 
@@ -172,6 +179,7 @@ def render(book: Book, epub: bool = True) -> Rendered:
     paper = book.config.layout.paper.lower()
     rendered = Rendered(
         print_html=render_print(book, env),
+        cover_html=render_print_cover(book, env),
         print_stylesheets=[_find("print.css", layout), _find(f"paper-{paper}.css", layout)],
         epub_documents=[],
         epub_stylesheet=_find("epub.css", layout),

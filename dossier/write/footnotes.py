@@ -36,16 +36,17 @@ PX = 0.75  # points in a CSS pixel (WeasyPrint's box unit)
 # The attributes print.css reads (layouts/default/print.css, "the page guard").
 PAGE_BREAK_ATTRIBUTE = "data-page-break"  # a new page before this block
 RELAX_ATTRIBUTE = "data-relax"  # orphans and widows 1 in this block only
-HYPHENS_ATTRIBUTE = "data-hyphens"  # "fewer": a hyphenation zone; "none": no hyphenation here
+HYPHENS_ATTRIBUTE = "data-hyphens"  # "more": shorter parts; "fewer": a hyphenation zone; "none": none here
 SPACE_ATTRIBUTE = "data-space"  # this paragraph's word spacing, in hundredths of an em
 PROBE_ATTRIBUTE = "data-probe"  # a copy of a paragraph in a probe document (`probe_html`)
 LOOSE = 2.0  # a justified line whose word space is this many times the natural one is loose
 # The word spacings tried on a paragraph with a loose line (hundredths of an em, print.css): an
-# interword space of 80 to 115 % of the font’s 0.2 em, the range a compositor's justification
+# interword space of 75 to 115 % of the font’s 0.2 em, the range a compositor's justification
 # settings allow, to break its lines elsewhere (WeasyPrint breaks greedily, a line at a time).
-SPACINGS = ("-4", "-3", "-2", "-1", "1", "2", "3")
+SPACINGS = ("-5", "-4", "-3", "-2", "-1", "1", "2", "3")
+NOTHING_BETTER = "0"  # a paragraph probed to no avail, its word spacing the font's (no rule reads it)
 
-Kind = Literal["page-break", "relax", "hyphens", "long-page", "after", "space"]
+Kind = Literal["page-break", "relax", "hyphens", "long-page", "after", "split", "space"]
 
 
 @dataclass(frozen=True)
@@ -54,9 +55,10 @@ class Fix:
 
     kind: Kind
     path: ElementPath
-    target: ElementPath | None = None  # "after": the block the element moves behind
+    target: ElementPath | None = None  # "after": the block the element moves behind; "split": the figure
     reason: str = ""  # for the log: what was seen, and where (1-based page)
-    value: str = ""  # "space": a word spacing (SPACINGS); "hyphens": fewer | none; "long-page": the page, from 1
+    value: str = ""  # "space": a word spacing; "hyphens": more | fewer | none; "long-page": the page,
+    # from 1; "split": the characters (spaces left out) the block's first part keeps
 
 
 @dataclass(frozen=True)
@@ -120,11 +122,14 @@ def holes(document: Any, limit: float = HOLE_LINES) -> list[Hole]:
 
 
 def hyphen_runs(document: Any, longest: int = HYPHEN_RUN) -> list[Any]:
-    """The blocks (elements) with more than `longest` consecutive lines ending in a hyphen."""
+    """The blocks (elements: paragraphs, notes) with more than `longest` consecutive lines
+    ending in a hyphen."""
     found: list[Any] = []
     run_block, run = None, 0
     for page in document.pages:
-        for line, block in _lines(page._page_box.children[0]):
+        areas = [page._page_box.children[0]]
+        areas += [a for a in page._page_box.children[1:] if type(a).__name__ == "FootnoteAreaBox"]
+        for line, block in (pair for area in areas for pair in _lines(area)):
             if line_text(line).endswith(HYPHEN):
                 run = run + 1 if block is run_block else 1
                 run_block = block
@@ -267,8 +272,10 @@ def fixes(
     In order of precedence, so that one never undoes another:
     1. a note away from its call: the block that displaced it keeps fewer lines together
        (`relax`); if it already does, it starts a new page;
-    2. a hole at a page's foot: a figure that did not fit moves behind the text that fills
-       the hole (`after`); a block that did not fit keeps fewer lines together (`relax`), then
+    2. a hole at a page's foot: a figure that did not fit moves behind the next block (`after`),
+       and if that block then runs over the page, into it, at the page's top (`split`: the
+       paragraph is cut where its page ends, its first part's last line justified); a block
+       that did not fit keeps fewer lines together (`relax`), then
        the page holds one line more (`long-page`: its notes reach a line lower, as a
        compositor makes a long page; `long_pages` gives the pages to the layout's stylesheet);
     3. three hyphens in a row, or a loose justified line: the paragraph's hyphenation and word
@@ -322,47 +329,60 @@ def _paragraph_fixes(
             if element in trouble:
                 add(Fix("hyphens", numbering[element], reason=trouble[element], value="fewer"))
         return
-    for element, setting in probe(list(trouble)).items():
-        hyphens, spacing = setting
+    chosen = probe(list(trouble))
+    for element, why in trouble.items():
+        hyphens, spacing = chosen.get(element, ("", NOTHING_BETTER))  # probed once, whatever it found
         if hyphens:
-            add(Fix("hyphens", numbering[element], reason=trouble[element], value=hyphens))
-        if spacing:
-            add(Fix("space", numbering[element], reason=trouble[element], value=spacing))
+            add(Fix("hyphens", numbering[element], reason=why, value=hyphens))
+        add(Fix("space", numbering[element], reason=why, value=spacing or NOTHING_BETTER))
 
 
-# A paragraph's settings the probe tries: its hyphenation ("" as the layout has it, "fewer",
-# "none") with each word spacing ("" for the font's own).
+# A paragraph's settings the probe tries: its hyphenation ("" as the layout has it, "more":
+# shorter words and parts, "fewer", "none") with each word spacing ("" for the font's own).
 Setting = tuple[str, str]
-SETTINGS: tuple[Setting, ...] = tuple((h, w) for h in ("", "fewer", "none") for w in ("", *SPACINGS))
+HYPHENATIONS = ("", "more", "fewer", "none")
+SETTINGS: tuple[Setting, ...] = (
+    *(("", w) for w in SPACINGS),
+    *((h, w) for h in HYPHENATIONS[1:] for w in ("", "-2", "2")),
+)
 Probe = Callable[[list[Any]], dict[Any, Setting]]  # paragraphs → the setting that suits each
 
 
 def probe_html(root: Any, elements: list[Any], settings: Iterable[Setting] = SETTINGS) -> str:
-    """An HTML document holding a copy of each paragraph for each setting, each in copies of
-    its ancestors (and an empty copy of the block before it, for `p + p`), so that it is set
-    exactly as in the book: `best_setting` reads the result."""
+    """An HTML document holding a copy of each paragraph for each setting, in copies of its
+    ancestors (one for the paragraphs that share them: a chapter's section opens a page) and
+    after an empty copy of the block before it (for `p + p`), so that it is set exactly as
+    in the book: `best_setting` reads the result."""
     import copy
     import xml.etree.ElementTree as ET
 
+    settings = list(settings)
     parents = {child: parent for parent in root.iter() for child in parent}
     html = ET.Element(root.tag, dict(root.attrib))
     body = ET.SubElement(html, "body")
+    holders: dict[tuple[int, ...], Any] = {}
     for number, element in enumerate(elements):
         chain = []
         parent = parents.get(element)
         while parent is not None and parent.tag not in ("body", "html"):
             chain.insert(0, parent)
             parent = parents.get(parent)
-        for index, (hyphens, spacing) in enumerate(settings):
+        key = tuple(id(a) for a in chain)
+        if key not in holders:
             holder = body
             for ancestor in chain:
                 holder = ET.SubElement(holder, ancestor.tag, _plain(ancestor.attrib))
-            siblings = list(parents[element])
-            position = siblings.index(element)
-            if position:
-                ET.SubElement(holder, siblings[position - 1].tag, _plain(siblings[position - 1].attrib))
+            holders[key] = holder
+        holder = holders[key]
+        siblings = list(parents[element])
+        position = siblings.index(element)
+        for index, (hyphens, spacing) in enumerate(settings):
+            before = siblings[position - 1] if position else None
+            if before is not None:
+                ET.SubElement(holder, before.tag, _plain(before.attrib))
             twin = copy.deepcopy(element)
             twin.tail = None
+            _drop_notes(twin)  # a note floats out of its line: without it the lines break the same
             for attribute, value in ((HYPHENS_ATTRIBUTE, hyphens), (SPACE_ATTRIBUTE, spacing)):
                 if value:
                     twin.set(attribute, value)
@@ -370,6 +390,20 @@ def probe_html(root: Any, elements: list[Any], settings: Iterable[Setting] = SET
             twin.attrib.pop(PAGE_BREAK_ATTRIBUTE, None)
             holder.append(twin)
     return "<!DOCTYPE html>\n" + ET.tostring(html, encoding="unicode", method="html")
+
+
+def _drop_notes(element: Any) -> None:
+    for parent in list(element.iter()):
+        for child in list(parent):
+            if _is_note(child):
+                tail = child.tail or ""
+                index = list(parent).index(child)
+                parent.remove(child)
+                if index:
+                    previous = parent[index - 1]
+                    previous.tail = (previous.tail or "") + tail
+                else:
+                    parent.text = (parent.text or "") + tail
 
 
 def _plain(attributes: dict[str, str]) -> dict[str, str]:
@@ -387,7 +421,7 @@ def best_setting(
 
     found: dict[int, dict[int, tuple[int, float, int]]] = {}
     for page in document.pages:
-        for box in page._page_box.children[0].descendants():
+        for box in (b for area in page._page_box.children for b in area.descendants()):
             if isinstance(box, boxes.BlockBox) and box.element is not None and box.element.get(PROBE_ATTRIBUTE):
                 number, index = map(int, box.element.get(PROBE_ATTRIBUTE).split("/"))
                 ratio = max(loose_blocks(box, limit=0.0).values(), default=1.0)
@@ -397,7 +431,7 @@ def best_setting(
     def score(result: tuple[int, float, int], setting: Setting) -> tuple[int, int, float]:
         runs, ratio, _ = result
         hyphens, spacing = setting
-        change = (0 if not hyphens else 1 if hyphens == "fewer" else 2) + abs(int(spacing or 0))
+        change = HYPHENATIONS.index(hyphens) + abs(int(spacing or 0))
         return (int(runs > HYPHEN_RUN) + int(ratio >= LOOSE), change, ratio)
 
     chosen = {}
@@ -425,6 +459,12 @@ def _hole_fix(
     block = hole.next_block
     figure = _figure_of(hole.next_block, parents)
     if figure is not None and figure in numbering and not hole.continued:
+        before = _previous(figure, parents)
+        moved = any(f.kind == "after" and f.path == numbering[figure] for f in done)
+        head = _head_count(document, before, hole.page) if moved and before is not None else 0
+        if head and before in numbering:  # the block the figure follows runs onto the hole's page
+            add(Fix("split", numbering[before], numbering[figure], reason, str(head)))
+            return
         target = _fill_behind(document, hole, figure, parents)
         fix = Fix("after", numbering[figure], numbering[target], reason) if target in numbering else None
         if fix is not None and add(fix):
@@ -449,32 +489,47 @@ def _figure_of(element: Any, parents: dict[Any, Any]) -> Any | None:
 
 def _fill_behind(document: Any, hole: Hole, figure: Any, parents: dict[Any, Any]) -> Any | None:
     """The block after which `figure` should come so that the text after it fills the hole:
-    the one that, laid out where the figure is, reaches the foot of the page with the hole."""
+    the first one that, with the blocks before it, is as tall as the hole (headings are never
+    the last: a figure does not part a heading from its text)."""
     space = hole.lines * _leading(document.pages[hole.page]._page_box.children[0])
     heights = _block_heights(document, hole.page + 1)
     target, filled = None, 0.0
     sibling = _next(figure, parents)
     while sibling is not None:
+        filled += heights.get(sibling, 0.0)
         if sibling.tag not in HEADINGS:
             target = sibling
-            if filled + heights.get(sibling, 0.0) >= space:
+            if filled >= space:
                 break
-        filled += heights.get(sibling, 0.0)
         sibling = _next(sibling, parents)
     return target
 
 
 def _block_heights(document: Any, start: int) -> dict[Any, float]:
-    """The height each element's block takes, over the pages from `start` on (a few pages)."""
+    """The height each element's block takes, over a few pages from `start` on."""
     from weasyprint.formatting_structure import boxes
 
     heights: dict[Any, float] = {}
     for page in document.pages[start : start + 3]:
         for box in page._page_box.children[0].descendants():
             if isinstance(box, boxes.BlockBox) and box.element is not None and box.element_tag != "section":
-                heights.setdefault(box.element, 0.0)
-                heights[box.element] += box.margin_height()
+                heights[box.element] = heights.get(box.element, 0.0) + box.margin_height()
     return heights
+
+
+def _head_count(document: Any, block: Any, page_index: int) -> int:
+    """If `block` starts before page `page_index` and runs onto it: how many characters of its
+    text (spaces left out, its notes' text too) the pages before hold; else 0."""
+    pages = document.pages
+    before = [line for page in pages[:page_index] for line, b in _lines(page._page_box.children[0]) if b is block]
+    on_page = [line for line, b in _lines(pages[page_index]._page_box.children[0]) if b is block]
+    if not before or not on_page:
+        return 0
+    return sum(_visible(line_text(line).replace(HYPHEN, "")) for line in before)
+
+
+def _visible(text: str) -> int:
+    return sum(1 for c in text if not c.isspace() and c != "\xad")
 
 
 def _first_text_block(element: Any, parents: dict[Any, Any]) -> Any:
@@ -540,8 +595,15 @@ def apply(root: Any, fixes: Iterable[Fix]) -> None:
         if fix.kind in MARKS:
             attribute, value = MARKS[fix.kind]
             element.set(attribute, fix.value or value)
-    moves = {id(element): (element, target) for fix, element, target in located if fix.kind == "after"}
     parents = {child: parent for parent in root.iter() for child in parent}
+    moves = {id(element): (element, target) for fix, element, target in located if fix.kind == "after"}
+    for fix, element, figure in located:
+        if fix.kind == "split":
+            tail = split_block(element, int(fix.value))
+            parent = parents[element]
+            parent.insert(list(parent).index(element) + 1, tail)
+            parents[tail] = parent
+            moves[id(figure)] = (figure, element)  # the figure between the two parts
     for element, target in moves.values():  # an element's last move is the one that holds
         parents[element].remove(element)
         parent = parents[target]
@@ -549,24 +611,97 @@ def apply(root: Any, fixes: Iterable[Fix]) -> None:
         parents[element] = parent
 
 
+SPLIT_ATTRIBUTE = "data-split"  # "head" | "tail": the two parts of a block a figure was set into
+
+
+def split_block(element: Any, keep: int) -> Any:
+    """Cut `element` after `keep` characters of its text (spaces and its notes' text left out):
+    it keeps its first part (marked "head", a hyphen added if the cut falls in a word, as the
+    line it ends on was hyphenated), the new element returned holds the rest ("tail")."""
+    tail = _split(element, keep)[1]
+    element.set(SPLIT_ATTRIBUTE, "head")
+    tail.set(SPLIT_ATTRIBUTE, "tail")
+    tail.attrib.pop("id", None)
+    return tail
+
+
+def _is_note(element: Any) -> bool:
+    return "footnote" in (element.get("class") or "").split()
+
+
+def _count(element: Any) -> int:
+    """The characters of `element`'s text, spaces and notes left out (its tail too)."""
+    total = _visible(element.text or "") if not _is_note(element) else 0
+    if not _is_note(element):
+        total += sum(_count(child) for child in element)
+    return total + _visible(element.tail or "")
+
+
+def _cut(text: str, keep: int) -> int:
+    """The index in `text` just after its `keep`-th visible character."""
+    seen = 0
+    for index, char in enumerate(text):
+        if not char.isspace() and char != "\xad":
+            seen += 1
+            if seen == keep:
+                return index + 1
+    return len(text)
+
+
+def _split(element: Any, keep: int) -> tuple[int, Any]:
+    """Split `element` after `keep` visible characters: (what was left to keep, the right part)."""
+    right = type(element)(element.tag, dict(element.attrib))
+    text = element.text or ""
+    if keep <= _visible(text):
+        index = _cut(text, keep)
+        element.text, right.text = _hyphenated(text[:index], text[index:]), text[index:].lstrip()
+        for child in list(element):
+            element.remove(child)
+            right.append(child)
+        return 0, right
+    keep -= _visible(text)
+    children = list(element)
+    for position, child in enumerate(children):
+        inner = 0 if _is_note(child) else _count(child) - _visible(child.tail or "")
+        if not _is_note(child) and keep <= inner:
+            _, part = _split(child, keep)
+            part.tail, child.tail = child.tail, None
+            right.append(part)
+            for following in children[position + 1 :]:
+                element.remove(following)
+                right.append(following)
+            return 0, right
+        keep -= inner
+        tail = child.tail or ""
+        if keep <= _visible(tail):
+            index = _cut(tail, keep)
+            child.tail, right.text = _hyphenated(tail[:index], tail[index:]), tail[index:].lstrip()
+            for following in children[position + 1 :]:
+                element.remove(following)
+                right.append(following)
+            return 0, right
+        keep -= _visible(tail)
+    return keep, right
+
+
+def _hyphenated(left: str, right: str) -> str:
+    """`left` with the hyphen of its line's end if the cut falls inside a word."""
+    if left and right and not left[-1].isspace() and not right[0].isspace() and left[-1].isalpha():
+        return left + HYPHEN
+    return left
+
+
 def long_pages(fixes: Iterable[Fix]) -> list[int]:
     """The pages (from 1) that hold a line more: the layout's stylesheet lengthens them."""
     return sorted({int(f.value) for f in fixes if f.kind == "long-page"})
 
 
-def manifest(fixes: Iterable[Fix]) -> dict[str, list[dict[str, Any]]]:
-    """The fixes as data (for a dump of the print HTML): the marks to set, the moves to make."""
-    fixes = list(fixes)
-    marks = [
-        {"path": list(f.path), "attribute": MARKS[f.kind][0], "value": f.value or MARKS[f.kind][1], "why": f.reason}
-        for f in fixes if f.kind in MARKS
+def describe(fixes: Iterable[Fix]) -> list[dict[str, Any]]:
+    """The fixes as data, for a dump of the layout: what was changed, where, and why."""
+    return [
+        {"kind": f.kind, "path": list(f.path), "target": list(f.target or ()), "value": f.value, "why": f.reason}
+        for f in fixes
     ]
-    moves = {f.path: f for f in fixes if f.kind == "after"}
-    return {
-        "long_pages": long_pages(fixes),
-        "marks": marks,
-        "moves": [{"path": list(f.path), "after": list(f.target or ()), "why": f.reason} for f in moves.values()],
-    }
 
 
 def _parents(document: Any) -> dict[Any, Any]:

@@ -28,6 +28,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 PDF_VARIANTS = ("pdf/ua-1", "pdf/a-3b")
+PRINT_READY_VARIANT = "pdf/x-4"  # what a print shop takes: CMYK, an output intent (print-ready.css)
 PRINT_READY_STYLESHEET = "print-ready.css"
 PAGE_GUARD_STYLESHEET = "page-guard.css.j2"
 # The page guard's rounds (dossier/write/footnotes.py), each one a full layout; most dossiers
@@ -72,6 +73,9 @@ def layout(rendered: Rendered, config: Config, options: PdfOptions | None = None
     document = None
     for _ in range(MAX_RELAYOUTS + 1):
         html = HTML(string=rendered.print_html, base_url=mounts.url(config.root), url_fetcher=fetcher)
+        laid_out = html.etree_element
+        if print_ready:  # the cover is a PDF of its own (layout_cover): the interior starts at the title page
+            _drop_cover(laid_out)
         numbering = paths(html.etree_element)  # before a fix moves an element
         apply(html.etree_element, done)  # print.css reads the marks
         guard = [CSS(string=css, font_config=fonts)] if (css := _page_guard_css(rendered, done, document)) else []
@@ -95,40 +99,89 @@ def layout(rendered: Rendered, config: Config, options: PdfOptions | None = None
         done += more
     if dump is not None:
         guard_css = _page_guard_css(rendered, done, document)
-        dump_print_html(rendered, config, options or PdfOptions(), dump, done, guard_css)
+        dump_print_html(rendered, config, options or PdfOptions(), dump, done, guard_css, laid_out)
     return document
 
 
-def write_pdf(document: Any, config: Config, target: Path, options: PdfOptions) -> None:
+def layout_cover(rendered: Rendered, config: Config, options: PdfOptions | None = None) -> Any:
+    """The cover's own document (front and back, `rendered.cover_html`), laid out with the
+    same stylesheets as the book (print-ready.css too, for a print shop)."""
+    from weasyprint import CSS, HTML
+    from weasyprint.text.fonts import FontConfiguration
+
+    from dossier.write.fetch import DossierFetcher, Mounts
+
+    mounts = Mounts({"dossier": config.root, "data": data_root()})
+    fetcher = DossierFetcher([config.root, *rendered.layout_dirs, assets_dir()], mounts)
+    fonts = FontConfiguration()
+    print_ready = options.print_ready if options else False
+    sheets = [
+        CSS(url=mounts.url(p), url_fetcher=fetcher, font_config=fonts) for p in stylesheets(rendered, print_ready)
+    ]
+    html = HTML(string=rendered.cover_html, base_url=mounts.url(config.root), url_fetcher=fetcher)
+    with _quiet_weasyprint():
+        document = html.render(stylesheets=sheets, font_config=fonts)
+    _refusals(fetcher, config)
+    return document
+
+
+def write_pdf(document: Any, config: Config, target: Path, options: PdfOptions, part: str = "") -> None:
     """Write the laid-out document. Its dates are the editions' (from the print HTML's
     `dcterms` metadata), never the build time, and its identifier derives from the dossier's
-    identifier and edition, so the same input gives the same file."""
+    identifier and edition (and `part`: "cover" for the cover's own PDF), so the same input
+    gives the same file. Print-ready: a PDF/X-4, finished for the print shop (write/printready.py),
+    its interior padded to an even page count."""
     if options.variant not in PDF_VARIANTS:
         raise ValueError(f"unknown PDF variant {options.variant!r}")
-    identifier = hashlib.sha256(f"{config.identifier}#{config.edition.number}".encode()).hexdigest()[:32]
+    identifier = hashlib.sha256(f"{config.identifier}#{config.edition.number}{part}".encode()).hexdigest()[:32]
     with _quiet_weasyprint():
         document.write_pdf(
             str(target),
-            pdf_variant=options.variant,
+            pdf_variant=PRINT_READY_VARIANT if options.print_ready else options.variant,
             pdf_identifier=identifier.encode(),
             pdf_tags=True,
             uncompressed_pdf=False,
         )
+    if options.print_ready:
+        from dossier.write.printready import finish
+
+        finish(target, even=not part)
+
+
+def _drop_cover(root: Any) -> None:
+    """The print HTML without its cover section (the cover's own PDF carries it)."""
+    for parent in root.iter():
+        for child in list(parent):
+            if child.tag == "section" and "cover" in (child.get("class") or "").split():
+                parent.remove(child)
+                return
 
 
 def dump_print_html(
-    rendered: Rendered, config: Config, options: PdfOptions, folder: Path, done: list[Fix], guard_css: str = ""
+    rendered: Rendered,
+    config: Config,
+    options: PdfOptions,
+    folder: Path,
+    done: list[Fix],
+    guard_css: str = "",
+    tree: Any = None,
 ) -> None:
     """The print HTML and what WeasyPrint is given with it, for the benchmark's floor (a debugging aid:
-    DOSSIER_DUMP_HTML=DIR). `weasyprint.json` names the stylesheets, the base URL, the PDF
-    options, the page guard's marks and moves (element paths in the HTML as WeasyPrint parses
-    it, write/footnotes.py) and the hyphenation patterns the layout used (written beside it), so
+    DOSSIER_DUMP_HTML=DIR). The HTML is the one the last layout was given (`tree`: the page
+    guard's marks, moves and splits made, write/footnotes.py); `weasyprint.json` names the
+    stylesheets (the guard's long pages among them), the base URL, the PDF options, the guard's
+    fixes (for the record) and the hyphenation patterns the layout used (written beside it), so
     that one layout of the dump gives the build's own pages."""
+    import xml.etree.ElementTree as ET
+
     from dossier.l10n.hyphenation import dictionaries
-    from dossier.write.footnotes import manifest as guard_manifest
+    from dossier.write.footnotes import describe
 
     folder.mkdir(parents=True, exist_ok=True)
-    (folder / "print.html").write_text(rendered.print_html, encoding="utf-8")
+    html = rendered.print_html
+    if tree is not None:
+        html = "<!DOCTYPE html>\n" + ET.tostring(tree, encoding="unicode", method="html")
+    (folder / "print.html").write_text(html, encoding="utf-8")
     hyphenation = {}
     for name, text in dictionaries(rendered.hyphenation, _languages(rendered.print_html)).items():
         (folder / f"hyph_{name}.dic").write_bytes(text)
@@ -143,7 +196,7 @@ def dump_print_html(
         "stylesheets": sheets,
         "pdf_variant": options.variant,
         "pdf_tags": True,
-        "page_guard": guard_manifest(done),
+        "page_guard": describe(done),
         "hyphenation": hyphenation,
     }
     (folder / "weasyprint.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
