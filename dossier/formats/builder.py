@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from dossier.build import BuildOptions
+    from dossier.errors import Report
     from dossier.model import Book
     from dossier.render import Rendered
 
@@ -26,6 +27,7 @@ class Job:
     rendered: Rendered  # the print HTML and the layout's files; each format renders its own documents
     options: BuildOptions
     epoch: int | None = None  # SOURCE_DATE_EPOCH
+    report: Report | None = None  # for warnings (the layout's stylesheets'); errors are raised
 
 
 Results = Mapping[str, Any]

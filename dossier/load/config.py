@@ -7,6 +7,7 @@ import difflib
 import re
 import tomllib
 import unicodedata
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -38,9 +39,18 @@ class _CurrentEditionModel(_EditionModel):
 
 class _LayoutModel(_Strict):
     name: NonEmpty = "default"  # a folder of the shipped layouts/: checked by _check_layout
+    path: NonEmpty | None = None  # a house layout's folder, relative to the dossier (dossier.load.layout)
     paper: Paper = "A4"
     notes: Literal["chapter", "continuous"] = "chapter"
     raw_html: Literal["sanitize", "refuse"] = "sanitize"
+
+
+class _CheckModel(_Strict):
+    spelling: bool = True
+
+
+class _DiagnosticsModel(_Strict):
+    ignore: list[NonEmpty] = []  # warning codes (dossier.codes), each checked by _check_ignore
 
 
 class _ConfigModel(_Strict):
@@ -55,10 +65,23 @@ class _ConfigModel(_Strict):
     subjects: list[NonEmpty] = []
     date: dt.date | None = None
     chapters: Annotated[list[NonEmpty], Field(min_length=1)]
-    sources: NonEmpty = "sources.yaml"
+    # one file, or several as Pandoc's `bibliography: [a.bib, b.json]`
+    sources: Annotated[list[NonEmpty], Field(min_length=1)] = ["sources.yaml"]
     glossary: NonEmpty | None = None
+    nocite: list[NonEmpty] = []  # sources in the bibliography without a citation ("@*": all)
     edition: _CurrentEditionModel
     layout: _LayoutModel = _LayoutModel()
+    check: _CheckModel = _CheckModel()
+    diagnostics: _DiagnosticsModel = _DiagnosticsModel()
+
+    @field_validator("sources", mode="before")
+    @classmethod
+    def _one_or_several(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return [value]
+        if not isinstance(value, list):
+            raise ValueError("expected a file name or a list of file names")
+        return value
 
     @field_validator("date", mode="before")
     @classmethod
@@ -75,7 +98,8 @@ def slugify(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-") or "dossier"
 
 
-def load_config(root: Path) -> Config:
+def load_config(root: Path, warnings: Report | None = None) -> Config:
+    """dossier.toml validated; its errors raised together, its warnings added to `warnings`."""
     path = root / CONFIG_NAME
     if not path.is_file():
         raise DossierError.single(
@@ -100,11 +124,15 @@ def load_config(root: Path) -> Config:
         for error in exc.errors():
             _report_validation_error(report, path, positions, raw, error)
         raise DossierError(report) from None
-    config = _to_config(root, path, model)
+    ignore = _check_ignore(warnings if warnings is not None else Report(), path, positions, model.diagnostics.ignore)
+    config = _to_config(root, path, model, ignore)
     _check_locale(report, path, positions, config.locale)
     _check_layout(report, path, positions, config.layout.name)
-    for key in ("sources", "glossary"):
-        _check_inside(report, path, positions, root, key, getattr(config, key))
+    if not report.errors:
+        config = _house_layout(report, path, positions, config)
+    for index, name in enumerate(config.sources):
+        _check_inside(report, path, positions, root, "sources", name, index)
+    _check_inside(report, path, positions, root, "glossary", config.glossary)
     report.raise_if_errors()
     return config
 
@@ -162,6 +190,8 @@ def _suggest(loc: tuple[str | int, ...]) -> str:
         ("edition",): _CurrentEditionModel,
         ("edition", "history"): _EditionModel,
         ("layout",): _LayoutModel,
+        ("check",): _CheckModel,
+        ("diagnostics",): _DiagnosticsModel,
     }
     model = tables.get(tuple(str(p) for p in loc[:-1] if isinstance(p, str)))
     if model is None:
@@ -214,10 +244,47 @@ def _check_layout(report: Report, path: Path, positions: dict, name: str) -> Non
         )
 
 
-def _check_inside(report: Report, path: Path, positions: dict, root: Path, key: str, name: str | None) -> None:
+def _check_ignore(report: Report, path: Path, positions: dict, codes: list[str]) -> frozenset[str]:
+    """The warning codes to silence; a code that is unknown, or an error's, is itself a warning."""
+    from dossier.codes import CODES, WARNINGS
+
+    silenced = set()
+    for index, code in enumerate(codes):
+        where = Location(path, *(locate(positions, ("diagnostics", "ignore", index)) or (1, 1)))
+        if code in WARNINGS:
+            silenced.add(code)
+        elif code in CODES:
+            report.warning("config-ignore", where, f"'{code}' is an error: only warnings can be silenced")
+        else:
+            close = difflib.get_close_matches(code, sorted(WARNINGS), n=1)
+            hint = f" (did you mean '{close[0]}'?)" if close else " (see docs/diagnostics.md)"
+            report.warning("config-ignore", where, f"unknown diagnostic code '{code}'{hint}")
+    return frozenset(silenced)
+
+
+def _house_layout(report: Report, path: Path, positions: dict, config: Config) -> Config:
+    """The layout's folders, fonts and stylesheets (dossier.load.layout), `[layout] path` resolved."""
+    from dossier.load.layout import load_layout
+
+    folder = None
+    if config.layout.path is not None:
+        where = Location(path, *(locate(positions, ("layout", "path")) or (1, 1)))
+        folder = (config.root / config.layout.path).resolve()
+        if config.layout.name != "default":  # a house layout says what it extends, in its layout.toml
+            report.error("config-layout", where, "give [layout] either 'name' (a shipped layout) or 'path', not both")
+        if not folder.is_dir():
+            report.error("config-layout", where, f"layout folder '{config.layout.path}' not found")
+            return config
+    layout = load_layout(config.layout.name, folder, report)
+    return replace(config, layout=replace(config.layout, path=folder), layout_files=layout)
+
+
+def _check_inside(
+    report: Report, path: Path, positions: dict, root: Path, key: str, name: str | None, index: int | None = None
+) -> None:
     """The files dossier.toml names are the dossier's own: never read from elsewhere."""
     if name is not None and not (root / name).resolve().is_relative_to(root.resolve()):
-        where = locate(positions, (key,)) or (1, 1)
+        where = (locate(positions, (key, index)) if index is not None else None) or locate(positions, (key,)) or (1, 1)
         report.error("config-outside", Location(path, *where), f"'{key}': '{name}' is outside the dossier")
 
 
@@ -225,7 +292,7 @@ def _edition(model: _EditionModel) -> Edition:
     return Edition(number=model.number, date=model.date, summary=model.summary)
 
 
-def _to_config(root: Path, path: Path, m: _ConfigModel) -> Config:
+def _to_config(root: Path, path: Path, m: _ConfigModel, ignore: frozenset[str]) -> Config:
     return Config(
         root=root,
         path=path,
@@ -240,9 +307,12 @@ def _to_config(root: Path, path: Path, m: _ConfigModel) -> Config:
         subjects=tuple(m.subjects),
         date=m.date,
         chapters=tuple(m.chapters),
-        sources=m.sources,
+        sources=tuple(m.sources),
         glossary=m.glossary,
+        nocite=tuple(m.nocite),
         edition=_edition(m.edition),
         history=tuple(_edition(h) for h in m.edition.history),
         layout=LayoutOptions(**m.layout.model_dump()),
+        check_spelling=m.check.spelling,
+        ignore=ignore,
     )

@@ -1,25 +1,36 @@
-"""The Jinja2 environment: layouts as templates, autoescape on, locale filters, gettext words."""
+"""The Jinja2 environment: layouts as templates, sandboxed, autoescape on, locale filters, gettext words.
+
+A layout may come from the user's folder (a house layout): its templates are data, not trusted
+code, so they run in Jinja2's sandbox (no attribute that starts with `_`, no Python internals),
+and a template's mistake is a located error at its line, never a traceback.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import traceback
+from collections.abc import Iterator, Sequence
 from functools import partial
+from pathlib import Path
 from typing import Any
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateError, select_autoescape
+from jinja2.exceptions import SecurityError, TemplateSyntaxError
+from jinja2.sandbox import SandboxedEnvironment
 from markupsafe import Markup, escape
 
+from dossier.errors import DossierError, Location
 from dossier.l10n import dates, numbers
 from dossier.l10n.i18n import translations
-from dossier.l10n.typography import language
-from dossier.model import CslDate
+from dossier.model import Config, CslDate
 from dossier.render import cite
 from dossier.resources import layout_dirs
 
 
 def _date(value: dt.date | CslDate, locale: str, form: dates.Form = "long") -> str:
     if isinstance(value, CslDate):
-        return dates.format_csl_date(value, locale)
+        return dates.format_csl_date(value, locale, numeric=form == "numeric")
     return dates.format_date(value, locale, form)
 
 
@@ -83,16 +94,22 @@ def text_length(markup: str) -> int:
     return len(fragment.text_content().strip())
 
 
-def _foreign(tag: str | None, locale: str) -> str | None:
-    """`tag` if it names another language than the dossier's (for a `lang` attribute)."""
-    if not tag or language(tag).code == language(locale).code:
-        return None
-    return tag
+def family_names(source: Any) -> list[str]:
+    """The authors' (else the editors') family names, as a sentence names them: `@doe99 says`."""
+    names = source.get("author") or source.get("editor") or []
+    return [
+        n.get("literal") or " ".join(p for p in (n.get("non-dropping-particle"), n.get("family")) if p) for n in names
+    ]
 
 
-def environment(layout: str, locale: str) -> Environment:
-    env = Environment(
-        loader=FileSystemLoader([str(d) for d in layout_dirs(layout)]),
+def layout_folders(config: Config) -> list[Path]:
+    """Where the layout's templates and stylesheets are looked up, a house folder first."""
+    return list(config.layout_files.dirs) if config.layout_files else layout_dirs(config.layout.name)
+
+
+def environment(folders: Sequence[Path], locale: str) -> Environment:
+    env = SandboxedEnvironment(
+        loader=FileSystemLoader([str(d) for d in folders]),
         autoescape=select_autoescape(
             enabled_extensions=("html", "xhtml", "svg", "xml", "j2"), default_for_string=True
         ),
@@ -106,6 +123,7 @@ def environment(layout: str, locale: str) -> Environment:
     env.filters.update(
         date=partial(_date, locale=locale),
         date_full=partial(_date, locale=locale, form="full"),
+        date_numeric=partial(_date, locale=locale, form="numeric"),
         month_year=partial(_date, locale=locale, form="month"),
         date_range=lambda start, end: dates.format_date_range(start, end, locale),
         day=partial(_date, locale=locale, form="day"),
@@ -116,9 +134,10 @@ def environment(layout: str, locale: str) -> Environment:
         text_length=text_length,
     )
     env.globals.update(
-        locale=locale, group_of=cite.group_of, foreign=partial(_foreign, locale=locale),
+        locale=locale, group_of=cite.group_of, title_lang=partial(cite.title_lang, locale=locale),
         creators=cite.creators, editors=cite.editors, lower_first=cite.lower_first, is_work=cite.is_work,
-        is_article=cite.is_article, law_title=cite.law_title,
+        is_article=cite.is_article, law_title=cite.law_title, page_range=cite.page_range, elements=cite.elements,
+        family_names=family_names,
     )
     return env
 
@@ -126,3 +145,30 @@ def environment(layout: str, locale: str) -> Environment:
 def macro(env: Environment, template: str, name: str) -> Any:
     """A macro of a template, callable from Python (it returns escaped `Markup`)."""
     return getattr(env.get_template(template).module, name)
+
+
+@contextlib.contextmanager
+def template_errors(folders: Sequence[Path]) -> Iterator[None]:
+    """A layout template's mistake (syntax, an unknown name, a missing template, a sandbox
+    refusal) as a located error: the template file and line Jinja2 puts in the traceback."""
+    try:
+        yield
+    except SecurityError as exc:
+        raise DossierError.single(
+            "layout-sandbox", _where(exc, folders), f"refused by the template sandbox: {str(exc).rstrip('.')}"
+        ) from None
+    except TemplateSyntaxError as exc:
+        path = Path(exc.filename) if exc.filename else _where(exc, folders).path
+        raise DossierError.single("layout-template", Location(path, exc.lineno), f"template: {exc.message}") from None
+    except TemplateError as exc:
+        raise DossierError.single("layout-template", _where(exc, folders), f"template: {exc.message}") from None
+
+
+def _where(exc: BaseException, folders: Sequence[Path]) -> Location:
+    """The innermost template line of the traceback (Jinja2 rewrites its frames to the template's)."""
+    roots = [folder.resolve() for folder in folders]
+    for frame in reversed(traceback.extract_tb(exc.__traceback__)):
+        path = Path(frame.filename)
+        if path.suffix == ".j2" and any(path.resolve().is_relative_to(root) for root in roots):
+            return Location(path, frame.lineno)
+    return Location(roots[0] if roots else Path("layout"))

@@ -4,7 +4,8 @@ The layout's stylesheets are print.css and the paper's paper-*.css (chosen by `r
 print-ready.css (bleed and crop marks) when the PDF goes to a print shop. Every variant is
 tagged (a structure tree, for screen readers and reflow); PDF/A-3b is for archives.
 When WeasyPrint sets a note on a later page than its call, the layout is run again with a page
-break before the paragraph that displaced it (write/footnotes.py).
+break before the paragraph that displaced it (write/footnotes.py). What WeasyPrint ignores in
+the layout's stylesheets is reported as located warnings (write/csslog.py).
 """
 
 from __future__ import annotations
@@ -14,10 +15,11 @@ import json
 import logging
 import re
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from dossier.errors import DossierError, Location, Report
+from dossier.errors import Location, Report
 from dossier.model import Config
 from dossier.render import Rendered
 from dossier.resources import assets_dir, data_root
@@ -50,53 +52,73 @@ def stylesheets(rendered: Rendered, print_ready: bool = False) -> list[Path]:
     return paths
 
 
-def layout(rendered: Rendered, config: Config, options: PdfOptions | None = None, dump: Path | None = None) -> Any:
+def layout(
+    rendered: Rendered,
+    config: Config,
+    options: PdfOptions | None = None,
+    dump: Path | None = None,
+    report: Report | None = None,
+) -> Any:
     """WeasyPrint's `Document`: the pages, kept so the EPUB can use the same page breaks.
     Laid out again (a few times at most) while the page guard (write/footnotes.py) finds a
     note away from its call, a hole at a page's foot or three hyphens in a row.
-    `dump`: a folder where the HTML and what WeasyPrint is given with it are written (below)."""
+    `dump`: a folder where the HTML and what WeasyPrint is given with it are written (below).
+    `report`: where WeasyPrint's remarks on the layout's stylesheets go, as located warnings."""
     from weasyprint import CSS, HTML
     from weasyprint.text.fonts import FontConfiguration
 
     from dossier.l10n.hyphenation import patched
+    from dossier.write.csslog import css_messages
     from dossier.write.fetch import DossierFetcher, Mounts
     from dossier.write.footnotes import Setting, apply, best_setting, fixes, paths, probe_html
 
     print_ready = options.print_ready if options else False
-    mounts = Mounts({"dossier": config.root, "data": data_root()})
+    house = config.layout_files.house if config.layout_files else None
+    mounts = Mounts({"dossier": config.root, "data": data_root(), **({"layout": house} if house else {})})
     fetcher = DossierFetcher([config.root, *rendered.layout_dirs, assets_dir()], mounts)
     fonts = FontConfiguration()
-    sheets = [
-        CSS(url=mounts.url(p), url_fetcher=fetcher, font_config=fonts) for p in stylesheets(rendered, print_ready)
-    ]
+    profiles: dict[str, Any] = {}  # print-ready.css's output profile: WeasyPrint's output intent
     done: list[Fix] = []
     document = None
-    for _ in range(MAX_RELAYOUTS + 1):
-        html = HTML(string=rendered.print_html, base_url=mounts.url(config.root), url_fetcher=fetcher)
-        laid_out = html.etree_element
-        if print_ready:  # the cover is a PDF of its own (layout_cover): the interior starts at the title page
-            _drop_cover(laid_out)
-        numbering = paths(html.etree_element)  # before a fix moves an element
-        apply(html.etree_element, done)  # print.css reads the marks
-        guard = [CSS(string=css, font_config=fonts)] if (css := _page_guard_css(rendered, done, document)) else []
-        with _quiet_weasyprint(), patched(rendered.hyphenation, _languages(rendered.print_html)):
-            document = html.render(stylesheets=sheets + guard, font_config=fonts)
-        _refusals(fetcher, config)
-        def probe(elements: list[Any], root: Any = html.etree_element) -> dict[Any, Setting]:
-            """Lay copies of the paragraphs out with each setting: the one that suits each."""
-            if not elements:
-                return {}
-            trial = HTML(string=probe_html(root, elements), base_url=mounts.url(config.root), url_fetcher=fetcher)
-            with _quiet_weasyprint(), patched(rendered.hyphenation, _languages(rendered.print_html)):
-                laid = trial.render(stylesheets=sheets, font_config=fonts)
-            return best_setting(laid, elements)
+    laid_out = None
+    missing: list[tuple[Location, str]] = []
+    with css_messages(partial(_layout_path, mounts, rendered.layout_dirs)) as messages:
+        sheets = [
+            CSS(url=mounts.url(p), url_fetcher=fetcher, font_config=fonts, color_profiles=profiles)
+            for p in stylesheets(rendered, print_ready)
+        ]
+        for _ in range(MAX_RELAYOUTS + 1):
+            html = HTML(string=rendered.print_html, base_url=mounts.url(config.root), url_fetcher=fetcher)
+            laid_out = html.etree_element
+            if print_ready:  # the cover is a PDF of its own (layout_cover): the interior starts at the title page
+                _drop_cover(laid_out)
+            numbering = paths(html.etree_element)  # before a fix moves an element
+            apply(html.etree_element, done)  # print.css reads the marks
+            css = _page_guard_css(rendered, done, document)
+            guard = [CSS(string=css, font_config=fonts)] if css else []
+            with patched(rendered.hyphenation, _languages(rendered.print_html)):
+                document = html.render(stylesheets=sheets + guard, font_config=fonts, color_profiles=profiles)
+            missing += _refusals(fetcher, config)
 
-        more = fixes(document, numbering, done, probe)
-        if not more:
-            break
-        for fix in more:
-            logger.debug("page guard: %s %s (%s)", fix.kind, fix.path, fix.reason)
-        done += more
+            def probe(elements: list[Any], root: Any = html.etree_element) -> dict[Any, Setting]:
+                """Lay copies of the paragraphs out with each setting: the one that suits each."""
+                if not elements:
+                    return {}
+                trial = HTML(string=probe_html(root, elements), base_url=mounts.url(config.root), url_fetcher=fetcher)
+                with patched(rendered.hyphenation, _languages(rendered.print_html)):
+                    laid = trial.render(stylesheets=sheets, font_config=fonts, color_profiles=profiles)
+                return best_setting(laid, elements)
+
+            more = fixes(document, numbering, done, probe)
+            if not more:
+                break
+            for fix in more:
+                logger.debug("page guard: %s %s (%s)", fix.kind, fix.path, fix.reason)
+            done += more
+    for message in messages if report is not None else ():
+        report.warning(message.code, message.location, message.message)
+    for location, text in dict.fromkeys(missing) if report is not None else ():
+        report.warning("css-missing", location, text)
     if dump is not None:
         guard_css = _page_guard_css(rendered, done, document)
         dump_print_html(rendered, config, options or PdfOptions(), dump, done, guard_css, laid_out)
@@ -111,16 +133,19 @@ def layout_cover(rendered: Rendered, config: Config, options: PdfOptions | None 
 
     from dossier.write.fetch import DossierFetcher, Mounts
 
-    mounts = Mounts({"dossier": config.root, "data": data_root()})
+    house = config.layout_files.house if config.layout_files else None
+    mounts = Mounts({"dossier": config.root, "data": data_root(), **({"layout": house} if house else {})})
     fetcher = DossierFetcher([config.root, *rendered.layout_dirs, assets_dir()], mounts)
     fonts = FontConfiguration()
+    profiles: dict[str, Any] = {}  # print-ready.css's output profile: WeasyPrint's output intent
     print_ready = options.print_ready if options else False
     sheets = [
-        CSS(url=mounts.url(p), url_fetcher=fetcher, font_config=fonts) for p in stylesheets(rendered, print_ready)
+        CSS(url=mounts.url(p), url_fetcher=fetcher, font_config=fonts, color_profiles=profiles)
+        for p in stylesheets(rendered, print_ready)
     ]
     html = HTML(string=rendered.cover_html, base_url=mounts.url(config.root), url_fetcher=fetcher)
     with _quiet_weasyprint():
-        document = html.render(stylesheets=sheets, font_config=fonts)
+        document = html.render(stylesheets=sheets, font_config=fonts, color_profiles=profiles)
     _refusals(fetcher, config)
     return document
 
@@ -228,13 +253,32 @@ def _layout_file(rendered: Rendered, name: str) -> Path:
     raise FileNotFoundError(name)
 
 
-def _refusals(fetcher: Any, config: Config) -> None:
-    if not fetcher.refused:
-        return
+def _layout_path(mounts: Any, folders: list[Path], url: str) -> Path | None:
+    """The layout file behind a stylesheet's URL, None for anything else (the print document itself)."""
+    path = mounts.path(url) if url.startswith(mounts.PREFIX) else None
+    if path is None or path.suffix != ".css":
+        return None
+    return path if any(path.resolve().is_relative_to(f.resolve()) for f in folders) else None
+
+
+def _refusals(fetcher: Any, config: Config) -> list[tuple[Location, str]]:
+    """Refused resources are errors, but for a file a house layout names that is not in its folder
+    (a missing font or image): a warning where its stylesheet names it (returned), as WeasyPrint
+    goes on without it."""
+    layout = config.layout_files
+    named = dict(layout.references) if layout else {}
     report = Report()
+    missing = []
     for url, reason in fetcher.refused:
+        path = fetcher.missing.get(url)
+        if layout and layout.house and path and path.is_relative_to(layout.house):
+            where = named.get(path, Location(layout.house / "layout.toml"))
+            missing.append((where, f"'{path.relative_to(layout.house).as_posix()}' not found in the layout's folder"))
+            continue
         report.error("resource-refused", Location(config.path), f"resource refused: {url[:120]}: {reason}")
-    raise DossierError(report)
+    report.raise_if_errors()
+    fetcher.refused.clear()
+    return missing
 
 
 class _quiet_weasyprint:  # a context manager, named as one

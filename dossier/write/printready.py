@@ -36,9 +36,12 @@ def finish(path: Path, even: bool) -> None:
         srgb = _srgb(pdf)
         for page in pdf.pages:
             _bleed_and_marks(pdf, page)
-            resources = page.obj.setdefault("/Resources", pikepdf.Dictionary())
-            spaces = resources.setdefault("/ColorSpace", pikepdf.Dictionary())
-            spaces["/DefaultRGB"] = srgb
+            if "/Resources" not in page.obj:
+                page.obj["/Resources"] = pikepdf.Dictionary()
+            resources = page.obj["/Resources"]
+            if "/ColorSpace" not in resources:
+                resources["/ColorSpace"] = pikepdf.Dictionary()
+            resources["/ColorSpace"]["/DefaultRGB"] = srgb
         if even and len(pdf.pages) % 2:
             _blank_page(pdf)
         _document_id(pdf)
