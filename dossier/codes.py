@@ -35,7 +35,7 @@ ERRORS = frozenset(
         "layout-missing", "layout-manifest", "layout-outside", "layout-font", "layout-files", "layout-format",
         "layout-template", "layout-sandbox",
         # the print layout
-        "resource-refused",
+        "resource-refused", "hyphenation-entry",
         # the EPUB's checks (`dossier check`)
         "epub-epubcheck", "epub-ace",
     }

@@ -47,7 +47,7 @@ class Pdf:
 def _build_pdf(root: Path, out: Path, *options: str) -> Path:
     result = run_cli("build", str(root), "--out", str(out), "--format", "pdf", *options)
     assert result.returncode == 0, result.stderr
-    return next(out.glob("*.pdf"))
+    return next(p for p in out.glob("*.pdf") if not p.name.endswith(".cover.pdf"))
 
 
 @pytest.fixture(scope="session")
@@ -58,7 +58,7 @@ def print_a4(tmp_path_factory: pytest.TempPathFactory) -> Pdf:
 
 @pytest.fixture(scope="session")
 def print_a5_ready(tmp_path_factory: pytest.TempPathFactory) -> Pdf:
-    """A5, for a print shop: bleed and crop marks."""
+    """A5, for a print shop: a PDF/X-4 interior with bleed and crop marks (its cover apart)."""
     out = tmp_path_factory.mktemp("print-a5")
     return Pdf(_build_pdf(FIXTURES / "print", out, "--paper", "a5", "--print-ready"), "A5")
 
@@ -81,7 +81,8 @@ def bundled_pdf(bundled_build: Any) -> Pdf:
 
 
 ALL = ["mini_pdf", "print_a4", "print_a5_ready", "print_letter_pdfa", "bundled_pdf"]
-TAGGED = ["mini_pdf", "print_a4", "print_a5_ready", "bundled_pdf"]  # PDF/UA-1, the default
+TAGGED = ["mini_pdf", "print_a4", "print_a5_ready", "bundled_pdf"]  # tagged (all but PDF/A are)
+UA = ["mini_pdf", "print_a4", "bundled_pdf"]  # PDF/UA-1, the default (print-ready is a PDF/X-4)
 
 
 @pytest.fixture(params=ALL)
@@ -262,11 +263,17 @@ def test_print_ready_has_3mm_bleed_and_crop_marks(print_a5_ready: Pdf) -> None:
 
 
 def test_cover_background_runs_into_the_bleed(print_a5_ready: Pdf) -> None:
+    """On the cover's own PDF (print-ready builds set it apart from the interior)."""
     import pypdfium2 as pdfium
 
-    image = pdfium.PdfDocument(str(print_a5_ready.path))[0].render(scale=1).to_pil().convert("RGB")
-    corner = image.getpixel((4, image.height // 2))  # 1.4 mm from the edge: in the bleed
-    assert corner != (255, 255, 255), "the cover's paper tone stops at the trim"
+    cover = print_a5_ready.path.with_name(print_a5_ready.path.name.removesuffix(".pdf") + ".cover.pdf")
+    page = PdfReader(str(cover)).pages[0]
+    media, trim = float(page.mediabox.left), float(page.trimbox.left)
+    image = pdfium.PdfDocument(str(cover))[0].render(scale=1).to_pil().convert("RGB")
+    bleed = image.getpixel((round(trim - media - 1.5 * MM), image.height // 2))  # 1.5 mm out of the trim
+    assert bleed != (255, 255, 255), "the cover's paper tone stops at the trim"
+    slug = image.getpixel((round(trim - media - 6 * MM), image.height // 2))  # beyond the 3 mm bleed
+    assert slug == (255, 255, 255), "the cover's background runs into the slug, under the marks"
 
 
 def test_no_text_outside_the_page(any_pdf: Pdf) -> None:
@@ -511,8 +518,10 @@ def test_images_have_alt_text(print_a4: Pdf) -> None:
     assert figures and all(alt and len(alt) > 10 for alt in figures), figures
 
 
-def test_pdf_ua_identification(ua_pdf: Pdf) -> None:
-    assert re.search(r'pdfuaid:part="1"|<pdfuaid:part>1</pdfuaid:part>', xmp(ua_pdf.reader))
+@pytest.mark.parametrize("name", UA)
+def test_pdf_ua_identification(name: str, request: pytest.FixtureRequest) -> None:
+    reader = request.getfixturevalue(name).reader
+    assert re.search(r'pdfuaid:part="1"|<pdfuaid:part>1</pdfuaid:part>', xmp(reader))
 
 
 def test_pdf_a_3b_by_option(print_letter_pdfa: Pdf, print_a4: Pdf) -> None:

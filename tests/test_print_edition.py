@@ -477,3 +477,146 @@ def test_the_number_sign_is_a_raised_o(web: Built) -> None:
     text = "\n".join(page.extract_text() or "" for page in PdfReader(str(web.pdf)).pages)
     assert not re.search(r"[nN]°\s*\d", text), "a degree sign for the number sign"
     assert re.search(r"nº\s12", text)
+
+
+# ---- the print shop's PDF (`--print-ready`) ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Ready:
+    interior: Path
+    cover: Path
+
+
+@pytest.fixture(scope="session")
+def ready(tmp_path_factory: pytest.TempPathFactory) -> Ready:
+    """The web fixture for a print shop: `--print-ready` makes the interior and the cover's own PDF."""
+    out = tmp_path_factory.mktemp("web-ready")
+    result = run_cli("build", str(FIXTURES / "web"), "--out", str(out), "--format", "pdf", "--print-ready")
+    assert result.returncode == 0, result.stderr
+    return Ready(out / "archiver-le-web-1.pdf", out / "archiver-le-web-1.cover.pdf")
+
+
+def _both(ready: Ready) -> list[Path]:
+    return [ready.interior, ready.cover]
+
+
+def test_print_ready_is_a_pdf_x4_with_an_output_intent(ready: Ready) -> None:
+    """Both PDFs identify as PDF/X-4 in their XMP (`pdfxid:GTS_PDFXVersion`) and carry a CMYK
+    output intent (GTS_PDFX, an ICC profile of four components); qpdf finds nothing wrong."""
+    import subprocess
+
+    import pikepdf
+
+    for path in _both(ready):
+        with pikepdf.open(path) as pdf:
+            meta = pdf.open_metadata()
+            assert meta.get("pdfxid:GTS_PDFXVersion") == "PDF/X-4", path.name
+            intents = list(pdf.Root.get("/OutputIntents") or [])
+            assert len(intents) == 1, path.name
+            assert intents[0]["/S"] == "/GTS_PDFX"
+            assert int(intents[0]["/DestOutputProfile"]["/N"]) == 4
+            assert "FOGRA39" in str(intents[0]["/OutputConditionIdentifier"])
+        check = subprocess.run(["qpdf", "--check", str(path)], capture_output=True, text=True)
+        assert check.returncode == 0, check.stdout + check.stderr
+        assert "No syntax or stream encoding errors found" in check.stdout
+
+
+def test_print_ready_boxes_bleed_and_marks_in_the_slug(ready: Ready) -> None:
+    """Every page: TrimBox inside a BleedBox 3 mm larger, inside a MediaBox with at least 7 mm
+    more for the marks; the eight crop marks all lie in that slug, clear of the bleed, and
+    nothing else is painted there (the cover's background stops at the bleed's edge)."""
+    import pdfplumber
+    import pikepdf
+
+    for path in _both(ready):
+        with pikepdf.open(path) as pdf:
+            boxes = [
+                [[float(v) for v in page.obj[name]] for name in ("/MediaBox", "/BleedBox", "/TrimBox")]
+                for page in pdf.pages
+            ]
+        for index, (media, bleed, trim) in enumerate(boxes):
+            for side in range(4):
+                sign = -1 if side < 2 else 1
+                assert round(sign * (bleed[side] - trim[side]), 2) == round(3 * MM, 2), (path.name, index)
+                assert sign * (media[side] - bleed[side]) >= 7 * MM, (path.name, index)
+        with pdfplumber.open(path) as pdf:
+            for index, page in enumerate(pdf.pages):
+                media, bleed, _ = boxes[index]
+                # pdfplumber's coordinates: x as the PDF has it, y from the MediaBox's top, downwards
+                left, right = bleed[0], bleed[2]
+                top, bottom = media[3] - bleed[3], media[3] - bleed[1]
+                outside = [
+                    line for line in page.lines
+                    if line["x1"] <= left or line["x0"] >= right or line["bottom"] <= top or line["top"] >= bottom
+                ]
+                assert len(outside) == 8, f"{path.name} page {index + 1}: {len(outside)} marks in the slug"
+                stray = [c for c in page.chars if c["x0"] < left or c["x1"] > right]
+                assert not stray
+
+
+def test_print_ready_slug_is_white_but_for_the_marks(ready: Ready) -> None:
+    """The cover's tone runs 3 mm past the trim, and stops there: a pixel 1.5 mm out of the
+    trim is toned, one 6 mm out (between the marks, at mid-height) is white."""
+    import pypdfium2 as pdfium
+
+    document = pdfium.PdfDocument(str(ready.cover))
+    for index in range(len(document)):
+        page = PdfReader(str(ready.cover)).pages[index]
+        offset = float(page.trimbox.left) - float(page.mediabox.left)
+        image = document[index].render(scale=1).to_pil().convert("RGB")
+        middle = image.height // 2
+        assert image.getpixel((round(offset - 1.5 * MM), middle)) != (255, 255, 255), index
+        assert image.getpixel((round(offset - 6 * MM), middle)) == (255, 255, 255), index
+        assert image.getpixel((image.width - 1 - round(offset - 6 * MM), middle)) == (255, 255, 255), index
+
+
+def test_print_ready_interior_is_even_and_the_cover_apart(ready: Ready, web: Built) -> None:
+    """The interior starts at the title page and has an even page count; the cover's own PDF
+    has the front (the title) and the back (the description); the accessible edition
+    (`dossier build`, no option) keeps the cover as its first page."""
+    interior, cover = PdfReader(str(ready.interior)), PdfReader(str(ready.cover))
+    assert len(interior.pages) % 2 == 0
+    assert len(cover.pages) == 2
+    front, back = (norm(page.extract_text()) for page in cover.pages)
+    assert "Archiver le web local" in front
+    assert "archivage des sites municipaux" in back
+    default = PdfReader(str(web.pdf))
+    assert norm(default.pages[0].extract_text()).split()[:3] == front.split()[:3]
+    first = norm(interior.pages[0].extract_text())
+    assert "Camille Delorme" in first
+    # the interior is the default edition without the cover and its blank verso
+    assert norm(interior.pages[0].extract_text()) == norm(default.pages[2].extract_text())
+    assert len(interior.pages) in (len(default.pages) - 2, len(default.pages) - 1)
+
+
+def norm(text: str | None) -> str:
+    return re.sub(r"\s+", " ", (text or "").replace("\u00ad", "")).strip()
+
+
+def test_print_ready_text_is_black_ink_alone(ready: Ready) -> None:
+    """Every colour the pages set is a CMYK one (no device RGB, no grey), and the body text is
+    drawn in 100 % black (`0 0 0 1`), not a rich black converted from RGB."""
+    import collections
+
+    import pikepdf
+
+    for path in _both(ready):
+        inks: collections.Counter[tuple[float, ...]] = collections.Counter()
+        with pikepdf.open(path) as pdf:
+            for page in pdf.pages:
+                fill: tuple[float, ...] = ()
+                space = ""
+                for operands, operator in pikepdf.parse_content_stream(page):
+                    op = str(operator)
+                    assert op not in ("rg", "RG", "g", "G"), f"{path.name}: a device RGB or grey colour ({op})"
+                    if op in ("cs", "CS"):
+                        space = str(operands[0])
+                        assert space == "/DeviceCMYK", f"{path.name}: colour space {space}"
+                    elif op in ("sc", "scn", "k"):
+                        fill = tuple(round(float(v), 3) for v in operands)
+                    elif op in ("Tj", "TJ"):
+                        inks[fill] += 1
+        black = inks[(0.0, 0.0, 0.0, 1.0)]
+        assert black > 0.6 * sum(inks.values()) or path == ready.cover, (path.name, inks)
+        assert all(len(ink) == 4 for ink in inks), (path.name, inks)

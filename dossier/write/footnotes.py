@@ -465,7 +465,8 @@ def _hole_fix(
         if head and before in numbering:  # the block the figure follows runs onto the hole's page
             add(Fix("split", numbering[before], numbering[figure], reason, str(head)))
             return
-        target = _fill_behind(document, hole, figure, parents)
+        # a figure moves once: moved again, it would walk page after page to its chapter's end
+        target = None if moved else _fill_behind(document, hole, figure, parents)
         fix = Fix("after", numbering[figure], numbering[target], reason) if target in numbering else None
         if fix is not None and add(fix):
             return
