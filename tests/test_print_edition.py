@@ -543,15 +543,17 @@ def test_print_ready_boxes_bleed_and_marks_in_the_slug(ready: Ready) -> None:
         with pdfplumber.open(path) as pdf:
             for index, page in enumerate(pdf.pages):
                 media, bleed, _ = boxes[index]
-                # pdfplumber's coordinates: x as the PDF has it, y from the MediaBox's top, downwards
+                # pdfplumber's coordinates: x as the PDF has it, y downwards from its page's top
                 left, right = bleed[0], bleed[2]
-                top, bottom = media[3] - bleed[3], media[3] - bleed[1]
+                top, bottom = page.bbox[1] + media[3] - bleed[3], page.bbox[1] + media[3] - bleed[1]
                 outside = [
                     line for line in page.lines
                     if line["x1"] <= left or line["x0"] >= right or line["bottom"] <= top or line["top"] >= bottom
                 ]
                 assert len(outside) == 8, f"{path.name} page {index + 1}: {len(outside)} marks in the slug"
-                stray = [c for c in page.chars if c["x0"] < left or c["x1"] > right]
+                stray = [
+                    c for c in page.chars if c["x0"] < left or c["x1"] > right or c["top"] < top or c["bottom"] > bottom
+                ]
                 assert not stray
 
 
