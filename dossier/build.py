@@ -87,24 +87,13 @@ def check_epub(book: Book, report: Report) -> None:
     from dossier.formats.graph import make
     from dossier.render import render
     from dossier.write.validate import check_epub as validate
+    from dossier.write.validate import locate
 
     rendered = render(book, epub=False)
     with tempfile.TemporaryDirectory(prefix="dossier-check-") as folder:
         target = Path(folder) / f"{book.config.slug}.epub"
-        make(Job(book, rendered, BuildOptions(), report=report), {"epub": target})
-        findings = validate(target)
-    sources = {chapter.file_name: chapter.source.path for chapter in book.chapters}
-    for finding in findings:
-        location = Location(sources.get(finding.document or "", book.config.path))
-        where = f"{finding.document}: " if finding.document else ""
-        message = f"EPUB: {where}{finding.tool}: {finding.message}"
-        if finding.level == "error":
-            report.error(EPUB_CHECK_CODES[finding.tool], location, message)
-        else:
-            report.warning(EPUB_CHECK_CODES[finding.tool], location, message)
-
-
-EPUB_CHECK_CODES = {"EPUBCheck": "epub-epubcheck", "Ace": "epub-ace"}  # the checkers of dossier.write.validate
+        make(Job(book, rendered, BuildOptions(), report=report), {"epub": target}, check=False)  # checked here, Ace too
+        locate(book, validate(target), report)
 
 
 def _check_styled(book: Book, formats: tuple[str, ...]) -> None:
@@ -133,10 +122,11 @@ def _options_key(options: BuildOptions, epoch: int | None) -> dict[str, object]:
 
 
 # The libraries whose release can change an output's bytes: line breaks, hyphens, CLDR words,
-# subset fonts, zip layout. An upgrade of one of them makes the next build a full one.
+# subset fonts, zip layout, resampled images. An upgrade of one of them makes the next build a full one.
 ENGINES = (
     "weasyprint", "pydyf", "fonttools", "pyphen", "babel", "ebooklib", "markdown-it-py", "mdit-py-plugins", "nh3",
     "pypandoc-binary", "py3langid",  # a .bib's CSL (Pandoc), the languages of titles
+    "pillow",  # images resampled and encoded (dossier.write.images)
 )  # fmt: skip
 
 
@@ -241,7 +231,9 @@ def _build(
     targets = output_paths(book, out, formats)
     result = BuildResult(book)
     with staged(list(targets.values())) as temps:
-        make(Job(book, rendered, options, epoch, report), dict(zip(targets, temps, strict=True)), progress)
-        report.raise_if_errors()  # with --strict, a warning of the layout: the outputs stay as they were
+        # each output checked before it is renamed into place (EPUBCheck): its warnings reported, its errors raised
+        job = Job(book, rendered, options, epoch, report)
+        report.extend(make(job, dict(zip(targets, temps, strict=True)), progress))
+        report.raise_if_errors()  # with --strict, a warning of the layout or EPUBCheck: the outputs stay as they were
     result.written = list(targets.values())
     return result

@@ -61,3 +61,6 @@ class Format:
     beside: bool = False
     suffix: str = ""  # the file's suffix when it is not the name (`cover.pdf`)
     default: bool = True  # made by `dossier build` when no format is asked for
+    # The written output checked while it still has its temporary name (in the process that wrote
+    # it): raises `DossierError` for what makes it invalid, returns a `Report` of warnings.
+    check: Callable[[Job, Path], Any] | None = None

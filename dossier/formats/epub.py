@@ -1,14 +1,19 @@
 """EPUB 3 (dossier.write.epub): the page map and the cover come from the print layout.
 
 Its own documents are rendered beside the layout, in a second process when there is a second
-core; the page map and the cover are handed to it once the layout is made.
+core; the page map and the cover are handed to it once the layout is made. EPUBCheck checks it
+there, while the PDF is written.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from dossier.formats.builder import Format, Job, Results
+
+if TYPE_CHECKING:
+    from dossier.errors import Report
 
 
 def write(job: Job, target: Path, results: Results) -> None:
@@ -20,6 +25,13 @@ def write(job: Job, target: Path, results: Results) -> None:
     write_epub(job.book, documents, target, build_time(job.book, job.epoch), printed)
 
 
+def check(job: Job, target: Path) -> Report:
+    """EPUBCheck, in every build: an EPUB it rejects is never put in place (docs/builds.md)."""
+    from dossier.write.validate import epubcheck_report
+
+    return epubcheck_report(job.book, target)
+
+
 FORMAT = Format(
     name="epub",
     label="writing the EPUB",
@@ -27,4 +39,5 @@ FORMAT = Format(
     needs=("page-map", "cover"),
     own_layout_files=("epub.css", "epub/"),
     beside=True,
+    check=check,
 )

@@ -12,9 +12,8 @@ the package's language.
 from __future__ import annotations
 
 import datetime as dt
-import mimetypes
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +31,7 @@ from dossier.render.positions import PageStart
 from dossier.resources import assets_dir
 from dossier.write.cover import cover_image
 from dossier.write.fonts import stylesheet_fonts, subset_font
+from dossier.write.images import EpubImage, epub_images, rename_images
 from dossier.write.pages import page_starts
 
 FONT_TYPES = {".ttf": "font/ttf", ".otf": "font/otf", ".woff": "font/woff", ".woff2": "font/woff2"}
@@ -84,9 +84,12 @@ def write_epub(book: Book, rendered: Rendered, target: Path, stamp: dt.datetime,
     printed = layout if isinstance(layout, FromPrint) else from_print(layout, rendered.print_html)
     starts = printed.starts
     documents = paginate(book, rendered.epub_documents, starts)
+    pictures = epub_images(book.config.root, book.images)
+    renamed = {p.source: p.name for p in pictures if p.name != p.source}
+    documents = [replace(d, content=rename_images(d.content, renamed)) for d in documents] if renamed else documents
     package = epub.EpubBook()
     _metadata(package, config, _features(documents, starts))
-    _add_resources(package, book, rendered, documents, printed.cover)
+    _add_resources(package, book, pictures, rendered, documents, printed.cover)
     items = _add_documents(package, documents)
     package.add_item(epub.EpubNcx())
     package.toc = _toc(book)
@@ -102,8 +105,11 @@ def write_epub(book: Book, rendered: Rendered, target: Path, stamp: dt.datetime,
         raw.unlink(missing_ok=True)
 
 
-def _add_resources(package: Any, book: Book, rendered: Rendered, documents: list[EpubDocument], cover: bytes) -> None:
-    """The stylesheet, the fonts (subset to the text), the cover image, the dossier's images and figures."""
+def _add_resources(
+    package: Any, book: Book, pictures: list[EpubImage], rendered: Rendered, documents: list[EpubDocument], cover: bytes
+) -> None:
+    """The stylesheet, the fonts (subset to the text), the cover image, the dossier's images
+    (reader-sized: `dossier.write.images`) and figures."""
     from ebooklib import epub
 
     css = rendered.epub_stylesheet.read_bytes() + b"".join(b"\n" + sheet.read_bytes() for sheet in rendered.epub_extra)
@@ -121,11 +127,11 @@ def _add_resources(package: Any, book: Book, rendered: Rendered, documents: list
     image.properties = ["cover-image"]
     package.add_item(image)
     package.add_metadata(None, "meta", "", {"name": "cover", "content": "cover-image"})  # EPUB 2 reading systems
-    for index, image in enumerate(book.images, 1):
-        relative = image.relative_to(book.config.root).as_posix()
-        media_type = mimetypes.guess_type(image.name)[0] or "application/octet-stream"
+    for index, picture in enumerate(pictures, 1):
         package.add_item(
-            epub.EpubImage(uid=f"image-{index}", file_name=relative, media_type=media_type, content=image.read_bytes())
+            epub.EpubImage(
+                uid=f"image-{index}", file_name=picture.name, media_type=picture.media_type, content=picture.content
+            )
         )
     for index, figure in enumerate(rendered.epub_files, 1):
         item = epub.EpubImage(uid=f"figure-{index}", file_name=figure.name, media_type=figure.media_type)

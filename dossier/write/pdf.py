@@ -3,6 +3,8 @@
 The layout's stylesheets are print.css and the paper's paper-*.css (chosen by `render`), plus
 print-ready.css (bleed and crop marks) when the PDF goes to a print shop. Every variant is
 tagged (a structure tree, for screen readers and reflow); PDF/A-3b is for archives.
+Images are resampled to at most `PRINT_DPI` at the size they are printed (WeasyPrint's `dpi`
+option: a 12-megapixel photograph printed 15 cm wide needs 2.4 megapixels at 300 dpi).
 When WeasyPrint sets a note on a later page than its call, the layout is run again with a page
 break before the paragraph that displaced it (write/footnotes.py). What WeasyPrint ignores in
 the layout's stylesheets is reported as located warnings (write/csslog.py).
@@ -23,6 +25,7 @@ from dossier.errors import Location, Report
 from dossier.model import Config
 from dossier.render import Rendered
 from dossier.resources import assets_dir, data_root
+from dossier.write.images import PRINT_DPI
 
 if TYPE_CHECKING:
     from dossier.write.footnotes import Fix
@@ -97,7 +100,9 @@ def layout(
             css = _page_guard_css(rendered, done, document)
             guard = [CSS(string=css, font_config=fonts)] if css else []
             with patched(rendered.hyphenation, _languages(rendered.print_html)):
-                document = html.render(stylesheets=sheets + guard, font_config=fonts, color_profiles=profiles)
+                document = html.render(
+                    stylesheets=sheets + guard, font_config=fonts, color_profiles=profiles, dpi=PRINT_DPI
+                )
             missing += _refusals(fetcher, config)
 
             def probe(elements: list[Any], root: Any = html.etree_element) -> dict[Any, Setting]:
@@ -106,7 +111,7 @@ def layout(
                     return {}
                 trial = HTML(string=probe_html(root, elements), base_url=mounts.url(config.root), url_fetcher=fetcher)
                 with patched(rendered.hyphenation, _languages(rendered.print_html)):
-                    laid = trial.render(stylesheets=sheets, font_config=fonts, color_profiles=profiles)
+                    laid = trial.render(stylesheets=sheets, font_config=fonts, color_profiles=profiles, dpi=PRINT_DPI)
                 return best_setting(laid, elements)
 
             more = fixes(document, numbering, done, probe)
@@ -145,7 +150,7 @@ def layout_cover(rendered: Rendered, config: Config, options: PdfOptions | None 
     ]
     html = HTML(string=rendered.cover_html, base_url=mounts.url(config.root), url_fetcher=fetcher)
     with _quiet_weasyprint():
-        document = html.render(stylesheets=sheets, font_config=fonts, color_profiles=profiles)
+        document = html.render(stylesheets=sheets, font_config=fonts, color_profiles=profiles, dpi=PRINT_DPI)
     _refusals(fetcher, config)
     return document
 
@@ -221,6 +226,7 @@ def dump_print_html(
         "stylesheets": sheets,
         "pdf_variant": options.variant,
         "pdf_tags": True,
+        "dpi": PRINT_DPI,
         "page_guard": describe(done),
         "hyphenation": hyphenation,
     }
