@@ -113,7 +113,7 @@ def _wrap_addresses(element: etree._Element, attr: str, namespace: str | None) -
 
 HEADINGS = {"h1", "h2", "h3", "h4", "h5", "h6"}
 HEADING_CLASSES = {"title", "cover-title"}
-BIND_LIMIT = 24  # characters: two last words longer than this may break (a narrow measure)
+BIND_LIMIT = 30  # characters: two last words longer than this may break (about 100 mm of a 17 pt heading: A5's measure)
 
 
 def bind_last_words(root: etree._Element) -> None:
