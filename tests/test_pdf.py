@@ -412,7 +412,8 @@ def test_running_heads_and_folios(print_a4: Pdf) -> None:
 
 
 def test_outline_levels(print_a4: Pdf) -> None:
-    chapters = [title for level, title, _ in outline(print_a4.reader) if level == 1]
+    # a heading's last two words are bound by a no-break space (render/breaks.py): a space to a reader
+    chapters = [title.replace("\xa0", " ") for level, title, _ in outline(print_a4.reader) if level == 1]
     assert chapters == ["Avant-propos", "La composition du texte", "Tableaux et figures", "Sources"]
 
 
