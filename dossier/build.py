@@ -18,13 +18,14 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from dossier.errors import DossierError, Location, Report
+from dossier.errors import DossierError, Location, Report, Severity
 from dossier.formats import names, output_name
 from dossier.manifest import Manifest, digests, input_hashes, read_plan, text_hash
 from dossier.write.atomic import staged
 
 if TYPE_CHECKING:
     from dossier.model import Book, EditionChanges, Paper
+    from dossier.write.validate import Finding
 
 @dataclass
 class BuildOptions:
@@ -32,6 +33,7 @@ class BuildOptions:
     pdf_variant: str = "pdf/ua-1"
     paper: Paper | None = None  # overrides dossier.toml's layout.paper
     print_ready: bool = False  # bleed and crop marks
+    ace: bool = True  # DAISY Ace checks the EPUB (when installed): without it, no conformance claim
 
 
 @dataclass
@@ -80,25 +82,41 @@ def check(root: Path, report: Report) -> Book:
 
 
 def check_epub(book: Book, report: Report) -> None:
-    """EPUBCheck and DAISY Ace on the EPUB of this build, each finding located at its chapter."""
+    """The EPUB of this build made in a temporary folder, with its checks (EPUBCheck, DAISY Ace,
+    the book's own: `dossier.write.epub`), each finding located at its source; an Ace violation
+    is an error here, where a build only withholds the conformance claim."""
     import tempfile
 
     from dossier.formats.builder import Job
     from dossier.formats.graph import make
     from dossier.render import render
-    from dossier.write.validate import check_epub as validate
+    from dossier.write.validate import ace_off
 
     rendered = render(book, epub=False)
     with tempfile.TemporaryDirectory(prefix="dossier-check-") as folder:
         target = Path(folder) / f"{book.config.slug}.epub"
-        make(Job(book, rendered, BuildOptions()), {"epub": target})
-        findings = validate(target)
+        try:
+            found = make(Job(book, rendered, BuildOptions()), {"epub": target})
+        except DossierError as exc:  # EPUBCheck rejected it
+            found = exc.report
+    for diagnostic in found.diagnostics:
+        severity = Severity.ERROR if diagnostic.code == "epub-ace" else diagnostic.severity
+        report.diagnostics.append(replace(diagnostic, severity=severity))
+    if ace_off():  # a missing Ace the EPUB's checks have said
+        message = "DAISY Ace is off (DOSSIER_ACE=off): accessibility not checked"
+        report.warning("epub-ace", Location(book.config.path), message)
+
+
+def locate_findings(book: Book, findings: list[Finding], report: Report, level: str | None = None) -> None:
+    """The checkers' findings as diagnostics at the source file each EPUB document comes from
+    (a chapter's Markdown; dossier.toml for the package, the navigation and the title page),
+    at their own level or at `level`."""
     sources = {chapter.file_name: chapter.source.path for chapter in book.chapters}
     for finding in findings:
         location = Location(sources.get(finding.document or "", book.config.path))
         where = f"{finding.document}: " if finding.document else ""
         message = f"EPUB: {where}{finding.tool}: {finding.message}"
-        if finding.level == "error":
+        if (level or finding.level) == "error":
             report.error(f"epub-{finding.tool.lower()}", location, message)
         else:
             report.warning(f"epub-{finding.tool.lower()}", location, message)
@@ -110,6 +128,7 @@ def _options_key(options: BuildOptions, epoch: int | None) -> dict[str, object]:
         "pdf_variant": options.pdf_variant,
         "paper": options.paper,
         "print_ready": options.print_ready,
+        "ace": _audited(options),  # with Ace the EPUB may claim conformance: another EPUB
         "source_date_epoch": epoch,
         "engines": _engine_versions(),
     }
@@ -120,6 +139,12 @@ def _options_key(options: BuildOptions, epoch: int | None) -> dict[str, object]:
 ENGINES = (
     "weasyprint", "pydyf", "fonttools", "pyphen", "babel", "ebooklib", "markdown-it-py", "mdit-py-plugins", "nh3",
 )  # fmt: skip
+
+
+def _audited(options: BuildOptions) -> bool:
+    from dossier.write.validate import ace_command, ace_off
+
+    return options.ace and not ace_off() and ace_command() is not None
 
 
 @cache  # once per process: `dossier watch` builds many times
@@ -220,6 +245,6 @@ def _build(
     targets = output_paths(book, out, formats)
     result = BuildResult(book)
     with staged(list(targets.values())) as temps:
-        make(Job(book, rendered, options, epoch), dict(zip(targets, temps, strict=True)), progress)
+        report.extend(make(Job(book, rendered, options, epoch), dict(zip(targets, temps, strict=True)), progress))
     result.written = list(targets.values())
     return result

@@ -115,7 +115,7 @@ CASES: dict[str, tuple[Mutation, str]] = {
     ),
     "unknown-front-matter-key": (
         replace("chapters/01-texte.md", "role: front", "rôle: front"),
-        "chapters/01-texte.md:2:1: error[front-matter]: unknown front matter key 'rôle' (known: title, role, lang)",
+        "chapters/01-texte.md:2:1: error[front-matter]: unknown front matter key 'rôle' (known: title, role, lang, type)",
     ),
     "missing-key": (
         replace("dossier.toml", "publisher = \"Éditions d'essai\"\n", ""),

@@ -11,11 +11,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from dossier.formats import formats
 from dossier.formats.builder import Format, Job
 from dossier.formats.results import RESULTS
+
+if TYPE_CHECKING:
+    from dossier.errors import Report
 
 Progress = Callable[[str], None]
 
@@ -38,8 +41,9 @@ def needed(chosen: Iterable[Format]) -> list[str]:
     return order
 
 
-def make(job: Job, targets: dict[str, Path], progress: Progress = lambda _: None) -> None:
-    """Every format of `targets` written to its path."""
+def make(job: Job, targets: dict[str, Path], progress: Progress = lambda _: None) -> Report:
+    """Every format of `targets` written to its path; the warnings they return."""
+    from dossier.errors import Report
     from dossier.write.parallel import Background, Handoff, parallel_allowed
 
     chosen = [formats()[name] for name in targets]
@@ -51,6 +55,7 @@ def make(job: Job, targets: dict[str, Path], progress: Progress = lambda _: None
             beside.append((declared, handoff, Background(job_beside, handoff)))
     done: dict[str, Any] = {}
     sent: set[str] = set()
+    warnings = Report()
     try:
         _hand_over(beside, done, sent)
         for name in needed(chosen):
@@ -62,19 +67,20 @@ def make(job: Job, targets: dict[str, Path], progress: Progress = lambda _: None
         for declared in chosen:
             if not declared.beside:
                 progress(declared.name)
-                declared.write(job, targets[declared.name], done)
+                warnings.extend(declared.write(job, targets[declared.name], done) or Report())
     except BaseException:
         for _, _, background in beside:
             background.cancel()
         raise
     for declared, _, background in beside:
         progress(declared.name)
-        background.wait()
+        warnings.extend(background.wait() or Report())
+    return warnings
 
 
-def _beside(declared: Format, job: Job, target: Path, handoff: Any) -> Callable[[], None]:
-    def run() -> None:
-        declared.write(job, target, _Received(handoff))
+def _beside(declared: Format, job: Job, target: Path, handoff: Any) -> Callable[[], Any]:
+    def run() -> Any:
+        return declared.write(job, target, _Received(handoff))
 
     return run
 

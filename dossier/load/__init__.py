@@ -18,6 +18,12 @@ from dossier.model import ChapterSource, Config, Dossier, GlossaryEntry
 from dossier.nodes import Block, Generated, rebuild
 
 ROLES = ("front", "body", "back")
+# What a chapter may say it is (front matter `type`): the EPUB structural semantics that have a
+# DPUB-ARIA role of the same name, so that reading systems and screen readers both know it.
+CHAPTER_TYPES = (
+    "chapter", "foreword", "preface", "introduction", "prologue", "epilogue", "afterword", "conclusion",
+    "appendix", "acknowledgments", "dedication", "colophon",
+)
 
 
 def load_dossier(root: Path, report: Report) -> Dossier:
@@ -105,7 +111,7 @@ def _load_blocks(config: Config, path: Path, blocks: tuple[Block, ...], report: 
     return tuple(one(block) for block in blocks)
 
 
-_FRONT_MATTER_KEYS = {"title": str, "role": str, "lang": str}
+_FRONT_MATTER_KEYS = {"title": str, "role": str, "lang": str, "type": str}
 
 
 def _check_front_matter(path: Path, meta: PosDict, report: Report) -> None:
@@ -113,11 +119,13 @@ def _check_front_matter(path: Path, meta: PosDict, report: Report) -> None:
         line, col = meta.key_marks[key]
         where = Location(path, line + 1, col)
         if key not in _FRONT_MATTER_KEYS:
-            report.error("front-matter", where, f"unknown front matter key '{key}' (known: title, role, lang)")
+            report.error("front-matter", where, f"unknown front matter key '{key}' (known: title, role, lang, type)")
         elif not isinstance(value, _FRONT_MATTER_KEYS[key]):
             report.error("front-matter", where, f"'{key}' must be text")
         elif key == "role" and value not in ROLES:
             report.error("front-matter", where, f"role must be one of {', '.join(ROLES)}, not '{value}'")
+        elif key == "type" and value not in CHAPTER_TYPES:
+            report.error("front-matter", where, f"type must be one of {', '.join(CHAPTER_TYPES)}, not '{value}'")
 
 
 def _first_heading(tokens: list) -> str | None:

