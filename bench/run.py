@@ -8,7 +8,9 @@ noise touches every figure alike:
 - no-op rebuild, and rebuild after one paragraph of one chapter changes;
 - the floor: WeasyPrint alone on the print HTML this very build produced (bench/floor.py);
 - the peer: Pandoc 3 (pypandoc-binary) on the same Markdown, to EPUB and to PDF via WeasyPrint;
-- `dossier --help`; peak memory at two sizes, to see how it grows.
+- `dossier --help`; peak memory at two sizes, to see how it grows;
+- load + resolve of 1 500 sources (CSL-YAML, CSL-JSON, BibLaTeX) and 1 500 notes (issue 15,
+  bench/load_resolve.py), in a process of its own.
 
 Prints a table, writes bench/results.json, and says which of the issue's targets are met.
 """
@@ -39,7 +41,10 @@ sys.path.insert(0, str(HERE))
 from synth import synthesise  # noqa: E402  (bench/ is not a package)
 
 MB = 1024 * 1024
-TARGETS = {"floor_ratio": 1.15, "pandoc_ratio": 1.0, "noop_s": 0.5, "help_s": 0.3, "memory_mb": 1536}
+TARGETS = {
+    "floor_ratio": 1.15, "pandoc_ratio": 1.0, "noop_s": 0.5, "help_s": 0.3, "memory_mb": 1536, "load_resolve_s": 2.0,
+    "front_share": 0.02, "front_linearity": 1.3,
+}
 
 
 @dataclass
@@ -223,6 +228,8 @@ def bench_dossier(name: str, source: Path, work: Path, repeats: int, peer: bool)
             runs["pandoc_pdf"].append(pdf)
             ratios["pandoc"].append(cold.wall / (epub.wall + pdf.wall))
             ratios["pandoc_cpu"].append(cold.cpu / (epub.cpu + pdf.cpu))
+        front = front_time(root)
+        ratios.setdefault("front", []).append(front / cold.wall)
         runs["noop"].append(measure(build_command(root, out), env=env, log=log))
         edit_paragraph(root)
         runs["edit"].append(measure(build_command(root, out), env=env, log=log))
@@ -233,12 +240,31 @@ def bench_dossier(name: str, source: Path, work: Path, repeats: int, peer: bool)
             result[f"{key}_cpu_s"] = statistics.median(r.cpu for r in values)
             result[f"{key}_peak_mb"] = statistics.median(r.peak_mb for r in values)
             result[f"{key}_failed"] = sum(r.status != 0 for r in values)
+    result["load_resolve_share"] = statistics.median(ratios["front"])
     result["build_over_floor"] = statistics.median(ratios["floor"])
     result["build_over_floor_cpu"] = statistics.median(ratios["floor_cpu"])
     if ratios["pandoc"]:
         result["build_over_pandoc"] = statistics.median(ratios["pandoc"])
         result["build_over_pandoc_cpu"] = statistics.median(ratios["pandoc_cpu"])
     return result
+
+
+def front_time(root: Path) -> float:
+    """Load + resolve of the dossier, in a process of its own (bench/front.py, best of 3)."""
+    command = [sys.executable, str(HERE / "front.py"), str(root)]
+    result = subprocess.run(command, capture_output=True, text=True, check=True, env=python_env())
+    times = json.loads(result.stdout)
+    return times["load_s"] + times["resolve_s"]
+
+
+def front_linearity() -> float:
+    """Time per unit of the front (load, resolve, print HTML) of one chapter of every construct,
+    at 8 times the size over 1 time (bench/front.py --linearity): about 1 if linear."""
+    result = subprocess.run(
+        [sys.executable, str(HERE / "front.py"), "--linearity"], capture_output=True, text=True, check=True,
+        env=python_env(),
+    )
+    return float(json.loads(result.stdout)["per_unit_ratio"])
 
 
 def cold_memory(name: str, source: Path, work: Path) -> dict[str, Any]:
@@ -255,6 +281,15 @@ def help_time(repeats: int) -> float:
     return statistics.median(r.wall for r in runs)
 
 
+def load_resolve(work: Path) -> dict[str, Any]:
+    """Issue 15's case: load + resolve of 1 500 sources (YAML, JSON, .bib) and 1 500 notes, in a
+    process of its own (bench/load_resolve.py), with one YAML file as the reference."""
+    target = work / "load-resolve.json"
+    subprocess.run([sys.executable, str(HERE / "load_resolve.py"), "--json", str(target)], check=True, env=python_env(),
+                   stdout=subprocess.DEVNULL)
+    return json.loads(target.read_text(encoding="utf-8"))
+
+
 def verdicts(results: dict[str, Any], large: str) -> list[dict[str, Any]]:
     """Each target of issue 10: its figure, met or not, and by how much."""
     big = results["dossiers"][large]
@@ -269,7 +304,14 @@ def verdicts(results: dict[str, Any], large: str) -> list[dict[str, Any]]:
         ("dossier --help", results["help_s"], TARGETS["help_s"], "s"),
         (f"peak memory at {high['pages']} pages", high["peak_mb"], TARGETS["memory_mb"], "MB"),
         ("memory growth per page, large/small (≤ 1: no worse than linear)", growth, 1.0, "×"),
+        (f"load + resolve / cold build, {large}", big.get("load_resolve_share"), TARGETS["front_share"], "×"),
+        ("front per unit of a chapter, 8× / 1× (≈ 1: linear)", results.get("front_linearity"),
+         TARGETS["front_linearity"], "×"),
     ]
+    if "load_resolve" in results:
+        figures = results["load_resolve"]
+        label = f"load + resolve, {figures['sources']} sources and {figures['notes']} notes (first run)"
+        rows.append((label, figures["first_s"], TARGETS["load_resolve_s"], "s"))
     out = []
     for label, value, limit, unit in rows:
         met = value is not None and value <= limit
@@ -292,6 +334,7 @@ def table(results: dict[str, Any]) -> str:
         ("pandoc_pdf_s", "pandoc pdf s", "{:.2f}"),
         ("build_over_pandoc", "build/pandoc", "{:.2f}"),
         ("build_over_pandoc_cpu", "(cpu)", "{:.2f}"),
+        ("load_resolve_share", "load+resolve/cold", "{:.3f}"),
     ]
     lines = [" | ".join(["dossier".ljust(10)] + [title for _, title, _ in columns])]
     for name, figures in results["dossiers"].items():
@@ -306,6 +349,13 @@ def table(results: dict[str, Any]) -> str:
         "peak memory (cold build): "
         + ", ".join(f"{m['pages']} pages {m['peak_mb']:.0f} MB" for m in (memory["small"], memory["large"]))
     )
+    if "load_resolve" in results:
+        figures = results["load_resolve"]
+        lines.append(
+            f"load + resolve, {figures['sources']} sources in YAML, JSON and .bib, {figures['notes']} notes: "
+            f"first {figures['first_s']:.2f} s, best {figures['best_s']:.2f} s; the same in one YAML file: "
+            f"best {figures['yaml_only_best_s']:.2f} s ({figures['mixed_over_yaml']:.2f}×)"
+        )
     lines.append("")
     for verdict in results["targets"]:
         value = verdict["value"]
@@ -360,6 +410,8 @@ def main() -> None:
         small = cold_memory(f"synth-{small_pages}", synthesise(work / "source-small", small_pages), work)
         figures = results["dossiers"][large]
         results["memory"] = {"small": small, "large": {"pages": figures["pages"], "peak_mb": figures["cold_peak_mb"]}}
+        results["load_resolve"] = load_resolve(work)
+        results["front_linearity"] = front_linearity()
         results["targets"] = verdicts(results, large)
         results["machine"]["load_average_after"] = os.getloadavg()
         args.json.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")

@@ -5,13 +5,14 @@ The text is filler made of French words in French typography (apostrophes, guill
 before `;:?!`), so the typography pass and hyphenation do their usual work; it states no facts.
 The generator is deterministic: the same arguments give the same files.
 
-    python bench/synth.py OUT [--pages 300]
+    python bench/synth.py OUT [--pages 300] [--sources 1500 --formats]
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
+import json
 import random
 import shutil
 from pathlib import Path
@@ -137,6 +138,53 @@ def sources_yaml(rng: random.Random, sources: int) -> str:
     return "\n\n".join(out) + "\n"
 
 
+_LANGUAGES = ("fr", "French", "français", "fre", "English", "en-GB")  # as Zotero and Pandoc users write them
+
+
+def sources_files(rng: random.Random, sources: int) -> dict[str, str]:
+    """The sources split in three files as a Zotero and LaTeX user has them: a third CSL-YAML,
+    a third CSL-JSON (Zotero's export: language names, `note`, `<i>` in titles), a third BibLaTeX."""
+    third = sources // 3
+    items = []
+    for index in range(third, 2 * third):
+        day = dt.date(2015, 1, 1) + dt.timedelta(days=rng.randrange(2500))
+        items.append({
+            "id": source_id(index), "type": "article-newspaper",
+            "title": f"<i>{rng.choice(WORDS)}</i> {sentence(rng, 5)}",
+            "author": [{"family": rng.choice(NAMES), "given": rng.choice(GIVEN)}],
+            "container-title": f"Revue {rng.choice(PLACES)}",
+            "issued": {"date-parts": [[str(day.year), day.month, day.day]]},
+            "URL": f"https://example.org/{source_id(index)}", "accessed": {"date-parts": [[2026, 11, 24]]},
+            "language": rng.choice(_LANGUAGES), "note": f"OCLC: {rng.randrange(10**6, 10**7)}",
+        })
+    entries = []
+    for index in range(2 * third, sources):
+        kind = ("book", "article", "online")[index % 3]
+        fields = [
+            f"  author = {{{rng.choice(NAMES)}, {rng.choice(GIVEN)}}}",
+            f"  title = {{{sentence(rng, 6).rstrip('.;?: ')}}}",
+            f"  date = {{{2010 + index % 12}-{1 + index % 12:02d}}}", "  langid = {french}",
+        ]
+        if kind == "article":
+            fields += [
+                f"  journaltitle = {{Revue {rng.choice(PLACES)}}}",
+                f"  pages = {{{index % 90 + 1}--{index % 90 + 9}}}",
+            ]
+        if kind == "book":
+            fields += [
+                f"  publisher = {{{{\\'E}}ditions {rng.choice(NAMES)}}}",
+                f"  location = {{{rng.choice(PLACES)}}}",
+            ]
+        if kind == "online":
+            fields += [f"  url = {{https://example.org/{source_id(index)}}}", "  urldate = {2026-11-24}"]
+        entries.append(f"@{kind}{{{source_id(index)},\n" + ",\n".join(fields) + ",\n}\n")
+    return {
+        "sources.yaml": sources_yaml(rng, third),
+        "sources.json": json.dumps(items, ensure_ascii=False, indent=1) + "\n",
+        "sources.bib": "\n".join(entries),
+    }
+
+
 def chronology_yaml(rng: random.Random, events: int, days: int, sources: int) -> str:
     out = []
     for index in range(events):
@@ -174,8 +222,9 @@ def images(folder: Path, count: int) -> list[str]:
     return names
 
 
-def synthesise(out: Path, pages: int = 300, seed: int = 1) -> Path:
-    """Write the dossier at `out` (replacing it) and return its folder."""
+def synthesise(out: Path, pages: int = 300, seed: int = 1, sources: int | None = None, formats: bool = False) -> Path:
+    """Write the dossier at `out` (replacing it) and return its folder: `sources` sources (5 a
+    chapter by default), in CSL-YAML, or with `formats` in three files (YAML, JSON and .bib)."""
     rng = random.Random(seed)
     if out.exists():
         shutil.rmtree(out)
@@ -183,7 +232,7 @@ def synthesise(out: Path, pages: int = 300, seed: int = 1) -> Path:
     (out / "data").mkdir()
     count = max(1, round((pages - FIXED_PAGES) / PAGES_PER_CHAPTER))
     notes = round(pages * NOTES_PER_PAGE / count)
-    sources = 5 * count
+    sources = sources or 5 * count
     figures = images(out / "images", 10)
     names = ["chapters/00-avant-propos.md"]
     (out / names[0]).write_text(
@@ -208,13 +257,15 @@ def synthesise(out: Path, pages: int = 300, seed: int = 1) -> Path:
         name = f"chapters/{90 + index}-{stem}.md"
         (out / name).write_text("---\nrole: back\n---\n\n" + text)
         names.append(name)
-    (out / "sources.yaml").write_text(sources_yaml(rng, sources))
+    files = sources_files(rng, sources) if formats else {"sources.yaml": sources_yaml(rng, sources)}
+    for name, text in files.items():
+        (out / name).write_text(text)
     (out / "glossary.yaml").write_text(glossary_yaml(rng))
     chapters = ",\n".join(f'  "{n}"' for n in names)
     (out / "dossier.toml").write_text(
         f'title = "Dossier synthétique de {pages} pages"\nauthors = ["Banc d’essai"]\npublisher = "Banc d’essai"\n'
         f'locale = "fr_FR"\nidentifier = "urn:uuid:00000000-0000-4000-8000-{pages:012d}"\nslug = "synth-{pages}"\n'
-        f"chapters = [\n{chapters},\n]\nglossary = \"glossary.yaml\"\n\n"
+        f"chapters = [\n{chapters},\n]\nglossary = \"glossary.yaml\"\nsources = {json.dumps(list(files))}\n\n"
         '[edition]\nnumber = 1\ndate = 2026-11-25\nsummary = "Première édition."\n'
     )
     return out
@@ -224,8 +275,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("out", type=Path)
     parser.add_argument("--pages", type=int, default=300)
+    parser.add_argument("--sources", type=int, help="number of sources (default: 5 a chapter)")
+    parser.add_argument("--formats", action="store_true", help="sources in CSL-YAML, CSL-JSON and BibLaTeX files")
     args = parser.parse_args()
-    print(synthesise(args.out, args.pages))
+    print(synthesise(args.out, args.pages, sources=args.sources, formats=args.formats))
 
 
 if __name__ == "__main__":

@@ -138,6 +138,7 @@ def _options_key(options: BuildOptions, epoch: int | None) -> dict[str, object]:
 # subset fonts, zip layout. An upgrade of one of them makes the next build a full one.
 ENGINES = (
     "weasyprint", "pydyf", "fonttools", "pyphen", "babel", "ebooklib", "markdown-it-py", "mdit-py-plugins", "nh3",
+    "pypandoc-binary", "py3langid",  # a .bib's CSL (Pandoc), the languages of titles
 )  # fmt: skip
 
 

@@ -16,7 +16,7 @@ from dossier.errors import Location
 
 if TYPE_CHECKING:
     from dossier.load.blocks import Block as GeneratedData
-    from dossier.model import Cite, GlossaryEntry, Note
+    from dossier.model import Cite, GlossaryEntry, Note, Source
 
 Alignment = Literal["", "left", "center", "right"]
 CiteMode = Literal["normal", "suppress-author", "author-in-text"]
@@ -153,7 +153,8 @@ class CiteItem:
     id: str
     location: Location
     prefix: tuple[Inline, ...] = ()
-    locator: str | None = None
+    label: str | None = None  # the locator's CSL type: page, chapter, article-locator…
+    locator: str | None = None  # its value: `12`, `33-35`
     suffix: tuple[Inline, ...] = ()
     mode: CiteMode = "normal"
 
@@ -202,6 +203,14 @@ class NoteCall:
 
 
 @dataclass(frozen=True)
+class CiteAuthor:
+    """`@a` in the text, resolved: the author's name, set in the sentence (its note follows)."""
+
+    source: Source
+    location: Location
+
+
+@dataclass(frozen=True)
 class Cites:
     """Citations inside a note, resolved; `enclosed`: inside the note's sentence, in parentheses."""
 
@@ -212,7 +221,7 @@ class Cites:
 
 Inline = Union[  # noqa: UP007 (a runtime alias the dataclasses above refer to by name)
     Text, Code, SoftBreak, LineBreak, Emph, Strong, Strikeout, Subscript, Superscript, Span, Link, Image,
-    RawInline, Math, Citation, NoteRef, InlineNote, NoteCall, Cites,
+    RawInline, Math, Citation, NoteRef, InlineNote, NoteCall, CiteAuthor, Cites,
 ]
 
 

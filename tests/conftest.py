@@ -50,3 +50,21 @@ def bundled_build(tmp_path_factory: pytest.TempPathFactory) -> Built:
 def en_build(tmp_path_factory: pytest.TempPathFactory) -> Built:
     """A small dossier in British English (tests/fixtures/en): the locale is not hard-coded."""
     return _build(FIXTURES / "en", tmp_path_factory.mktemp("en"))
+
+
+@pytest.fixture(scope="session")
+def paper_build(tmp_path_factory: pytest.TempPathFactory) -> Built:
+    """An English working paper written for Pandoc (tests/fixtures/paper): one file, no `# `."""
+    return _build(FIXTURES / "paper", tmp_path_factory.mktemp("paper"))
+
+
+@pytest.fixture(scope="session")
+def memoire_build(tmp_path_factory: pytest.TempPathFactory) -> Built:
+    """A French mémoire in Pandoc Markdown (tests/fixtures/memoire): title block, divs, definitions."""
+    return _build(FIXTURES / "memoire", tmp_path_factory.mktemp("memoire"))
+
+
+@pytest.fixture(scope="session")
+def book_build(tmp_path_factory: pytest.TempPathFactory) -> Built:
+    """A one-file book (tests/fixtures/book): several `# ` chapters in one Markdown file."""
+    return _build(FIXTURES / "book", tmp_path_factory.mktemp("book"))

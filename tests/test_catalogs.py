@@ -20,7 +20,7 @@ from babel.messages.pofile import read_po
 from dossier.l10n.i18n import LOCALES_DIR, catalog_path, translations
 from tests.helpers import ROOT
 
-LANGUAGES = ("fr", "en")
+LANGUAGES = ("fr", "en", "de", "ru")
 
 
 def _ids(messages) -> set[str]:
@@ -63,7 +63,7 @@ def test_template_is_current(extracted: set[str]) -> None:
 def test_french_words_are_french() -> None:
     fr = translations("fr_FR")
     assert fr.gettext("Contents") == "Sommaire"
-    assert fr.gettext("accessed %(date)s") % {"date": "7 janvier 2022"} == "consulté le 7 janvier 2022"
+    assert fr.gettext("[accessed %(date)s]") % {"date": "7 janvier 2022"} == "[consulté le 7 janvier 2022]"
     assert translations("en_GB").gettext("Contents") == "Contents"
 
 
@@ -78,4 +78,7 @@ def test_wheel_ships_compiled_catalogs(tmp_path: Path) -> None:
         for lang in LANGUAGES:
             mo = read_mo(BytesIO(wheel.read(f"dossier/l10n/locales/{lang}/LC_MESSAGES/dossier.mo")))
             po = _catalog(lang)
-            assert {m.id: m.string for m in mo if m.id} == {m.id: m.string for m in po if m.id}
+            def table(catalog):  # plural messages have a tuple of ids and of strings
+                return {tuple(m.id) if isinstance(m.id, list | tuple) else m.id: tuple(m.string)
+                        if isinstance(m.string, list | tuple) else m.string for m in catalog if m.id}
+            assert table(mo) == table(po)

@@ -31,7 +31,7 @@ def test_check_reports_unknown_source_with_location(tmp_path: Path) -> None:
     chapter.write_text(chapter.read_text().replace("[@agence, p. 3]", "[@inconnue, p. 3]"))
     result = run_cli("check", str(root), cwd=root)
     assert result.returncode == 1
-    assert result.stderr.splitlines() == ["chapters/02-contexte.md:3:96: error[source-unknown]: unknown source '@inconnue' (not in sources)"]
+    assert result.stderr.splitlines() == ["chapters/02-contexte.md:3:97: error[source-unknown]: unknown source '@inconnue' (not in sources)"]
     assert "Traceback" not in result.stderr
 
 

@@ -159,7 +159,7 @@ CASES: dict[str, tuple[Mutation, str]] = {
     ),
     "unknown-citation": (
         replace("chapters/02-contexte.md", "[@agence, p. 3]", "[@agnce, p. 3]"),
-        "chapters/02-contexte.md:3:96: error[source-unknown]: unknown source '@agnce' (not in sources)",
+        "chapters/02-contexte.md:3:97: error[source-unknown]: unknown source '@agnce' (not in sources); did you mean 'agence'?",
     ),
     "undefined-note": (
         replace("chapters/01-texte.md", "2022[^adresse]. Il", "2022[^adresse]. Il[^autre]"),

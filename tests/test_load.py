@@ -10,9 +10,9 @@ import pytest
 from dossier.errors import DossierError, Location, Report
 from dossier.load import load_dossier
 from dossier.load.config import load_config
-from dossier.load.markdown import parse_citation, parse_document
+from dossier.load.markdown import parse_document
 from dossier.load.sources import load_sources
-from dossier.nodes import Header, Text
+from dossier.nodes import Citation, Header, Text, plain_text
 from tests.helpers import FIXTURES, copy_fixture
 
 
@@ -72,20 +72,44 @@ def test_impossible_toml_date(tmp_path: Path) -> None:
     assert len(errors) == 1 and errors[0].startswith("dossier.toml:20:")
 
 
+def _cites(text: str, language: str = "fr") -> list[tuple] | None:
+    """The citations of a one-paragraph text: (mode, id, prefix, label, locator, suffix) per item."""
+    para = parse_document(Path("c.md"), text, language).blocks[0]
+    found = [n for n in para.content if isinstance(n, Citation)]
+    if not found:
+        return None
+    return [
+        (i.mode, i.id, plain_text(i.prefix), i.label, i.locator, plain_text(i.suffix)) for c in found for i in c.items
+    ]
+
+
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("@a", [("a", None)]),
-        ("@a, p. 12", [("a", "p. 12")]),
-        ("@a; @b, art. 4", [("a", None), ("b", "art. 4")]),
-        ("@24kg-armenia", [("24kg-armenia", None)]),
-        ("me@example.org", None),
-        ("voir le texte", None),
+        ("[@a]", [("normal", "a", "", None, None, "")]),
+        ("[@a, p. 12]", [("normal", "a", "", "page", "12", "")]),
+        ("[@a p. 12]", [("normal", "a", "", "page", "12", "")]),
+        ("[@a, pp. 33-35, 38 and *passim*]", [("normal", "a", "", "page", "33-35, 38", "and passim")]),
+        ("[@a, chap. 3]", [("normal", "a", "", "chapter", "3", "")]),
+        ("[@a, chapitre 3]", [("normal", "a", "", "chapter", "3", "")]),  # the dossier's language
+        ("[@a, art. 4]", [("normal", "a", "", "article-locator", "4", "")]),
+        ("[@a, § 2]", [("normal", "a", "", "section", "2", "")]),
+        ("[@a, 12]", [("normal", "a", "", "page", "12", "")]),  # a bare number is a page
+        ("[@a, passim]", [("normal", "a", "", None, None, ", passim")]),
+        ("[see *also* @a, p. 12; also @b]", [("normal", "a", "see also", "page", "12", ""), ("normal", "b", "also", None, None, "")]),
+        ("[-@a, p. 4]", [("suppress-author", "a", "", "page", "4", "")]),
+        ("Comme le montre @a, rien.", [("author-in-text", "a", "", None, None, "")]),
+        ("Comme @a [p. 30] le dit.", [("author-in-text", "a", "", "page", "30", "")]),
+        ("[@{key.with.dots}]", [("normal", "key.with.dots", "", None, None, "")]),
+        ("[@https://example.org/item/1]", [("normal", "https://example.org/item/1", "", None, None, "")]),
+        ("[@24kg-armenia; @doi:10.1/x]", [("normal", "24kg-armenia", "", None, None, ""), ("normal", "doi:10.1/x", "", None, None, "")]),
+        ("écrire à me@example.org", None),
+        ("[voir le texte]", None),
+        ("[@handle](https://example.org)", None),
     ],
 )
-def test_citation_syntax(text: str, expected: list[tuple[str, str | None]] | None) -> None:
-    items = parse_citation(text)
-    assert (None if items is None else [(i["id"], i["locator"]) for i in items]) == expected
+def test_citation_syntax(text: str, expected: list[tuple] | None) -> None:
+    assert _cites(text) == expected
 
 
 def test_markdown_becomes_located_nodes() -> None:

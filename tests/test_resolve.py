@@ -28,7 +28,7 @@ def test_notes_are_numbered_per_chapter(book) -> None:
 def test_citation_in_running_text_becomes_a_note(book) -> None:
     notes = book.chapters[1].notes
     assert [c.source.id for c in notes[0].cites] == ["agence"]
-    assert notes[1].cites[0].locator == "p. 3"
+    assert (notes[1].cites[0].label, notes[1].cites[0].locator) == ("page", "3")
     assert [c.source.id for c in notes[2].cites] == ["rapport", "agence"]
 
 
@@ -85,7 +85,10 @@ def _edit(root: Path, name: str, old: str, new: str) -> None:
 def test_unknown_source_is_located(tmp_path: Path) -> None:
     root = copy_fixture("mini", tmp_path)
     _edit(root, "02-contexte.md", "[@agence, p. 3]", "[@agense, p. 3]")
-    assert _errors(root) == ["chapters/02-contexte.md:3:96: error[source-unknown]: unknown source '@agense' (not in sources)"]
+    # located at the key (the `@`), with the closest keys of the sources
+    assert _errors(root) == [
+        "chapters/02-contexte.md:3:97: error[source-unknown]: unknown source '@agense' (not in sources); did you mean 'agence'?"
+    ]
 
 
 def test_undefined_and_duplicate_notes(tmp_path: Path) -> None:

@@ -111,3 +111,24 @@ def test_check_command_prints_located_warnings(
     assert main(["check", str(small_dossier)]) == 0
     err = capsys.readouterr().err
     assert "02-sources.md:" in err and "warning[spelling]: unknown word 'écrrit'" in err
+
+
+@needs_hunspell
+def test_a_repeated_unknown_word_is_one_line_with_its_count(small_dossier: Path) -> None:
+    chapter = small_dossier / "chapters" / "01-introduction.md"
+    lines = chapter.read_text(encoding="utf-8").split("\n")
+    lines[3] = "Une fôte, puis la même fôte, et encore une fôte."
+    chapter.write_text("\n".join(lines), encoding="utf-8")
+    assert _warnings(small_dossier) == [
+        "chapters/01-introduction.md:4:5: warning[spelling]: unknown word 'fôte' (3 times; add it to spelling.txt if it is right)"
+    ]
+
+
+def test_spell_check_switched_off_in_dossier_toml(small_dossier: Path) -> None:
+    toml = small_dossier / "dossier.toml"
+    toml.write_text(toml.read_text(encoding="utf-8") + "\n[check]\nspelling = false\n", encoding="utf-8")
+    report = Report()
+    status = check_spelling(load_config(small_dossier), report)
+    assert (status.ran, status.detail, report.diagnostics) == (
+        False, "spell check off ([check] spelling = false in dossier.toml)", []
+    )

@@ -47,6 +47,8 @@ FRENCH = [
     ("Et puis... rien.", "Et puis… rien."),
     # an abbreviation's point ends the sentence too
     ("op. cit.. Voir", "op. cit. Voir"),
+    # dashes (Pandoc's smart punctuation); a hyphen stays one
+    ("1990--2000 -- voire --- plus, Kassym-Jomart", "1990–2000 – voire — plus, Kassym-Jomart"),
     # no-break space after M. art. p. n° and the like
     ("M. Dupont, art. 4, p. 12, n° 5", f"M.{NB}Dupont, art.{NB}4, p.{NB}12, n°{NB}5"),
     ("n°5", f"n°{NB}5"),
@@ -86,6 +88,11 @@ ENGLISH = [
     ("Why ? Because ; so : yes !", "Why? Because; so: yes!"),
     ("Mr Smith, p. 4", f"Mr{NB}Smith, p.{NB}4"),
     ("the 1st and 2nd", "the 1st and 2nd"),  # not raised in English
+    # Pandoc's smart punctuation: dashes, an elided year, quotes nested as the author wrote them
+    ("1990--2000, yes---no", "1990–2000, yes—no"),
+    ("the '90s", "the ’90s"),
+    ("'outer \"inner\" end'", "‘outer “inner” end’"),
+    ('"outer \'inner\' end"', "“outer ‘inner’ end”"),
     ("2,030 soldiers, 12%", "2,030 soldiers, 12%"),
     ('<span lang="fr">"oui" : non</span>', f'<span lang="fr">«{NN}oui{NN}»{NB}: non</span>'),
 ]
@@ -155,6 +162,7 @@ def _skeleton(text: str) -> str:
     """The text without its spaces, quotes as one mark, a run of dots or `…` as one dot."""
     text = re.sub(r"[\s\u00a0\u202f\u2009]", "", text)
     text = re.sub("[\"'«»“”‘’]", "Q", text)
+    text = re.sub(r"[-–—]+", "-", text)
     return re.sub(r"[.…]+", ".", text)
 
 

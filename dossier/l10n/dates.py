@@ -13,11 +13,12 @@ from typing import Literal
 
 from babel import Locale
 from babel.dates import format_date as babel_format_date
-from babel.dates import format_skeleton
+from babel.dates import format_interval, format_skeleton
 
+from dossier.l10n.i18n import translations
 from dossier.model import CslDate
 
-Form = Literal["long", "full", "month", "year", "day"]
+Form = Literal["long", "full", "month", "year", "day", "numeric"]
 
 
 def is_french(locale: str) -> bool:
@@ -46,13 +47,64 @@ def format_date(value: dt.date, locale: str, form: Form = "long") -> str:
     return _format(value, Locale.parse(locale).date_formats[form].pattern, locale)
 
 
-def format_csl_date(value: CslDate, locale: str) -> str:
-    """A source's date, as precise as the source gives it: year, month and year, or day."""
+def format_csl_date(value: CslDate, locale: str, numeric: bool = False) -> str:
+    """A source's date, as precise as the source gives it: year, season or month and year, or
+    day (`numeric`: `24.11.2026`, the locale's short form, for a day); approximate (`c. 1850`),
+    before the common era (CLDR's era: `50 av. J.-C.`), a range (`2020–2021`), or a literal text."""
+    if value.literal is not None:
+        return value.literal
+    if value.end is not None:
+        text = _csl_range(value, value.end, locale, numeric)
+    else:
+        text = _csl_single(value, locale, numeric)
+    _ = translations(locale).gettext
+    return _("c. %(date)s") % {"date": text} if value.circa else text
+
+
+def _season(season: int, year: str, locale: str) -> str:
+    _ = translations(locale).gettext
+    names = (_("Spring %(year)s"), _("Summer %(year)s"), _("Autumn %(year)s"), _("Winter %(year)s"))
+    return names[season - 1] % {"year": year}
+
+
+def _csl_single(value: CslDate, locale: str, numeric: bool = False) -> str:
+    year = value.year or 1
+    if year < 0:
+        return _before_common_era(value, locale)
+    if value.season:
+        return _season(value.season, format_date(dt.date(year, 1, 1), locale, "year"), locale)
     if value.month is None:
-        return format_date(dt.date(value.year, 1, 1), locale, "year")
+        return format_date(dt.date(year, 1, 1), locale, "year")
     if value.day is None:
-        return format_date(dt.date(value.year, value.month, 1), locale, "month")
-    return format_date(dt.date(value.year, value.month, value.day), locale)
+        return format_date(dt.date(year, value.month, 1), locale, "month")
+    day = dt.date(year, value.month, value.day)
+    return format_skeleton("yMMdd", day, locale=locale) if numeric else format_date(day, locale)
+
+
+def _before_common_era(value: CslDate, locale: str) -> str:
+    """`50 av. J.-C.`, `3 mars 44 av. J.-C.`: CLDR's abbreviated era after the year (Babel's
+    patterns cannot format a year before 1)."""
+    data = Locale.parse(locale)
+    text = f"{-(value.year or 0)}\u00a0{data.eras['abbreviated'][0]}"
+    if value.month:
+        text = f"{data.months['format']['wide'][value.month]} {text}"
+        if value.day:
+            text = f"{value.day} {text}"
+    return text
+
+
+def _csl_range(start: CslDate, end: CslDate, locale: str, numeric: bool) -> str:
+    """CLDR's interval format where both ends are plain dates of the same precision
+    (`janvier – mars 2020`, `2020–2021`), else the two dates joined by an en dash."""
+    same = (start.month is None) == (end.month is None) and (start.day is None) == (end.day is None)
+    plain = not (start.season or end.season or start.circa or end.circa) and (start.year or 0) > 0
+    if same and plain and not numeric and (end.year or 0) > 0:
+        first = dt.date(start.year or 1, start.month or 1, start.day or 1)
+        last = dt.date(end.year or 1, end.month or 1, end.day or 1)
+        if start.day is not None:
+            return format_date_range(first, last, locale)
+        return format_interval(first, last, "y" if start.month is None else "yMMMM", locale=locale)
+    return f"{_csl_single(start, locale, numeric)}\u2013{_csl_single(end, locale, numeric)}"
 
 
 def _closed_dash(text: str, field: str) -> str:

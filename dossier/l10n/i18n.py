@@ -33,6 +33,15 @@ def compile_catalog(po: Path) -> bytes:
     return out.getvalue()
 
 
+def catalog_languages() -> list[str]:
+    """The languages that have a catalog (`de`, `en`, `fr`, `ru`, …)."""
+    return sorted(p.parent.parent.name for p in LOCALES_DIR.glob(f"*/LC_MESSAGES/{DOMAIN}.po"))
+
+
+def has_catalog(locale: str) -> bool:
+    return any(catalog_path(lang).is_file() for lang in (locale, locale.replace("-", "_").split("_")[0]))
+
+
 @cache
 def translations(locale: str) -> NullTranslations:
     """The catalog for `locale` (`fr_FR` falls back to `fr`); English ids if none exists."""

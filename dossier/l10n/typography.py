@@ -5,9 +5,9 @@ inline elements and per `lang` (french-typo, smartypants and typogrify work on s
 the first rewrites letters), so this pass is ours. It reads each block's text as one stream
 of characters, each remembering its text node and its language, so that a quotation opened in
 one inline element and closed in another pairs correctly. It never enters code, URLs or
-attributes; it only inserts, removes or replaces spaces, turns straight quotes, apostrophes
-and `...` into their typographic forms, and raises ordinal letters into `<sup>` (the text
-itself unchanged). Applying it twice changes nothing.
+attributes; it only inserts, removes or replaces spaces, turns straight quotes, apostrophes,
+`...`, `--` and `---` into their typographic forms (Pandoc's `smart` punctuation), and raises
+ordinal letters into `<sup>` (the text itself unchanged). Applying it twice changes nothing.
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ BLOCKS = frozenset({
     "html", "li", "main", "nav", "ol", "p", "section", "table", "tbody", "td", "tfoot", "th",
     "thead", "title", "tr", "ul", "svg", "text", "desc",
 })
-BLOCK_CLASSES = frozenset({"note-p"})
+BLOCK_CLASSES = frozenset({"note-p", "note-li", "note-dt", "note-dd", "note-blockquote", "note-div", "line-block"})
 # Inline elements whose content is a block elsewhere (a print footnote floats to the foot of
 # the page): an opaque word in the line that calls them, a stream of their own inside.
 DETACHED_CLASSES = frozenset({"footnote"})
@@ -262,6 +262,9 @@ class _Typesetter:
         elif ch == "." and self._ellipsis(i):
             self.out.append(replace(c, char="…"))
             return i + 3
+        elif ch == "-" and (dashes := self._dashes(i)):
+            self.out.append(replace(c, char="—" if dashes == 3 else "–"))
+            return i + dashes
         elif ch == "." and self._absorbed(i):
             return i + 1  # `op. cit..` → `op. cit.`: an abbreviation's point ends the sentence too
         elif ch == "'":
@@ -310,13 +313,22 @@ class _Typesetter:
         three = self.src[i : i + 3]
         return len(three) == 3 and all(t.char == "." and not t.fixed and t.segment == three[0].segment for t in three)
 
+    def _dashes(self, i: int) -> int:
+        """`--` is an en dash, `---` an em dash (Pandoc's `smart`); 0 for a hyphen."""
+        run = 0
+        while i + run < len(self.src) and self.src[i + run].char == "-" and not self.src[i + run].fixed:
+            if self.src[i + run].segment != self.src[i].segment:
+                break
+            run += 1
+        return run if run in (2, 3) else 0
+
     def _opening(self) -> bool:
         prev = self._prev()
         return prev is None or prev.char in SPACES or prev.char in OPEN_CONTEXT
 
     def _apostrophe(self, c: _Char, i: int) -> None:
         """`'` → `’`; in a language whose inner quotes are ‘ ’, a `'` that opens is `‘`."""
-        if c.lang.quotes[2] == "‘" and self._opening():
+        if c.lang.quotes[2] == "‘" and self._opening() and not self._elided_year(i):
             self.quotes.append("‘")
             self.out.append(replace(c, char="‘"))
             return
@@ -324,11 +336,19 @@ class _Typesetter:
             self.quotes.pop()
         self.out.append(replace(c, char="’"))
 
+    def _elided_year(self, i: int) -> bool:
+        """`'90s`, `'20`: an apostrophe standing for a century's digits, not an opening quote."""
+        ahead = "".join(t.char for t in self.src[i + 1 : i + 4])
+        return re.match(r"\d\d(?!\d)", ahead) is not None
+
     def _double_quote(self, c: _Char, i: int) -> int:
-        """`"` opens or closes by what precedes it; an opening one nests (« “ … ” »)."""
+        """`"` opens or closes by what precedes it; an opening one inside a quotation that
+        opened with the primary mark takes the secondary one (« “ … ” », “ ‘ … ’ ”), and the
+        primary inside a secondary (‘ “ … ” ’: English inside single quotes)."""
         quotes = c.lang.quotes
         if self._opening():
-            mark = quotes[0] if len(self.quotes) % 2 == 0 else quotes[2]
+            inside_primary = bool(self.quotes) and self.quotes[-1] in (quotes[0], "«", "“", "„")
+            mark = quotes[2] if inside_primary else quotes[0]
             return self._typographic_quote(replace(c, char=mark), i)
         opener = self.quotes[-1] if self.quotes else quotes[0]
         return self._typographic_quote(replace(c, char=_closing(opener, quotes)), i)
@@ -456,7 +476,7 @@ def _write(segments: list[tuple[etree._Element, str]], out: list[_Char]) -> None
             by_segment.setdefault(c.segment, []).append(c)
     for index, (element, attr) in enumerate(segments):
         pieces = list(_pieces(by_segment.get(index, [])))
-        setattr(element, attr, "" if pieces[0][1] else pieces.pop(0)[0])
+        setattr(element, attr, None if pieces[0][1] else pieces.pop(0)[0] or None)  # "" would print `<em></em>`
         if pieces:
             _insert_raised(element, attr, pieces)
 

@@ -43,6 +43,10 @@ class _LayoutModel(_Strict):
     raw_html: Literal["sanitize", "refuse"] = "sanitize"
 
 
+class _CheckModel(_Strict):
+    spelling: bool = True
+
+
 class _ConfigModel(_Strict):
     title: NonEmpty
     subtitle: NonEmpty | None = None
@@ -56,10 +60,22 @@ class _ConfigModel(_Strict):
     subjects: list[NonEmpty] = []
     date: dt.date | None = None
     chapters: Annotated[list[NonEmpty], Field(min_length=1)]
-    sources: NonEmpty = "sources.yaml"
+    # one file, or several as Pandoc's `bibliography: [a.bib, b.json]`
+    sources: Annotated[list[NonEmpty], Field(min_length=1)] = ["sources.yaml"]
     glossary: NonEmpty | None = None
+    nocite: list[NonEmpty] = []  # sources in the bibliography without a citation ("@*": all)
     edition: _CurrentEditionModel
     layout: _LayoutModel = _LayoutModel()
+    check: _CheckModel = _CheckModel()
+
+    @field_validator("sources", mode="before")
+    @classmethod
+    def _one_or_several(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return [value]
+        if not isinstance(value, list):
+            raise ValueError("expected a file name or a list of file names")
+        return value
 
     @field_validator("date", mode="before")
     @classmethod
@@ -104,8 +120,9 @@ def load_config(root: Path) -> Config:
     config = _to_config(root, path, model)
     _check_locale(report, path, positions, config.locale)
     _check_layout(report, path, positions, config.layout.name)
-    for key in ("sources", "glossary"):
-        _check_inside(report, path, positions, root, key, getattr(config, key))
+    for index, name in enumerate(config.sources):
+        _check_inside(report, path, positions, root, "sources", name, index)
+    _check_inside(report, path, positions, root, "glossary", config.glossary)
     report.raise_if_errors()
     return config
 
@@ -163,6 +180,7 @@ def _suggest(loc: tuple[str | int, ...]) -> str:
         ("edition",): _CurrentEditionModel,
         ("edition", "history"): _EditionModel,
         ("layout",): _LayoutModel,
+        ("check",): _CheckModel,
     }
     model = tables.get(tuple(str(p) for p in loc[:-1] if isinstance(p, str)))
     if model is None:
@@ -215,10 +233,12 @@ def _check_layout(report: Report, path: Path, positions: dict, name: str) -> Non
         )
 
 
-def _check_inside(report: Report, path: Path, positions: dict, root: Path, key: str, name: str | None) -> None:
+def _check_inside(
+    report: Report, path: Path, positions: dict, root: Path, key: str, name: str | None, index: int | None = None
+) -> None:
     """The files dossier.toml names are the dossier's own: never read from elsewhere."""
     if name is not None and not (root / name).resolve().is_relative_to(root.resolve()):
-        where = locate(positions, (key,)) or (1, 1)
+        where = (locate(positions, (key, index)) if index is not None else None) or locate(positions, (key,)) or (1, 1)
         report.error("config-outside", Location(path, *where), f"'{key}': '{name}' is outside the dossier")
 
 
@@ -242,9 +262,11 @@ def _to_config(root: Path, path: Path, m: _ConfigModel) -> Config:
         subjects=tuple(m.subjects),
         date=m.date,
         chapters=tuple(m.chapters),
-        sources=m.sources,
+        sources=tuple(m.sources),
         glossary=m.glossary,
+        nocite=tuple(m.nocite),
         edition=_edition(m.edition),
         history=tuple(_edition(h) for h in m.edition.history),
         layout=LayoutOptions(**m.layout.model_dump()),
+        check_spelling=m.check.spelling,
     )

@@ -1,9 +1,10 @@
-"""Parse chapters: CommonMark with tables, footnotes, front matter, citations and figures.
+"""Parse chapters: Pandoc's Markdown, as far as markdown-it-py and mdit-py-plugins read it.
 
-markdown-it-py and mdit-py-plugins do the parsing. Two small rules are ours because no
-maintained plugin provides them: Pandoc-style citations (`[@id, p. 12; @other]`) and
-figures (an image alone in its paragraph). Inline tokens get `meta["pos"]`, their offset in
-the block's text, so later stages can report a line and column.
+CommonMark with pipe tables and strikethrough; mdit-py-plugins' front matter, footnotes (inline
+notes too), definition lists, fenced divs (the container plugin), math (dollarmath), sub- and
+superscript. What no plugin reads as Pandoc does is in `dossier.load.pandoc`; the implicit
+figure (an image alone in its paragraph) is a rule of ours below. Inline tokens get
+`meta["pos"]`, their offset in the block's text, so later stages can report a line and column.
 """
 
 from __future__ import annotations
@@ -18,63 +19,21 @@ from markdown_it import MarkdownIt
 from markdown_it.rules_core import StateCore
 from markdown_it.rules_inline import StateInline
 from markdown_it.token import Token
+from mdit_py_plugins.container import container_plugin
+from mdit_py_plugins.deflist import deflist_plugin
+from mdit_py_plugins.dollarmath import dollarmath_plugin
 from mdit_py_plugins.footnote import footnote_plugin
 from mdit_py_plugins.front_matter import front_matter_plugin
+from mdit_py_plugins.subscript import sub_plugin
+from mdit_py_plugins.superscript import superscript_plugin
 
 from dossier.errors import DossierError, Location
+from dossier.load.pandoc import fancy_lists, use_pandoc
 from dossier.load.tree import Converter, Document, directive_name  # noqa: F401 (directive_name: re-exported)
 
-# A source id as Pandoc reads it: word characters, with inner punctuation allowed.
-_ID = r"\w(?:[\w:.#$%&+?<>~/-]*\w)?"
-_CITE_ITEM = re.compile(rf"^(?P<prefix>(?:[^@]*\s)?)@(?P<id>{_ID})(?P<rest>.*)$", re.DOTALL)
 # markdown-it stops reading a file, silently, where blocks nest this deep (a list level counts
 # two: list and item); the load stage reports it (see `nesting_cut`).
 MAX_NESTING = 120
-
-
-def parse_citation(text: str) -> list[dict[str, str | None]] | None:
-    """Split the inside of `[...]` into citation items, or None if it is not a citation."""
-    items: list[dict[str, str | None]] = []
-    for part in text.split(";"):
-        match = _CITE_ITEM.match(part.strip())
-        if not match:
-            return None
-        rest = match.group("rest").strip()
-        if rest and not rest.startswith(","):
-            return None
-        items.append(
-            {
-                "id": match.group("id"),
-                "locator": rest[1:].strip() or None,
-                "prefix": match.group("prefix").strip() or None,
-            }
-        )
-    return items
-
-
-def _citation_rule(state: StateInline, silent: bool) -> bool:
-    start = state.pos
-    if state.src[start] != "[" or start + 2 >= state.posMax:
-        return False
-    if state.src[start + 1] == "^":
-        return False
-    end = state.src.find("]", start + 1)
-    if end < 0 or end > state.posMax or "[" in state.src[start + 1 : end]:
-        return False
-    if "@" not in state.src[start + 1 : end]:
-        return False
-    following = state.src[end + 1 : end + 2]
-    if following in ("(", "["):
-        return False  # a link such as [@handle](https://…)
-    items = parse_citation(state.src[start + 1 : end])
-    if items is None:
-        return False
-    if not silent:
-        token = state.push("citation", "", 0)
-        token.meta = {"items": items, "pos": start}
-        token.content = state.src[start : end + 1]
-    state.pos = end + 1
-    return True
 
 
 def _with_position(rule: Callable[[StateInline, bool], bool]) -> Callable[[StateInline, bool], bool]:
@@ -94,7 +53,7 @@ def _with_position(rule: Callable[[StateInline, bool], bool]) -> Callable[[State
 
 
 def _figure_rule(state: StateCore) -> None:
-    """`![alt](src "caption")` alone in a paragraph becomes figure_open, image, figure_close."""
+    """An image alone in a paragraph (its attributes aside) is a figure: Pandoc's implicit figures."""
     tokens = state.tokens
     for i in range(len(tokens) - 2):
         opening, inline, closing = tokens[i : i + 3]
@@ -106,6 +65,11 @@ def _figure_rule(state: StateCore) -> None:
             closing.type, closing.tag = "figure_close", "figure"
 
 
+def _any_div(params: str, markup: str) -> bool:
+    """`::: {.class}` or `::: name`: a fenced div (Pandoc's), whatever it is called."""
+    return bool(params.strip())
+
+
 @cache
 def markdown_parser() -> MarkdownIt:
     options = {"html": True, "xhtmlOut": True, "linkify": False, "maxNesting": MAX_NESTING}
@@ -113,17 +77,22 @@ def markdown_parser() -> MarkdownIt:
     md.enable(["table", "strikethrough"])
     md.use(front_matter_plugin)
     md.use(footnote_plugin, move_to_end=False, always_match_refs=True)
+    md.use(deflist_plugin)
+    md.use(container_plugin, name="div", validate=_any_div)
+    md.use(dollarmath_plugin, allow_space=False, allow_digits=False, allow_labels=False, double_inline=True)
+    md.use(sub_plugin)
+    md.use(superscript_plugin)
+    use_pandoc(md)
     ref_rule = md.inline.ruler.__rules__[md.inline.ruler.__find__("footnote_ref")]
     ref_rule.fn = _with_position(ref_rule.fn)
     image_rule = md.inline.ruler.__rules__[md.inline.ruler.__find__("image")]
     image_rule.fn = _with_position(image_rule.fn)
-    for name in ("link", "autolink", "html_inline", "footnote_inline"):
+    for name in ("link", "autolink", "html_inline", "footnote_inline", "math_inline", "sub", "superscript"):
         rule = md.inline.ruler.__rules__[md.inline.ruler.__find__(name)]
         rule.fn = _with_position(rule.fn)
     # markdown-it silently turns a `javascript:` or `file:` link into plain text; keep every
     # link and image so that the resolve stage refuses what is not allowed, with its position.
     md.validateLink = lambda url: True
-    md.inline.ruler.before("link", "citation", _citation_rule)
     md.inline.ruler.__compile__()
     md.core.ruler.push("figures", _figure_rule)
     return md
@@ -134,10 +103,11 @@ def parse_markdown(text: str, env: dict[str, Any] | None = None) -> tuple[list[T
     return markdown_parser().parse(text, env), env
 
 
-def parse_document(path: Path, text: str) -> Document:
+def parse_document(path: Path, text: str, language: str = "en") -> Document:
     """A chapter's text as typed nodes (`dossier.nodes`), each located in `path`."""
+    text, styles = fancy_lists(text)
     tokens, env = parse_markdown(text)
-    return Converter(path, text, env).document(tokens)
+    return Converter(path, text, env, language, styles).document(tokens)
 
 
 def parse_inline(text: str, env: dict[str, Any] | None = None) -> list[Token]:

@@ -1,18 +1,21 @@
-"""Read the sources: CSL-YAML (Pandoc) or CSL-JSON (Zotero), checked and located."""
+"""Read the sources: CSL-YAML (Pandoc), CSL-JSON (Zotero) or BibLaTeX/BibTeX, checked and located."""
 
 from __future__ import annotations
 
-import datetime as dt
 import json
-import re
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 from dossier.errors import DossierError, Location, Report
+from dossier.l10n.languages import language_tag
+from dossier.load.bibtex import read_bib
+from dossier.load.csldates import DateError, parse_date
+from dossier.load.richtext import RICH_FIELDS, from_csl_html, from_pandoc_markdown, plain
 from dossier.load.text import read_text
 from dossier.load.yamlpos import PosDict, PosList, load_yaml
-from dossier.model import CslDate, Source
+from dossier.model import Source
 
 CSL_TYPES = frozenset(
     """article article-journal article-magazine article-newspaper bill book broadcast chapter
@@ -28,35 +31,44 @@ NAME_FIELDS = (
     "interviewer", "recipient", "reviewed-author", "composer", "illustrator", "contributor",
 )
 WEB_TYPES = frozenset({"webpage", "post-weblog", "post"})
-_ISO_DATE = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
 
 
-def load_sources(path: Path, report: Report) -> dict[str, Source]:
-    """Sources by id, in file order. Problems go to `report`; fatal ones raise."""
-    if not path.is_file():
-        raise DossierError.single("sources-missing", Location(path), "sources file not found")
-    items = _read_items(path)
+def load_sources(paths: Path | Sequence[Path], report: Report, locale: str = "en") -> dict[str, Source]:
+    """Sources by id, in file order, from every file (as Pandoc's `bibliography: [a.bib, b.json]`).
+    Problems go to `report`; fatal ones raise. `locale` is the dossier's: the language that
+    language names are read in, and Pandoc's locale for BibLaTeX's localised keys."""
     sources: dict[str, Source] = {}
-    for index, item in enumerate(items):
-        mark = items.item_marks[index] if isinstance(items, PosList) else (None, None)
-        source = _source(path, item, Location(path, *mark), report)
-        if source is None:
-            continue
-        if source.id in sources:
-            first = sources[source.id].location
-            report.error(
-                "source-duplicate",
-                source.location,
-                f"duplicate source id '{source.id}' (first defined at line {first.line})",
-            )
-            continue
-        sources[source.id] = source
+    for path in [paths] if isinstance(paths, Path) else paths:
+        if not path.is_file():
+            raise DossierError.single("sources-missing", Location(path), "sources file not found")
+        items = _read_items(path, locale, report)
+        for index, item in enumerate(items):
+            mark = items.item_marks[index] if isinstance(items, PosList) else (None, None)
+            source = _source(path, item, Location(path, *mark), report, locale)
+            if source is None:
+                continue
+            if source.id in sources:
+                first = sources[source.id].location
+                where = f"line {first.line}" if first.path == path else f"{first.path.name}:{first.line}"
+                report.error(
+                    "source-duplicate",
+                    source.location,
+                    f"duplicate source id '{source.id}' (first defined at {where})",
+                )
+                continue
+            sources[source.id] = source
     return sources
 
 
-def _read_items(path: Path) -> list[Any]:
+BIB_SUFFIXES = {".bib": "biblatex", ".bibtex": "bibtex"}  # as Pandoc's --bibliography reads them
+
+
+def _read_items(path: Path, locale: str, report: Report) -> list[Any]:
     text = read_text(path)
-    data = _load_json(text, path) if path.suffix.lower() == ".json" else load_yaml(text, path)
+    suffix = path.suffix.lower()
+    if suffix in BIB_SUFFIXES:
+        return read_bib(path, text, BIB_SUFFIXES[suffix], locale, report)
+    data = _load_json(text, path) if suffix == ".json" else load_yaml(text, path)
     if isinstance(data, dict) and "references" in data:
         data = data["references"]
     if data is None:
@@ -118,7 +130,11 @@ def _at(item: PosDict, key: str, path: Path) -> Location:
     return Location(path, *getattr(item, "mark", (None, None)))
 
 
-def _source(path: Path, item: Any, location: Location, report: Report) -> Source | None:
+# CSL's variables written in capitals; Pandoc's YAML writes them in lower case (`url:`, `doi:`).
+_UPPER = {"url": "URL", "doi": "DOI", "isbn": "ISBN", "issn": "ISSN", "pmid": "PMID", "pmcid": "PMCID"}
+
+
+def _source(path: Path, item: Any, location: Location, report: Report, locale: str) -> Source | None:
     if not isinstance(item, dict):
         report.error("source-format", location, "expected a CSL item (a mapping with 'id' and 'type')")
         return None
@@ -126,36 +142,55 @@ def _source(path: Path, item: Any, location: Location, report: Report) -> Source
     if ident is None or (isinstance(ident, str) and not ident.strip()):
         report.error("source-id", location, "source without 'id'")
         return None
-    ident = str(ident)
+    ident = str(ident).strip()
     kind = item.get("type")
+    if kind == "" and path.suffix.lower() in BIB_SUFFIXES:
+        kind = "document"  # Pandoc gives @misc no CSL type; CSL 1.0.2 calls it a document
     if not isinstance(kind, str) or kind not in CSL_TYPES:
         where = _at(item, "type", path) if "type" in item else location
         report.error("source-type", where, f"source '{ident}': unknown or missing CSL type {kind!r}")
         return None
+    rich = from_csl_html if path.suffix.lower() in (".json", *BIB_SUFFIXES) else from_pandoc_markdown
     fields: dict[str, Any] = {}
-    for key, value in item.items():
-        if key in ("id", "type"):
+    for raw_key, value in item.items():
+        key = _UPPER.get(raw_key, raw_key) if isinstance(raw_key, str) else str(raw_key)
+        if key in ("id", "type") or value is None:
             continue
         if key in DATE_FIELDS:
-            parsed = _date(value)
-            if parsed is None:
+            try:
+                fields[key] = parse_date(value)
+            except DateError:
                 report.error(
-                    "source-date", _at(item, key, path),
+                    "source-date", _at(item, raw_key, path),
                     f"source '{ident}': invalid date in '{key}': {_show(value)}",
                 )
-                continue
-            fields[key] = parsed
         elif key in NAME_FIELDS:
             names = _names(value)
             if names is None:
                 report.error(
-                    "source-names", _at(item, key, path),
+                    "source-names", _at(item, raw_key, path),
                     f"source '{ident}': '{key}' must be a list of names (family/given or literal)",
                 )
                 continue
             fields[key] = names
+        elif key == "language":
+            tag = language_tag(value, locale)
+            if tag is None or tag == "und":
+                report.warning(
+                    "source-language", _at(item, raw_key, path),
+                    f"source '{ident}': unknown language {_show(value)}, left out "
+                    "(write a language tag such as 'en' or 'fr-FR', or its name)",
+                )
+                continue
+            fields[key] = tag
+        elif isinstance(value, dict | list):
+            fields[key] = value
+        elif key in RICH_FIELDS:
+            text = str(value).strip()
+            fields[key] = rich(text)
         else:
-            fields[key] = value if isinstance(value, dict | list) else str(value)
+            text = str(value).strip()
+            fields[key] = plain(text) if rich is from_pandoc_markdown else text
     _check_url(report, path, item, ident, kind, fields)
     return Source(id=ident, type=kind, fields=fields, location=location)
 
@@ -167,52 +202,21 @@ def _check_url(
     if url is not None:
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.netloc or " " in url:
-            report.error("source-url", _at(item, "URL", path), f"source '{ident}': invalid URL '{url}'")
+            key = next((k for k in item if _UPPER.get(k, k) == "URL"), "URL")
+            report.error("source-url", _at(item, key, path), f"source '{ident}': invalid URL '{url}'")
             fields.pop("URL")
             return
     location = Location(path, *getattr(item, "mark", (None, None)))
     if kind in WEB_TYPES and url is None:
         report.warning("source-web-url", location, f"web source '{ident}' has no URL")
-    if url is not None and "accessed" not in fields:
+    # An access date says when a page that changes was read: articles and books that carry a
+    # URL (a DOI link, a publisher's page) are fixed texts and need none.
+    if kind in WEB_TYPES and url is not None and "accessed" not in fields:
         report.warning("source-accessed", location, f"web source '{ident}' has no access date ('accessed')")
 
 
 def _show(value: Any) -> str:
     return repr(value) if not isinstance(value, str) else f"'{value}'"
-
-
-def _date(value: Any) -> CslDate | None:
-    """A CSL date from `2022-01-07`, a YAML date, or `{date-parts: [[2022, 1, 7]]}`."""
-    if isinstance(value, dt.datetime):
-        value = value.date()
-    if isinstance(value, dt.date):
-        return CslDate(value.year, value.month, value.day)
-    if isinstance(value, dict):
-        parts = value.get("date-parts")
-        if isinstance(parts, list) and parts and isinstance(parts[0], list) and parts[0]:
-            try:
-                numbers = [int(p) for p in parts[0][:3]]
-            except (TypeError, ValueError):
-                return None
-            return _checked(*numbers)
-        raw = value.get("raw")
-        return _date(str(raw)) if raw is not None else None
-    if isinstance(value, int):
-        return _checked(value)
-    if isinstance(value, str):
-        match = _ISO_DATE.match(value.strip())
-        if not match:
-            return None
-        return _checked(*(int(g) for g in match.groups() if g))
-    return None
-
-
-def _checked(year: int, month: int | None = None, day: int | None = None) -> CslDate | None:
-    try:
-        dt.date(year, month or 1, day or 1)
-    except ValueError:
-        return None
-    return CslDate(year, month, day)
 
 
 def _names(value: Any) -> list[dict[str, str]] | None:

@@ -11,14 +11,18 @@ from __future__ import annotations
 import bisect
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from markdown_it.token import Token
 
 from dossier.errors import Location
+from dossier.load.locators import split_locator
+from dossier.load.pandoc import parse_attr
 from dossier.nodes import (
+    NO_ATTR,
+    Attr,
     Block,
     BlockQuote,
     BulletList,
@@ -27,6 +31,9 @@ from dossier.nodes import (
     CiteItem,
     Code,
     CodeBlock,
+    Definition,
+    DefinitionList,
+    Div,
     Emph,
     Figure,
     Generated,
@@ -35,23 +42,42 @@ from dossier.nodes import (
     Image,
     Inline,
     InlineNote,
+    LineBlock,
     LineBreak,
     Link,
     ListItem,
+    Math,
     NoteDefinition,
     NoteRef,
     OrderedList,
+    PageBreak,
     Para,
     Plain,
     RawBlock,
     RawInline,
     Row,
     SoftBreak,
+    Span,
     Strikeout,
     Strong,
+    Subscript,
+    Superscript,
     Table,
     Text,
 )
+
+# `\newpage` alone in its paragraph (and LaTeX's other page-break commands): a page break.
+PAGE_BREAKS = frozenset({"\\newpage", "\\pagebreak", "\\clearpage"})
+_RAW_TEX = re.compile(r"\\[A-Za-z]+(?:\{[^{}]*\})*")
+
+
+@dataclass(frozen=True)
+class Finding:
+    """Something the conversion noticed that the author should hear of (raw LaTeX…)."""
+
+    code: str
+    location: Location
+    message: str
 
 _DIRECTIVE = re.compile(r"^\{([a-z][a-z0-9-]*)\}\s*$")
 _ALIGN = re.compile(r"text-align:(left|center|right)")
@@ -64,7 +90,7 @@ class Document:
     blocks: tuple[Block, ...]
     notes: tuple[NoteDefinition, ...]
     front_matter: str | None = None
-    front_matter_line: int = 1
+    findings: tuple[Finding, ...] = ()
 
 
 class _Positions:
@@ -114,7 +140,8 @@ class _Inlines:
     where: Any
     lines: list[str] | None = None
     env: dict[str, Any] = field(default_factory=dict)
-    convert_blocks: Callable[[list[Token]], tuple[Block, ...]] | None = None
+    language: str = "en"
+    findings: list[Finding] = field(default_factory=list)
     cursor: int = 0
 
     def locate(self, token: Token, snippet: str | None = None) -> Location:
@@ -146,7 +173,15 @@ class _Inlines:
         if kind == "text":
             location = self.locate(token, token.content)
             self.cursor += len(token.content) if self.content.startswith(token.content, self.cursor) else 0
+            self._raw_tex(token.content, location)
             return Text(token.content, location), i + 1
+        if kind == "span_open":
+            location = self.locate(token)
+            content, j = self._run(tokens, i + 1, "span_close")
+            return Span(tuple(content), token.meta.get("attr", NO_ATTR), location), j
+        if kind in ("math_inline", "math_inline_double"):
+            location = self.locate(token, "$")
+            return Math(token.content.strip(), kind == "math_inline_double", location), i + 1
         if kind == "softbreak":
             return SoftBreak(self.locate(token, "\n")), i + 1
         if kind == "hardbreak":
@@ -170,6 +205,16 @@ class _Inlines:
         # any other token (a plugin's) is text as written: never dropped
         return Text(token.content, self.locate(token, token.content)), i + 1
 
+    def _raw_tex(self, text: str, location: Location) -> None:
+        for match in _RAW_TEX.finditer(text):
+            self.findings.append(
+                Finding(
+                    "raw-latex", location,
+                    f"raw LaTeX '{match.group()[:40]}' is printed as written: dossier does not run LaTeX; "
+                    "write it in Markdown ($…$ for mathematics; \\newpage alone in its paragraph for a page break)",
+                )
+            )
+
     def _link(self, tokens: list[Token], i: int) -> tuple[Inline, int]:
         token = tokens[i]
         autolink = token.markup == "autolink"
@@ -192,20 +237,37 @@ class _Inlines:
     def _image(self, token: Token) -> Image:
         location = self.locate(token, "![")
         alt = _Inlines(token.content, _Fixed(location)).convert(token.children or [])
-        return Image(alt, str(token.attrGet("src") or ""), str(token.attrGet("title") or ""), location)
+        attr = token.meta.get("attr", NO_ATTR) if token.meta else NO_ATTR
+        return Image(alt, str(token.attrGet("src") or ""), str(token.attrGet("title") or ""), location, attr)
 
     def _citation(self, token: Token) -> Citation:
         location = self.locate(token, token.content)
-        items = tuple(
-            CiteItem(
-                id=item["id"],
-                location=location,
-                prefix=(Text(item["prefix"], location),) if item.get("prefix") else (),
-                locator=item.get("locator"),
+        meta = token.meta
+        mode = meta["mode"]
+        items = []
+        for raw in meta["items"]:
+            label, locator, suffix = split_locator(raw.suffix, self.language)
+            where = self.where.at(meta["inner"] + raw.offset)
+            items.append(
+                CiteItem(
+                    id=raw.id,
+                    location=where,
+                    prefix=self._markdown(raw.prefix, where),
+                    label=label,
+                    locator=locator,
+                    suffix=self._markdown(suffix, where),
+                    mode="suppress-author" if raw.suppress else mode,
+                )
             )
-            for item in token.meta["items"]
-        )
-        return Citation(items, token.content, location)
+        return Citation(tuple(items), token.content, location)
+
+    def _markdown(self, text: str, location: Location) -> tuple[Inline, ...]:
+        """A citation's prefix or suffix: inline Markdown, located at its citation."""
+        if not text:
+            return ()
+        from dossier.load.markdown import parse_inline
+
+        return inline_nodes(parse_inline(text), location)
 
     def _note_ref(self, token: Token) -> Inline:
         if "label" in token.meta:
@@ -213,7 +275,9 @@ class _Inlines:
         location = self.locate(token, "^[")
         note = self.env.get("footnotes", {}).get("list", {}).get(token.meta["id"], {})
         pos = (token.meta or {}).get("pos", 0)
-        inner = _Inlines(note.get("content", ""), _Shifted(self.where, pos + 2), self.lines, self.env)
+        inner = _Inlines(
+            note.get("content", ""), _Shifted(self.where, pos + 2), self.lines, self.env, self.language, self.findings
+        )
         content = inner.convert(note.get("tokens", []))
         return InlineNote((Para(content, location),), location)
 
@@ -232,24 +296,32 @@ _CONTAINERS: dict[str, Callable[[tuple[Inline, ...], Location], Inline]] = {
     "em_open": Emph,
     "strong_open": Strong,
     "s_open": Strikeout,
+    "sub_open": Subscript,
+    "sup_open": Superscript,
 }
 
 
 class Converter:
     """One file's tokens → blocks; `lines` are the file's, to place inline nodes."""
 
-    def __init__(self, path: Path, text: str, env: dict[str, Any]) -> None:
+    def __init__(
+        self, path: Path, text: str, env: dict[str, Any], language: str = "en",
+        list_styles: dict[int, tuple[str, int]] | None = None,
+    ) -> None:
+        self.list_styles = list_styles or {}  # Pandoc's fancy lists (dossier.load.pandoc.fancy_lists)
         self.path = path
         self.lines = text.split("\n")
         self.env = env
+        self.language = language
         self.notes: list[NoteDefinition] = []
+        self.findings: list[Finding] = []
 
     def document(self, tokens: list[Token]) -> Document:
-        front, line = None, 1
+        front = None
         if tokens and tokens[0].type == "front_matter":
             front, tokens = tokens[0].content, tokens[1:]
         blocks, _ = self._blocks(tokens, 0, None)
-        return Document(tuple(blocks), tuple(self.notes), front, line)
+        return Document(tuple(blocks), tuple(self.notes), front, tuple(self.findings))
 
     def where(self, token: Token, col: int = 1) -> Location:
         if not token.map:
@@ -259,7 +331,7 @@ class Converter:
     def inlines(self, token: Token) -> tuple[Inline, ...]:
         first = token.map[0] if token.map else 0
         positions = _Positions(self.path, self.lines, first, token.content)
-        converter = _Inlines(token.content, positions, self.lines, self.env)
+        converter = _Inlines(token.content, positions, self.lines, self.env, self.language, self.findings)
         return converter.convert(token.children or [])
 
     def _blocks(self, tokens: list[Token], i: int, closing: str | None) -> tuple[list[Block], int]:
@@ -267,26 +339,41 @@ class Converter:
         while i < len(tokens):
             token = tokens[i]
             if closing is not None and token.type == closing:
-                return out, i + 1
+                return _captions(out), i + 1
             block, i = self._block(tokens, i)
             if block is not None:
                 out.append(block)
-        return out, i
+        return _captions(out), i
 
     def _block(self, tokens: list[Token], i: int) -> tuple[Block | None, int]:
         token = tokens[i]
         kind = token.type
         if kind == "paragraph_open":
-            content = self.inlines(tokens[i + 1])
+            inline = tokens[i + 1]
+            if inline.content.strip() in PAGE_BREAKS:
+                return PageBreak(self.where(token)), i + 3
+            content = self.inlines(inline)
             node = (Plain if token.hidden else Para)(content, self.where(token))
             return node, i + 3
         if kind == "figure_open":
             para = self.inlines(tokens[i + 1])
             image = next(n for n in para if isinstance(n, Image))
-            return Figure(image, (), self.where(token)), i + 3
+            return Figure(image, image.alt, self.where(token), image.attr), i + 3
         if kind == "heading_open":
             inline = tokens[i + 1]
-            return Header(int(token.tag[1]), self.inlines(inline), self.where(token), source=inline.content), i + 3
+            attr = token.meta.get("attr", NO_ATTR) if token.meta else NO_ATTR
+            header = Header(int(token.tag[1]), self.inlines(inline), self.where(token), attr, source=inline.content)
+            return header, i + 3
+        if kind == "dl_open":
+            return self._definitions(tokens, i)
+        if kind == "container_div_open":
+            content, j = self._blocks(tokens, i + 1, "container_div_close")
+            return Div(tuple(content), _div_attr(token.info), self.where(token)), j
+        if kind == "line_block":
+            return self._line_block(token), i + 1
+        if kind == "math_block":
+            location = self.where(token)
+            return Para((Math(token.content.strip(), True, location),), location), i + 1
         if kind == "blockquote_open":
             content, j = self._blocks(tokens, i + 1, "blockquote_close")
             return BlockQuote(tuple(content), self.where(token)), j
@@ -318,6 +405,33 @@ class Converter:
             return BlockQuote(tuple(content), self.where(token)) if content else None, j
         return None, i + 1
 
+    def _definitions(self, tokens: list[Token], i: int) -> tuple[Block, int]:
+        location = self.where(tokens[i])
+        items: list[Definition] = []
+        j = i + 1
+        while tokens[j].type != "dl_close":
+            term_token = tokens[j]  # dt_open, inline, dt_close
+            term = self.inlines(tokens[j + 1])
+            j += 3
+            definitions: list[tuple[Block, ...]] = []
+            while tokens[j].type == "dd_open":
+                content, j = self._blocks(tokens, j + 1, "dd_close")
+                definitions.append(tuple(content))
+            items.append(Definition(term, tuple(definitions), self.where(term_token)))
+        return DefinitionList(tuple(items), location), j + 1
+
+    def _line_block(self, token: Token) -> Block:
+        from dossier.load.markdown import parse_inline
+
+        first = token.map[0] if token.map else 0
+        lines = []
+        for n, text in enumerate(token.meta["lines"]):
+            indent = len(text) - len(text.lstrip(" "))
+            where = Location(self.path, first + n + 1, 3)
+            content = inline_nodes(parse_inline(text.lstrip(" ")), where)
+            lines.append(((Text("\u00a0" * indent, where),) if indent else ()) + content)
+        return LineBlock(tuple(lines), self.where(token))
+
     def _list(self, tokens: list[Token], i: int) -> tuple[Block, int]:
         token = tokens[i]
         closing = token.type.replace("_open", "_close")
@@ -330,7 +444,8 @@ class Converter:
         if token.type == "bullet_list_open":
             return BulletList(tuple(items), self.where(token)), j + 1
         start = int(token.attrGet("start") or 1)
-        return OrderedList(tuple(items), self.where(token), start), j + 1
+        style, start = self.list_styles.get(token.map[0] if token.map else -1, ("decimal", start))
+        return OrderedList(tuple(items), self.where(token), start, style), j + 1
 
     def _table(self, tokens: list[Token], i: int) -> tuple[Block, int]:
         location = self.where(tokens[i])
@@ -349,13 +464,58 @@ class Converter:
             elif token.type == "tr_close":
                 rows.append(Row(tuple(cells), self.where(row_token) if row_token else location))
             elif token.type in ("th_open", "td_open"):
-                inline = tokens[j + 1]
                 match = _ALIGN.search(str(token.attrGet("style") or ""))
                 cell_location = self.where(row_token) if row_token else location
-                content = self.inlines(inline) if inline.type == "inline" else ()
+                closing = token.type.replace("_open", "_close")
+                if tokens[j + 1].type == "inline":
+                    content: tuple = self.inlines(tokens[j + 1])
+                    j += 1
+                else:  # a grid table's cell: blocks
+                    blocks, j = self._blocks(tokens, j + 1, closing)
+                    if len(blocks) == 1 and isinstance(blocks[0], Para):  # one paragraph: as Pandoc, no <p>
+                        blocks = [Plain(blocks[0].content, blocks[0].location)]
+                    content, j = tuple(blocks), j - 1
                 cells.append(Cell(content, cell_location, match.group(1) if match else "", token.type == "th_open"))
             j += 1
-        return Table(tuple(head), tuple(body), location), j + 1
+        widths = tuple((tokens[i].meta or {}).get("widths") or ())
+        return Table(tuple(head), tuple(body), location, widths=widths), j + 1
+
+
+_CAPTION = re.compile(r"^(?:Table)?:\s+")
+
+
+def _caption_of(block: Block) -> tuple[Inline, ...] | None:
+    """A paragraph `Table: …` (or `: …`): a table's caption, as Pandoc reads it."""
+    if not isinstance(block, Para) or not block.content or not isinstance(block.content[0], Text):
+        return None
+    match = _CAPTION.match(block.content[0].text)
+    if match is None:
+        return None
+    first = Text(block.content[0].text[match.end() :], block.content[0].location)
+    return (first, *block.content[1:]) if first.text else block.content[1:]
+
+
+def _captions(blocks: list[Block]) -> list[Block]:
+    """Tables with their `Table:` captions (after the table, or before it), the caption paragraphs taken out."""
+    out: list[Block] = []
+    for block in blocks:
+        if out and isinstance(out[-1], Table) and not out[-1].caption and (caption := _caption_of(block)):
+            out[-1] = replace(out[-1], caption=caption)
+            continue
+        if isinstance(block, Table) and out and not block.caption and (caption := _caption_of(out[-1])):
+            out[-1] = replace(block, caption=caption)
+            continue
+        out.append(block)
+    return out
+
+
+def _div_attr(info: str) -> Attr:
+    """A fenced div's attributes: `{.class lang=en}`, or a bare word naming its class."""
+    info = info.strip()
+    parsed = parse_attr(info) if info.startswith("{") else None
+    if parsed is not None:
+        return parsed[1]
+    return Attr(classes=(info.split()[0],)) if info else NO_ATTR
 
 
 def directive_name(token: Token) -> str | None:

@@ -15,6 +15,7 @@ from lxml import etree
 from markupsafe import Markup
 
 from dossier import __version__
+from dossier.l10n.notecalls import place_note_calls
 from dossier.l10n.typography import typeset
 from dossier.model import Book, Chapter, GlossaryEntry
 from dossier.render.abbreviations import initialisms, mark_abbreviations
@@ -118,7 +119,7 @@ def render_epub(
             context, **values, notes=chapter.notes, render=renderer, target="epub"
         )
         content = _typeset(text, chapter.source.lang or book.config.locale, "epub", abbreviations)
-        properties = ["svg"] if b"<svg" in content else []
+        properties = [name for name, mark in (("mathml", b"<math"), ("svg", b"<svg")) if mark in content]
         documents.append(EpubDocument(chapter.file_name, chapter.title, content, "chapter", properties, chapter))
     documents.append(render_nav(book, env, context, documents))
     return documents
@@ -157,6 +158,7 @@ def _typeset(text: str, locale: str, target: Target, abbreviations: dict[str, Gl
         if part is not None:
             typeset(part, locale)
     if body is not None:
+        place_note_calls(body, locale)
         break_long_runs(body)
         mark_abbreviations(body, abbreviations or {})
     mark_document(root, print_document=target == "print")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any, Literal
 
 import nh3
@@ -19,13 +20,18 @@ from markupsafe import Markup, escape
 
 from dossier.load.text import FORBIDDEN
 from dossier.nodes import (
+    BLOCK_TYPES,
+    Attr,
     Block,
     BlockQuote,
     BulletList,
     Citation,
+    CiteAuthor,
     Cites,
     Code,
     CodeBlock,
+    DefinitionList,
+    Div,
     Emph,
     Figure,
     Generated,
@@ -33,22 +39,29 @@ from dossier.nodes import (
     HorizontalRule,
     Image,
     Inline,
+    LineBlock,
     LineBreak,
     Link,
+    Math,
     NoteCall,
     OrderedList,
+    PageBreak,
     Para,
     Plain,
     RawBlock,
     RawInline,
     SoftBreak,
+    Span,
     Strikeout,
     Strong,
+    Subscript,
+    Superscript,
     Table,
     Text,
     plain_text,
     walk,
 )
+from dossier.render import math
 from dossier.render.figures import EPUB_FIGURES, FIGURES, FigureFile
 
 Target = Literal["print", "epub"]
@@ -202,12 +215,15 @@ class FragmentRenderer:
         return element
 
     def _block(self, parent: etree._Element, block: Block) -> None:
-        if isinstance(block, Para):
+        if self.in_print_note and not isinstance(block, Para | Plain):
+            self._print_note_block(parent, block)
+        elif isinstance(block, Para):
             self._paragraph(parent, block)
         elif isinstance(block, Plain):
             self._inline_content(parent, block.content)
         elif isinstance(block, Header):
             attrs = {"id": block.attr.id} if block.attr.id else {}
+            attrs.update(self._attributes(replace(block.attr, id="")))
             element = etree.SubElement(parent, f"h{block.level}", attrs)
             self._inline_content(element, block.content)
             element.tail = "\n"
@@ -215,6 +231,12 @@ class FragmentRenderer:
             self._container(parent, "blockquote", block.content)
         elif isinstance(block, BulletList | OrderedList):
             attrs = {"start": str(block.start)} if isinstance(block, OrderedList) and block.start != 1 else {}
+            if attrs and self.target == "print":  # WeasyPrint does not read `start`
+                attrs["style"] = f"counter-reset: list-item {block.start - 1}"
+            if isinstance(block, OrderedList) and block.style in _LIST_TYPES:
+                attrs["type"], attrs["class"] = _LIST_TYPES[block.style], block.style
+            elif isinstance(block, OrderedList) and block.style == "example":
+                attrs["class"] = "example"
             element = etree.SubElement(parent, "ul" if isinstance(block, BulletList) else "ol", attrs)
             element.text = "\n"
             for item in block.items:
@@ -232,8 +254,89 @@ class FragmentRenderer:
             self._figure_block(parent, block)
         elif isinstance(block, Generated):
             self._generated(parent, block)
+        elif isinstance(block, Div):
+            self._container(parent, "div", block.content, **self._attributes(block.attr))
+        elif isinstance(block, DefinitionList):
+            self._definitions(parent, block, "dl", "dt", "dd")
+        elif isinstance(block, LineBlock):
+            self._line_block(parent, block, "div")
+        elif isinstance(block, PageBreak):
+            etree.SubElement(parent, "div", {"class": "page-break"}).tail = "\n"
         else:  # a node this renderer does not know yet is an error of ours, not the author's
             raise TypeError(f"no rendering for {type(block).__name__}")
+
+    def _attributes(self, attr: Attr) -> dict[str, str]:
+        """Pandoc's attributes as HTML's: `lang` (and `xml:lang` in the EPUB), classes, `data-` for the rest."""
+        attrs: dict[str, str] = {}
+        if attr.id:
+            attrs["id"] = attr.id
+        if attr.classes:
+            attrs["class"] = " ".join(attr.classes)
+        for key, value in attr.pairs:
+            if key == "lang":
+                attrs["lang"] = value
+                if self.target == "epub":
+                    attrs[_XML_LANG] = value
+            elif key in ("dir", "title"):
+                attrs[key] = value
+            elif re.fullmatch(r"[a-z][a-z0-9-]*", key):
+                attrs[f"data-{key}"] = value
+        return attrs
+
+    def _definitions(self, parent: etree._Element, block: DefinitionList, dl: str, dt: str, dd: str) -> None:
+        spans = dl == "span"
+        element = etree.SubElement(parent, dl, {"class": "note-dl"} if spans else {})
+        element.text = "\n"
+        for item in block.items:
+            term = etree.SubElement(element, dt, {"class": "note-dt"} if spans else {})
+            self._inline_content(term, item.term)
+            term.tail = "\n"
+            for definition in item.definitions:
+                if spans:
+                    self._print_note_container(element, "note-dd", definition)
+                else:
+                    self._container(element, dd, definition)
+        element.tail = "\n"
+
+    def _line_block(self, parent: etree._Element, block: LineBlock, tag: str) -> None:
+        element = etree.SubElement(parent, tag, {"class": "line-block"})
+        for index, line in enumerate(block.lines):
+            if index:
+                etree.SubElement(element, "br").tail = "\n"
+            self._inline_content(element, line)
+        element.tail = "\n"
+
+    def _print_note_block(self, parent: etree._Element, block: Block) -> None:
+        """A note's block in print: the note is an inline `span` until CSS floats it to the foot of
+        the page, so its blocks are spans too, laid out as blocks by print.css (`note-…` classes)."""
+        if isinstance(block, BulletList | OrderedList):
+            kind = "ul" if isinstance(block, BulletList) else "ol"
+            element = etree.SubElement(parent, "span", {"class": f"note-{kind}"})
+            if isinstance(block, OrderedList) and block.start != 1:
+                element.set("style", f"counter-reset: list-item {block.start - 1}")
+            for item in block.items:
+                self._print_note_container(element, "note-li", item.content)
+        elif isinstance(block, BlockQuote):
+            self._print_note_container(parent, "note-blockquote", block.content)
+        elif isinstance(block, Div):
+            attrs = self._attributes(block.attr)
+            attrs["class"] = " ".join(["note-div", *block.attr.classes])
+            element = etree.SubElement(parent, "span", attrs)
+            self._blocks(element, block.content)
+        elif isinstance(block, CodeBlock):
+            etree.SubElement(parent, "code", {"class": "note-pre"}).text = block.text.rstrip("\n")
+        elif isinstance(block, DefinitionList):
+            self._definitions(parent, block, "span", "span", "span")
+        elif isinstance(block, LineBlock):
+            self._line_block(parent, block, "span")
+        elif isinstance(block, HorizontalRule):
+            etree.SubElement(parent, "span", {"class": "note-hr"})
+        else:  # resolve refuses the rest in notes
+            raise TypeError(f"no rendering for {type(block).__name__} in a note")
+
+    def _print_note_container(self, parent: etree._Element, kind: str, blocks: Sequence[Block]) -> None:
+        element = etree.SubElement(parent, "span", {"class": kind})
+        self._blocks(element, blocks)
 
     def _paragraph(self, parent: etree._Element, block: Para) -> None:
         if self.in_print_note:
@@ -260,6 +363,15 @@ class FragmentRenderer:
     def _table(self, parent: etree._Element, table: Table) -> None:
         element = etree.SubElement(parent, "table")
         element.text = "\n"
+        if table.caption:
+            caption = etree.SubElement(element, "caption")
+            self._inline_content(caption, table.caption)
+            caption.tail = "\n"
+        if table.widths:
+            colgroup = etree.SubElement(element, "colgroup")
+            for width in table.widths:
+                etree.SubElement(colgroup, "col", {"style": f"width: {width * 100:.0f}%"})
+            colgroup.tail = "\n"
         for tag, rows in (("thead", table.head), ("tbody", table.body)):
             if not rows:
                 continue
@@ -271,16 +383,27 @@ class FragmentRenderer:
                 for cell in row.cells:
                     attrs = {"style": f"text-align:{cell.align}"} if cell.align else {}
                     td = etree.SubElement(tr, "th" if cell.header else "td", attrs)
-                    self._inline_content(td, cell.content)  # type: ignore[arg-type]
+                    if cell.content and isinstance(cell.content[0], BLOCK_TYPES):
+                        td.text = None if isinstance(cell.content[0], Plain) else "\n"
+                        self._blocks(td, cell.content)  # type: ignore[arg-type]
+                    else:
+                        self._inline_content(td, cell.content)  # type: ignore[arg-type]
                     td.tail = "\n"
                 tr.tail = "\n"
             group.tail = "\n"
         element.tail = "\n"
 
     def _figure_block(self, parent: etree._Element, figure: Figure) -> None:
+        """Pandoc's implicit figure: the image's text is the caption; the alternative text is
+        `fig-alt` where given, else the image's title, else the caption's text."""
         image = figure.image
-        caption = image.title
-        markup = self._partial("partials/figure.html.j2", src=image.src, alt=plain_text(image.alt), caption=caption)
+        caption = self.render_inlines(figure.caption) if figure.caption else Markup("")
+        alt = image.attr.get("fig-alt") or image.title or plain_text(figure.caption)
+        width = image.attr.get("width")
+        markup = self._partial(
+            "partials/figure.html.j2", src=image.src, alt=alt, caption=caption, ident=image.attr.id,
+            width=width if width and re.fullmatch(r"\d+(?:\.\d+)?(?:%|px|em|cm|mm|in)?", width) else None,
+        )
         self._splice(parent, markup)
 
     def _generated(self, parent: etree._Element, node: Generated) -> None:
@@ -341,15 +464,24 @@ class FragmentRenderer:
     def _inline(self, parent: etree._Element, node: Inline) -> None:
         if isinstance(node, Text):
             _append_text(parent, node.text)
-        elif isinstance(node, SoftBreak):
-            _append_text(parent, "\n")
+        elif isinstance(node, SoftBreak):  # a line break of the source: a space (a print note keeps a newline as one)
+            _append_text(parent, " " if self.in_print_note else "\n")
         elif isinstance(node, LineBreak):
             etree.SubElement(parent, "br").tail = "\n"
         elif isinstance(node, Code):
             etree.SubElement(parent, "code").text = node.text
-        elif isinstance(node, Emph | Strong | Strikeout):
-            tag = {Emph: "em", Strong: "strong", Strikeout: "s"}[type(node)]
+        elif isinstance(node, Emph | Strong | Strikeout | Subscript | Superscript):
+            tag = {Emph: "em", Strong: "strong", Strikeout: "s", Subscript: "sub", Superscript: "sup"}[type(node)]
             self._inlines(etree.SubElement(parent, tag), node.content)
+        elif isinstance(node, Span):
+            self._inlines(etree.SubElement(parent, "span", self._attributes(node.attr)), node.content)
+        elif isinstance(node, Math):
+            math.check(node.tex, node.location, node.display)
+            kind = "display" if node.display else "inline"
+            body = math.mathml(node.tex, node.display) if self.target == "epub" else math.svg(node.tex, node.display)
+            self._ours(parent, f'<span class="math {kind}">{body}</span>')
+        elif isinstance(node, CiteAuthor):
+            self._ours(parent, self._partial("partials/cite-author.html.j2", source=node.source))
         elif isinstance(node, Link):
             self._link(parent, node)
         elif isinstance(node, Image):
@@ -399,6 +531,8 @@ class _RawRun:
         self.hrefs: list[str] = []  # Markdown links' targets
 
 
+_LIST_TYPES = {"lower-roman": "i", "upper-roman": "I", "lower-alpha": "a", "upper-alpha": "A"}
+_XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 _KEPT_RE = re.compile("\ue000(\\d+)\ue001")
 
 

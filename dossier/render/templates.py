@@ -12,7 +12,6 @@ from markupsafe import Markup, escape
 
 from dossier.l10n import dates, numbers
 from dossier.l10n.i18n import translations
-from dossier.l10n.typography import language
 from dossier.model import CslDate
 from dossier.render import cite
 from dossier.resources import layout_dirs
@@ -20,7 +19,7 @@ from dossier.resources import layout_dirs
 
 def _date(value: dt.date | CslDate, locale: str, form: dates.Form = "long") -> str:
     if isinstance(value, CslDate):
-        return dates.format_csl_date(value, locale)
+        return dates.format_csl_date(value, locale, numeric=form == "numeric")
     return dates.format_date(value, locale, form)
 
 
@@ -51,11 +50,12 @@ def _runs(part: str) -> list[str]:
     return pieces
 
 
-def _foreign(tag: str | None, locale: str) -> str | None:
-    """`tag` if it names another language than the dossier's (for a `lang` attribute)."""
-    if not tag or language(tag).code == language(locale).code:
-        return None
-    return tag
+def family_names(source: Any) -> list[str]:
+    """The authors' (else the editors') family names, as a sentence names them: `@doe99 says`."""
+    names = source.get("author") or source.get("editor") or []
+    return [
+        n.get("literal") or " ".join(p for p in (n.get("non-dropping-particle"), n.get("family")) if p) for n in names
+    ]
 
 
 def environment(layout: str, locale: str) -> Environment:
@@ -74,6 +74,7 @@ def environment(layout: str, locale: str) -> Environment:
     env.filters.update(
         date=partial(_date, locale=locale),
         date_full=partial(_date, locale=locale, form="full"),
+        date_numeric=partial(_date, locale=locale, form="numeric"),
         month_year=partial(_date, locale=locale, form="month"),
         date_range=lambda start, end: dates.format_date_range(start, end, locale),
         day=partial(_date, locale=locale, form="day"),
@@ -83,9 +84,10 @@ def environment(layout: str, locale: str) -> Environment:
         url_breaks=url_breaks,
     )
     env.globals.update(
-        locale=locale, group_of=cite.group_of, foreign=partial(_foreign, locale=locale),
+        locale=locale, group_of=cite.group_of, title_lang=partial(cite.title_lang, locale=locale),
         creators=cite.creators, editors=cite.editors, lower_first=cite.lower_first, is_work=cite.is_work,
-        is_article=cite.is_article, law_title=cite.law_title,
+        is_article=cite.is_article, law_title=cite.law_title, page_range=cite.page_range, elements=cite.elements,
+        family_names=family_names,
     )
     return env
 

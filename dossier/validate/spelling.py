@@ -74,7 +74,10 @@ class SpellStatus:
 
 
 def check_spelling(config: Config, report: Report) -> SpellStatus:
-    """Warn about every word neither hunspell nor the dossier's word list knows."""
+    """Warn about every word neither hunspell nor the dossier's word list knows: one line a
+    word, at its first place, with the number of times it occurs."""
+    if not config.check_spelling:
+        return SpellStatus(False, "spell check off ([check] spelling = false in dossier.toml)")
     hunspell = shutil.which("hunspell")
     if hunspell is None:
         return SpellStatus(False, "spell check skipped: hunspell is not installed")
@@ -87,9 +90,13 @@ def check_spelling(config: Config, report: Report) -> SpellStatus:
     candidates = {w.text for w in words if not _listed(w.text, accepted)}
     parts = {p for w in candidates for p in w.split("-") if p}
     unknown = unknown_words(hunspell, dictionary, sorted(candidates | parts))
+    found: dict[str, list[Location]] = {}
     for word in words:
         if word.text in unknown and not _compound_known(word.text, unknown, accepted):
-            report.warning("spelling", word.location, f"unknown word '{word.text}'")
+            found.setdefault(word.text, []).append(word.location)
+    for text, places in found.items():
+        times = f" ({len(places)} times; add it to spelling.txt if it is right)" if len(places) > 1 else ""
+        report.warning("spelling", places[0], f"unknown word '{text}'{times}")
     return SpellStatus(True, f"spell check: {len(words)} words, dictionary {dictionary.name}")
 
 
