@@ -31,7 +31,7 @@ def run_cli(
     environment = {**os.environ, "PYTHONPATH": str(ROOT), **(env or {})}
     environment.pop("DOSSIER_DEBUG", None)
     command = [*wrapper, sys.executable, "-m", "dossier", *args]
-    return subprocess.run(command, capture_output=True, text=True, cwd=cwd, env=environment, timeout=300)
+    return subprocess.run(command, capture_output=True, text=True, cwd=cwd, env=environment, timeout=600)
 
 
 def copy_fixture(name: str, target: Path) -> Path:

@@ -110,7 +110,7 @@ def write_epub(
     what the EPUB takes from it (`FromPrint`). With `ace` (and Ace installed), DAISY Ace checks
     it and a conformance claim can be made. Returns what the checks found (warnings, located);
     raises `DossierError` when EPUBCheck rejects the EPUB."""
-    from dossier.write.validate import ace_command
+    from dossier.write.validate import ace_command, ace_off
 
     config = book.config
     printed = layout if isinstance(layout, FromPrint) else from_print(layout, rendered.print_html)
@@ -120,7 +120,7 @@ def write_epub(
     parsed = {d.name: etree.fromstring(d.content) for d in documents}
     problems = check_book(parsed, config.language, [s.label for s in starts])
     features = _features(documents, starts, problems)
-    audited = ace and ace_command() is not None
+    audited = ace and not ace_off() and ace_command() is not None
     claim = _claim() if audited and features.checked else None
     package = epub_package(book, rendered, documents, parsed, printed.cover, features, claim)
     _write(package, target, stamp, config)
