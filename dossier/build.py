@@ -96,7 +96,7 @@ def check_epub(book: Book, report: Report) -> None:
     with tempfile.TemporaryDirectory(prefix="dossier-check-") as folder:
         target = Path(folder) / f"{book.config.slug}.epub"
         try:
-            found = make(Job(book, rendered, BuildOptions()), {"epub": target})
+            found = make(Job(book, rendered, BuildOptions(), report=report), {"epub": target})
         except DossierError as exc:  # EPUBCheck rejected it
             found = exc.report
     for diagnostic in found.diagnostics:
@@ -117,9 +117,26 @@ def locate_findings(book: Book, findings: list[Finding], report: Report, level: 
         where = f"{finding.document}: " if finding.document else ""
         message = f"EPUB: {where}{finding.tool}: {finding.message}"
         if (level or finding.level) == "error":
-            report.error(f"epub-{finding.tool.lower()}", location, message)
+            report.error(EPUB_CHECK_CODES[finding.tool], location, message)
         else:
-            report.warning(f"epub-{finding.tool.lower()}", location, message)
+            report.warning(EPUB_CHECK_CODES[finding.tool], location, message)
+
+
+EPUB_CHECK_CODES = {"EPUBCheck": "epub-epubcheck", "Ace": "epub-ace"}  # the checkers of dossier.write.validate
+
+
+def _check_styled(book: Book, formats: tuple[str, ...]) -> None:
+    """A house layout that extends none styles only the formats its layout.toml lists."""
+    layout = book.config.layout_files
+    if layout is None or layout.extends or layout.house is None:
+        return
+    for fmt in formats:
+        if fmt not in layout.formats:
+            raise DossierError.single(
+                "layout-format", Location(layout.house / "layout.toml"),
+                f"the layout styles {', '.join(layout.formats)}, not {fmt}"
+                " (list it in 'formats', or extend \"default\")",
+            )
 
 
 def _options_key(options: BuildOptions, epoch: int | None) -> dict[str, object]:
@@ -205,6 +222,8 @@ def build(
     hashes = input_hashes(root, out, plan)
     current = digests(hashes, _options_key(options, epoch), manifest.chapters(plan.previous))
     stale = list(options.formats) if force else manifest.stale(out, plan, options.formats, current)
+    if report.strict and manifest.edition(plan.edition).get("warnings"):
+        stale = list(options.formats)  # the last build warned: --strict says so again, and fails
     unchanged = [out / plan.output_name(f) for f in options.formats if f not in stale]
     if not stale:
         return BuildResult(None, unchanged=unchanged)
@@ -212,7 +231,7 @@ def build(
     result.unchanged = unchanged
     assert result.book is not None
     date = result.book.config.edition.date.isoformat()
-    manifest.record(plan, date, current, result.written, _chapter_records(result.book))
+    manifest.record(plan, date, current, result.written, _chapter_records(result.book), len(report.warnings))
     manifest.save()
     return result
 
@@ -243,9 +262,13 @@ def _build(
     book.changes = edition_changes(book, history[0].number if history else None, previous_chapters or [])
     progress("render")
     rendered = render(book, epub=False)  # each format renders its own documents (the EPUB beside the layout)
+    _check_styled(book, formats)
     targets = output_paths(book, out, formats)
     result = BuildResult(book)
     with staged(list(targets.values())) as temps:
-        report.extend(make(Job(book, rendered, options, epoch), dict(zip(targets, temps, strict=True)), progress))
+        found = make(Job(book, rendered, options, epoch, report), dict(zip(targets, temps, strict=True)), progress)
+        for diagnostic in found.diagnostics:  # the formats' checks' warnings, under --strict and [diagnostics] ignore
+            report.warning(diagnostic.code, diagnostic.location, diagnostic.message)
+        report.raise_if_errors()  # with --strict, a warning of the layout: the outputs stay as they were
     result.written = list(targets.values())
     return result

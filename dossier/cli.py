@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from dossier import __version__
-from dossier.errors import DossierError, Report
+from dossier.errors import DossierError, Location, Report
 from dossier.formats import names
 from dossier.formats.pdf import PAPERS
 
@@ -92,12 +92,17 @@ def _parser() -> argparse.ArgumentParser:
     )
     check.add_argument("dir", nargs="?", metavar="DIR", help="the dossier folder (default as for build)")
     check.add_argument("-v", "--verbose", action="store_true", help="also say which checks ran or were skipped")
+    _diagnostic_arguments(check)
 
     new = commands.add_parser(
         "new", help="create a new dossier folder", description="Scaffold a small dossier that builds as is."
     )
     new.add_argument("dir", metavar="DIR", help="folder to create (must not exist or be empty)")
     new.add_argument("--locale", default="fr_FR", help="the dossier's locale (default: fr_FR)")
+    new.add_argument(
+        "--layout", action="store_true",
+        help="create a house layout instead: a copy of the default layout, to name in [layout] path",
+    )
     return parser
 
 
@@ -129,9 +134,28 @@ def _build_arguments(command: argparse.ArgumentParser) -> None:
     talk = command.add_mutually_exclusive_group()
     talk.add_argument("-q", "--quiet", action="store_true", help="print errors only (and the outputs on stdout)")
     talk.add_argument("-v", "--verbose", action="store_true", help="also print each stage's time")
+    _diagnostic_arguments(command)
 
 
-def _print_report(report: Report, base: Path | None) -> None:
+def _diagnostic_arguments(command: argparse.ArgumentParser) -> None:
+    command.add_argument(
+        "--strict", action="store_true", help="treat warnings as errors: exit 1, outputs left as they were (for CI)"
+    )
+    command.add_argument(
+        "--diagnostics",
+        choices=["text", "json"],
+        default="text",
+        help="how stderr shows diagnostics: 'path:line:col: level[code]: message' lines (default), or one JSON"
+        " array of {code, level, file, line, column, message} and nothing else",
+    )
+
+
+def _print_report(report: Report, base: Path | None, form: str = "text") -> None:
+    if form == "json":
+        import json
+
+        print(json.dumps([d.as_json(base) for d in report.diagnostics], ensure_ascii=False), file=sys.stderr)
+        return
     for diagnostic in report.diagnostics:
         print(diagnostic.format(base), file=sys.stderr)
 
@@ -146,7 +170,8 @@ def _build_setup(args: argparse.Namespace) -> tuple[Path, Path, Any]:
 
 
 def _level(args: argparse.Namespace) -> Level:
-    return "quiet" if args.quiet else "verbose" if args.verbose else "normal"
+    """How much the build says on stderr; nothing with JSON diagnostics, which stderr carries alone."""
+    return "quiet" if args.quiet or args.diagnostics == "json" else "verbose" if args.verbose else "normal"
 
 
 def _cmd_build(args: argparse.Namespace, report: Report) -> int:
@@ -159,7 +184,7 @@ def _cmd_build(args: argparse.Namespace, report: Report) -> int:
         result = build(root, out, options, report, progress, force=args.force)
     finally:
         progress.finish()
-    _print_report(report, Path.cwd())
+    _print_report(report, Path.cwd(), args.diagnostics)
     if not result.written:
         progress.say(f"nothing changed since the last build: nothing written to {_shown(out)}")
     elif result.unchanged:
@@ -180,7 +205,7 @@ def _cmd_watch(args: argparse.Namespace, report: Report) -> int:
     from dossier.watch import watch
 
     root, out, options = _build_setup(args)
-    return watch(root, out, options, _level(args), args.debounce)
+    return watch(root, out, options, _level(args), args.debounce, args.strict, args.diagnostics)
 
 
 def _cmd_check(args: argparse.Namespace, report: Report) -> int:
@@ -190,41 +215,45 @@ def _cmd_check(args: argparse.Namespace, report: Report) -> int:
     root, _ = _dossier_dir(args.dir)
     book = check(root, report)
     spelling = check_spelling(book.config, report)
-    _print_report(report, Path.cwd())
-    if args.verbose:
+    _print_report(report, Path.cwd(), args.diagnostics)
+    if args.verbose and args.diagnostics == "text":
         print(f"dossier: {spelling.detail}", file=sys.stderr)
     return 1 if report.errors else 0
 
 
 def _cmd_new(args: argparse.Namespace, report: Report) -> int:
-    from dossier.scaffold import scaffold
+    from dossier.scaffold import scaffold, scaffold_layout
 
-    target = scaffold(Path(args.dir), args.locale)
+    target = scaffold_layout(Path(args.dir)) if args.layout else scaffold(Path(args.dir), args.locale)
     print(target)
     return 0
 
 
-def print_failure(report: Report, exc: BaseException | None) -> None:
+def print_failure(report: Report, exc: BaseException | None, form: str = "text") -> None:
     """What a failed command says: its diagnostics and the error's, once each; a bug in one line."""
     merged = Report(list(report.diagnostics))
     if isinstance(exc, DossierError):
         for diagnostic in exc.report.diagnostics:
             if diagnostic not in merged.diagnostics:
                 merged.diagnostics.append(diagnostic)
-    _print_report(merged, Path.cwd())
-    if exc is not None and not isinstance(exc, DossierError):
-        detail = f"{type(exc).__name__}: {exc}"
-        print(f"dossier: internal error: {detail} (set DOSSIER_DEBUG=1 for details)", file=sys.stderr)
+    internal = exc is not None and not isinstance(exc, DossierError)
+    detail = f"internal error: {type(exc).__name__}: {exc} (set DOSSIER_DEBUG=1 for details)" if internal else ""
+    if internal and form == "json":  # a bug, said in the one JSON array
+        merged.error("internal", Location(Path("dossier")), detail)
+    _print_report(merged, Path.cwd(), form)
+    if internal and form == "text":
+        print(f"dossier: {detail}", file=sys.stderr)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    report = Report()
+    report = Report(strict=getattr(args, "strict", False))
+    form = getattr(args, "diagnostics", "text")
     commands = {"build": _cmd_build, "watch": _cmd_watch, "check": _cmd_check, "new": _cmd_new}
     try:
         return commands[args.command](args, report)
     except DossierError as exc:
-        print_failure(report, exc)
+        print_failure(report, exc, form)
         return 1
     except KeyboardInterrupt:
         print("dossier: interrupted", file=sys.stderr)
@@ -232,7 +261,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:  # a bug, not a content error: say so in one line
         if os.environ.get("DOSSIER_DEBUG"):
             raise
-        print_failure(Report(), exc)
+        print_failure(Report(), exc, form)
         return 3
 
 

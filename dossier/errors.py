@@ -26,12 +26,16 @@ class Location:
     line: int | None = None
     col: int | None = None
 
-    def display(self, base: Path | None = None) -> str:
+    def file(self, base: Path | None = None) -> str:
+        """The path, relative to `base` when it is inside."""
         path = self.path
         if base is not None:
             with contextlib.suppress(ValueError):  # outside `base`: shown as it is
                 path = path.relative_to(base)
-        text = str(path)
+        return str(path)
+
+    def display(self, base: Path | None = None) -> str:
+        text = self.file(base)
         if self.line is not None:
             text += f":{self.line}"
             if self.col is not None:
@@ -49,18 +53,39 @@ class Diagnostic:
     def format(self, base: Path | None = None) -> str:
         return f"{self.location.display(base)}: {self.severity.value}[{self.code}]: {self.message}"
 
+    def as_json(self, base: Path | None = None) -> dict[str, str | int | None]:
+        """The fields editors' tools read (`--diagnostics json`); line and column null where they do not apply."""
+        location = self.location
+        return {
+            "code": self.code,
+            "level": self.severity.value,
+            "file": location.file(base),
+            "line": location.line,
+            "column": location.col if location.line is not None else None,
+            "message": self.message,
+        }
+
 
 @dataclass
 class Report:
-    """Collects diagnostics across stages so that one run shows every problem at once."""
+    """Collects diagnostics across stages so that one run shows every problem at once.
+
+    `strict` (`--strict`): a warning is reported as an error, so the command fails at the stage
+    that found it. `ignored`: the warning codes dossier.toml silences (`[diagnostics] ignore`).
+    """
 
     diagnostics: list[Diagnostic] = field(default_factory=list)
+    strict: bool = False
+    ignored: frozenset[str] = frozenset()
 
     def error(self, code: str, location: Location, message: str) -> None:
         self.diagnostics.append(Diagnostic(code, Severity.ERROR, location, message))
 
     def warning(self, code: str, location: Location, message: str) -> None:
-        self.diagnostics.append(Diagnostic(code, Severity.WARNING, location, message))
+        if code in self.ignored:
+            return
+        severity = Severity.ERROR if self.strict else Severity.WARNING
+        self.diagnostics.append(Diagnostic(code, severity, location, message))
 
     def extend(self, other: Report) -> None:
         self.diagnostics.extend(other.diagnostics)

@@ -61,6 +61,7 @@ class Plan:
     previous: int | None  # the newest earlier edition in the history
     layout: str
     chapters: tuple[str, ...]
+    layout_path: Path | None = None  # a house layout's folder
 
     def output_name(self, fmt: str) -> str:
         return output_name(self.slug, self.edition, fmt)
@@ -77,12 +78,14 @@ def read_plan(root: Path) -> Plan | None:
             from dossier.load.config import slugify  # pydantic is only imported in the full build
 
             slug = slugify(data["title"])
+        layout = data.get("layout") or {}
         return Plan(
             slug=str(slug),
             edition=int(edition["number"]),
             previous=int(history[0]["number"]) if history else None,
-            layout=str((data.get("layout") or {}).get("name", "default")),
+            layout=str(layout.get("name", "default")),
             chapters=tuple(str(c) for c in data.get("chapters", ())),
+            layout_path=(root / str(layout["path"])).resolve() if "path" in layout else None,
         )
     except (OSError, ValueError, KeyError, TypeError, IndexError, tomllib.TOMLDecodeError):
         return None
@@ -115,9 +118,10 @@ def input_hashes(root: Path, out: Path, plan: Plan) -> dict[str, str]:
         if path.suffix.removeprefix(".") in format_names() and path.parent.resolve() == outputs:  # OUT is DIR itself
             continue
         hashes[f"dossier/{path.relative_to(root).as_posix()}"] = sha256_file(path)
-    for directory in layout_dirs(plan.layout):
+    for directory in layout_dirs(plan.layout, plan.layout_path):
+        label = "@house" if directory == plan.layout_path else directory.name  # never a shipped layout's name
         for path in _files(directory):
-            hashes[f"layout/{directory.name}/{path.relative_to(directory).as_posix()}"] = sha256_file(path)
+            hashes[f"layout/{label}/{path.relative_to(directory).as_posix()}"] = sha256_file(path)
     assets = assets_dir()
     for path in _files(assets, skip=[assets / "scaffold"]):
         hashes[f"assets/{path.relative_to(assets).as_posix()}"] = sha256_file(path)
@@ -181,10 +185,15 @@ class Manifest:
                 stale.append(fmt)
         return stale
 
-    def record(self, plan: Plan, date: str, current: dict[str, str], outputs: list[Path], chapters: list[dict]) -> None:
-        """Note a finished build of `plan.edition` (the formats it wrote); other editions are kept."""
+    def record(
+        self, plan: Plan, date: str, current: dict[str, str], outputs: list[Path], chapters: list[dict],
+        warnings: int = 0,
+    ) -> None:
+        """Note a finished build of `plan.edition` (the formats it wrote, how many warnings it gave,
+        which `--strict` does not take as up to date); other editions are kept."""
         entry = self.editions.setdefault(str(plan.edition), {})
         entry["date"] = date
+        entry["warnings"] = warnings
         entry.setdefault("inputs", {})
         entry.setdefault("outputs", {})
         for path in outputs:

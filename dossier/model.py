@@ -38,6 +38,21 @@ class LayoutOptions:
     paper: Paper = "A4"
     notes: NoteNumbering = "chapter"
     raw_html: RawHtmlPolicy = "sanitize"
+    path: Path | None = None  # a house layout's folder ([layout] path), resolved
+
+
+@dataclass(frozen=True)
+class Layout:
+    """The layout a build uses, read from its folders' layout.toml (dossier.load.layout)."""
+
+    dirs: tuple[Path, ...]  # where templates and stylesheets are looked up: a house folder first
+    fonts: tuple[Path, ...] = ()  # the fonts its folders declare, with their licences
+    stylesheets: tuple[tuple[str, Path], ...] = ()  # (format, sheet) a house layout adds after the others
+    formats: tuple[str, ...] = ()  # the outputs it styles (a layout that extends none styles only these)
+    extends: bool = True
+    house: Path | None = None  # a house layout's folder: data, not trusted code
+    # where the house stylesheets name each file (a missing one is reported there)
+    references: tuple[tuple[Path, Location], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -65,6 +80,8 @@ class Config:
     history: tuple[Edition, ...] = ()
     layout: LayoutOptions = LayoutOptions()
     check_spelling: bool = True  # `[check] spelling = false` switches `dossier check`'s spell check off
+    ignore: frozenset[str] = frozenset()  # warning codes silenced ([diagnostics] ignore)
+    layout_files: Layout | None = None  # the layout's folders, fonts and stylesheets (None: the shipped `layout.name`)
 
     @property
     def language(self) -> str:

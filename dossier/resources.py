@@ -32,8 +32,22 @@ def bundled_dossier() -> Path:
     return data_root() / "content"
 
 
-def layout_dirs(name: str) -> list[Path]:
-    """The layout's folder, then `default` for whatever it does not override."""
+LAYOUT_MANIFEST = "layout.toml"
+
+
+def layout_dirs(name: str, path: Path | None = None) -> list[Path]:
+    """Where a layout's files are looked up, in order. A shipped layout: its folder, then `default`
+    for whatever it does not override. A house layout (`path`): its folder, then the shipped layout
+    its layout.toml `extends`, if any (read with tomllib alone: the manifest asks before the
+    loader has checked it)."""
+    if path is not None:
+        import tomllib
+
+        try:
+            extends = tomllib.loads((path / LAYOUT_MANIFEST).read_text(encoding="utf-8-sig")).get("extends")
+        except (OSError, ValueError):
+            extends = None
+        return [path] + (layout_dirs(extends) if isinstance(extends, str) and "/" not in extends else [])
     dirs = [layouts_dir() / name]
     if name != "default":
         dirs.append(layouts_dir() / "default")

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from dossier.errors import DossierError, Report
-from dossier.manifest import MANIFEST_NAME
+from dossier.manifest import MANIFEST_NAME, read_plan
 from dossier.progress import Level, Progress, make_progress
 from dossier.resources import layouts_dir
 
@@ -22,12 +22,17 @@ if TYPE_CHECKING:
     from dossier.build import BuildOptions
 
 
-def watch(root: Path, out: Path, options: BuildOptions, level: Level, debounce: int = 300) -> int:
+def watch(
+    root: Path, out: Path, options: BuildOptions, level: Level, debounce: int = 300, strict: bool = False,
+    form: str = "text",
+) -> int:
     import watchfiles
 
     progress = make_progress(level)
-    rebuild(root, out, options, progress)
-    folders = [str(root)] + ([str(layouts_dir())] if layouts_dir().is_dir() else [])
+    rebuild(root, out, options, progress, strict, form)
+    plan = read_plan(root)
+    house = plan.layout_path if plan and plan.layout_path and plan.layout_path.is_dir() else None
+    folders = [str(root)] + ([str(layouts_dir())] if layouts_dir().is_dir() else []) + ([str(house)] if house else [])
     ready = False
     stop = threading.Event()
     previous = signal.signal(signal.SIGINT, _interrupt(stop))
@@ -45,7 +50,7 @@ def watch(root: Path, out: Path, options: BuildOptions, level: Level, debounce: 
                 continue
             names = sorted({_name(Path(path), root) for _, path in changes})
             progress.say(f"changed: {', '.join(names)}")
-            rebuild(root, out, options, progress)
+            rebuild(root, out, options, progress, strict, form)
     except KeyboardInterrupt:
         pass
     finally:
@@ -67,24 +72,26 @@ def _interrupt(stop: threading.Event) -> Any:
     return handler
 
 
-def rebuild(root: Path, out: Path, options: BuildOptions, progress: Progress) -> bool:
+def rebuild(
+    root: Path, out: Path, options: BuildOptions, progress: Progress, strict: bool = False, form: str = "text"
+) -> bool:
     """One build; its errors printed, never raised (but Ctrl-C is)."""
     from dossier.build import build
     from dossier.cli import print_failure
 
-    report = Report()
+    report = Report(strict=strict)
     try:
         result = build(root, out, options, report, progress)
     except DossierError as exc:
         progress.finish()
-        print_failure(report, exc)
+        print_failure(report, exc, form)
         return False
     except Exception as exc:  # a bug: say it in one line and keep watching
         progress.finish()
-        print_failure(report, exc)
+        print_failure(report, exc, form)
         return False
     progress.finish()
-    print_failure(report, None)  # warnings, if any
+    print_failure(report, None, form)  # warnings, if any (in JSON, an empty array clears an editor's list)
     if result.written:
         progress.say(f"wrote {', '.join(p.name for p in result.written)}")
     else:

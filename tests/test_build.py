@@ -60,7 +60,10 @@ def test_epub_has_the_image_and_the_chronology(mini_build) -> None:
     documents = epub_documents(mini_build.epub)
     chapter = documents["EPUB/ch2.xhtml"]
     image = chapter.xpath("//x:figure/x:img", namespaces=NS)[0]
-    assert image.get("alt").startswith("Un schéma de test")
+    # Pandoc's implicit figure: the bracketed text is the caption, the title the alt text.
+    assert image.get("alt") == "Un schéma d'essai"
+    caption = "".join(chapter.xpath("//x:figure/x:figcaption", namespaces=NS)[0].itertext())
+    assert caption == "Un schéma de test\u00a0: un cadre barré d’une diagonale"
     assert epub_file(mini_build.epub, "EPUB/images/schema.png")[:8] == b"\x89PNG\r\n\x1a\n"
     rows = chapter.xpath("//x:table[@class='chronology']/x:tbody/x:tr", namespaces=NS)
     assert "".join(rows[0].xpath("x:td[1]", namespaces=NS)[0].itertext()) == "1er\xa0janvier 2022"

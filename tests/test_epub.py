@@ -180,8 +180,9 @@ def test_nav_toc_and_ncx_list_the_chapters_and_their_sections(
     expected = []
     for name in names:
         root = documents[f"EPUB/{name}"]
-        sections = "//x:h2[not(ancestor::x:section[@class='notes'] or ancestor::*[@role='doc-bibliography'])]"
-        for heading in root.xpath(f"//x:h1 | {sections}", namespaces=NS):
+        # sections and their subsections (## and ###), not the notes' or the bibliography's own headings
+        outside = "not(ancestor::x:section[@class='notes'] or ancestor::*[@role='doc-bibliography'])"
+        for heading in root.xpath(f"//x:h1 | //x:h2[{outside}] | //x:h3[{outside}]", namespaces=NS):
             expected.append((heading.tag[-1], f"{name}#{heading.get('id')}", "".join(heading.itertext())))
     toc = _nav(built.epub).xpath("//x:nav[@epub:type='toc']", namespaces=NS)[0]
     links = toc.xpath(".//x:a", namespaces=NS)

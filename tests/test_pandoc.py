@@ -83,10 +83,11 @@ def test_every_citation_form_becomes_a_note(paper: dict) -> None:
     assert "Kendall" in _text(paper["chapter"].find(".//x:span[@class='cite-author']", NS))
     assert notes[0] == "1. David G. Kendall, “Stochastic processes occurring in the theory of queues”, Annals of Mathematical Statistics, vol. 24, No. 3, 1953, p. 340."
     assert notes[1].startswith("2. John D. C. Little, “A proof for the queuing formula L = λW”")
-    # prefixes and suffixes in Markdown, a locator without its comma's help, the note opened by a capital
+    # prefixes and suffixes in Markdown, a locator without its comma's help, the note opened by a capital;
+    # English notes: a later note is the short form without op. cit., a page range takes the en dash
     assert notes[2] == (
         "3. See especially City Statistics Office, Service counters, annual figures, City Statistics Office, 2024, "
-        "chap. 2; also J. D. C. Little, “A proof for the queuing formula L = λW”, art. cit., pp. 383-387 and passim."
+        "chap. 2; also J. D. C. Little, “A proof for the queuing formula L = λW”, pp. 383–387 and passim."
     )
     chapter = paper["chapter"]
     note3 = chapter.find('.//x:div[@id="note-ch1-n3"]', NS)
@@ -94,15 +95,16 @@ def test_every_citation_form_becomes_a_note(paper: dict) -> None:
     # a URL-shaped key in braces
     assert notes[3].startswith("4. Test Institute, Counter visits, anonymised, 2025")
     # `[-@key]` inside an inline note: the author left out, in parentheses in the note's sentence
-    assert notes[5] == "6. The change is described in the office’s own report (Service counters, annual figures, op. cit., p. 4)."
+    assert notes[5] == "6. The change is described in the office’s own report (Service counters, annual figures, p. 4)."
     # the figure's caption cites too
-    assert notes[6] == "7. City Statistics Office, Service counters, annual figures, op. cit."
+    assert notes[6] == "7. City Statistics Office, Service counters, annual figures."
     assert "1. David G. Kendall" in text and "4. Test Institute, Counter visits" in text
 
 
 def test_calls_follow_their_word_even_across_a_line_break(paper: dict) -> None:
     text = "\n".join(paper["pages"])
-    assert "an anonymised data set4." in text  # `data set\n[@…]`: no space before the call
+    # `data set\n[@…].`: no space before the call, which English sets after the full stop
+    assert "an anonymised data set.4" in text
     assert "were never published5 and the office" in text.replace("\n", " ")
 
 

@@ -203,7 +203,7 @@ def _edit(root: Path, name: str, old: str, new: str) -> None:
 ERRORS = [
     pytest.param(
         "chapters/01-notes.md", "[@discours]. Il revient", "[@discour]. Il revient",
-        "chapters/01-notes.md:5:35: error[source-unknown]: unknown source '@discour' (not in sources)", id="unknown-source",
+        "chapters/01-notes.md:5:36: error[source-unknown]: unknown source '@discour' (not in sources); did you mean 'discours'?", id="unknown-source",
     ),
     pytest.param(
         "sources.yaml", "- id: page\n", "- id: discours\n",

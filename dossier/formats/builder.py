@@ -27,6 +27,7 @@ class Job:
     rendered: Rendered  # the print HTML and the layout's files; each format renders its own documents
     options: BuildOptions
     epoch: int | None = None  # SOURCE_DATE_EPOCH
+    report: Report | None = None  # for warnings (the layout's stylesheets'); errors are raised
 
 
 Results = Mapping[str, Any]

@@ -31,7 +31,8 @@ CHAPTER_TYPES = (
 def load_dossier(root: Path, report: Report) -> Dossier:
     """Read everything, collecting problems in `report`; raise once if any is an error."""
     root = root.resolve()
-    config = load_config(root)
+    config = load_config(root, report)
+    report.ignored |= config.ignore
     _check_catalog(config, report)
     chapters = _load_chapters(config, report)
     sources = load_sources([root / name for name in config.sources], report, config.locale)

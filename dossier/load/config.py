@@ -7,6 +7,7 @@ import difflib
 import re
 import tomllib
 import unicodedata
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -38,6 +39,7 @@ class _CurrentEditionModel(_EditionModel):
 
 class _LayoutModel(_Strict):
     name: NonEmpty = "default"  # a folder of the shipped layouts/: checked by _check_layout
+    path: NonEmpty | None = None  # a house layout's folder, relative to the dossier (dossier.load.layout)
     paper: Paper = "A4"
     notes: Literal["chapter", "continuous"] = "chapter"
     raw_html: Literal["sanitize", "refuse"] = "sanitize"
@@ -45,6 +47,10 @@ class _LayoutModel(_Strict):
 
 class _CheckModel(_Strict):
     spelling: bool = True
+
+
+class _DiagnosticsModel(_Strict):
+    ignore: list[NonEmpty] = []  # warning codes (dossier.codes), each checked by _check_ignore
 
 
 class _ConfigModel(_Strict):
@@ -67,6 +73,7 @@ class _ConfigModel(_Strict):
     edition: _CurrentEditionModel
     layout: _LayoutModel = _LayoutModel()
     check: _CheckModel = _CheckModel()
+    diagnostics: _DiagnosticsModel = _DiagnosticsModel()
 
     @field_validator("sources", mode="before")
     @classmethod
@@ -92,7 +99,8 @@ def slugify(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-") or "dossier"
 
 
-def load_config(root: Path) -> Config:
+def load_config(root: Path, warnings: Report | None = None) -> Config:
+    """dossier.toml validated; its errors raised together, its warnings added to `warnings`."""
     path = root / CONFIG_NAME
     if not path.is_file():
         raise DossierError.single(
@@ -117,9 +125,12 @@ def load_config(root: Path) -> Config:
         for error in exc.errors():
             _report_validation_error(report, path, positions, raw, error)
         raise DossierError(report) from None
-    config = _to_config(root, path, model)
+    ignore = _check_ignore(warnings if warnings is not None else Report(), path, positions, model.diagnostics.ignore)
+    config = _to_config(root, path, model, ignore)
     _check_locale(report, path, positions, config.locale)
     _check_layout(report, path, positions, config.layout.name)
+    if not report.errors:
+        config = _house_layout(report, path, positions, config)
     for index, name in enumerate(config.sources):
         _check_inside(report, path, positions, root, "sources", name, index)
     _check_inside(report, path, positions, root, "glossary", config.glossary)
@@ -181,6 +192,7 @@ def _suggest(loc: tuple[str | int, ...]) -> str:
         ("edition", "history"): _EditionModel,
         ("layout",): _LayoutModel,
         ("check",): _CheckModel,
+        ("diagnostics",): _DiagnosticsModel,
     }
     model = tables.get(tuple(str(p) for p in loc[:-1] if isinstance(p, str)))
     if model is None:
@@ -233,6 +245,41 @@ def _check_layout(report: Report, path: Path, positions: dict, name: str) -> Non
         )
 
 
+def _check_ignore(report: Report, path: Path, positions: dict, codes: list[str]) -> frozenset[str]:
+    """The warning codes to silence; a code that is unknown, or an error's, is itself a warning."""
+    from dossier.codes import CODES, WARNINGS
+
+    silenced = set()
+    for index, code in enumerate(codes):
+        where = Location(path, *(locate(positions, ("diagnostics", "ignore", index)) or (1, 1)))
+        if code in WARNINGS:
+            silenced.add(code)
+        elif code in CODES:
+            report.warning("config-ignore", where, f"'{code}' is an error: only warnings can be silenced")
+        else:
+            close = difflib.get_close_matches(code, sorted(WARNINGS), n=1)
+            hint = f" (did you mean '{close[0]}'?)" if close else " (see docs/diagnostics.md)"
+            report.warning("config-ignore", where, f"unknown diagnostic code '{code}'{hint}")
+    return frozenset(silenced)
+
+
+def _house_layout(report: Report, path: Path, positions: dict, config: Config) -> Config:
+    """The layout's folders, fonts and stylesheets (dossier.load.layout), `[layout] path` resolved."""
+    from dossier.load.layout import load_layout
+
+    folder = None
+    if config.layout.path is not None:
+        where = Location(path, *(locate(positions, ("layout", "path")) or (1, 1)))
+        folder = (config.root / config.layout.path).resolve()
+        if config.layout.name != "default":  # a house layout says what it extends, in its layout.toml
+            report.error("config-layout", where, "give [layout] either 'name' (a shipped layout) or 'path', not both")
+        if not folder.is_dir():
+            report.error("config-layout", where, f"layout folder '{config.layout.path}' not found")
+            return config
+    layout = load_layout(config.layout.name, folder, report)
+    return replace(config, layout=replace(config.layout, path=folder), layout_files=layout)
+
+
 def _check_inside(
     report: Report, path: Path, positions: dict, root: Path, key: str, name: str | None, index: int | None = None
 ) -> None:
@@ -246,7 +293,7 @@ def _edition(model: _EditionModel) -> Edition:
     return Edition(number=model.number, date=model.date, summary=model.summary)
 
 
-def _to_config(root: Path, path: Path, m: _ConfigModel) -> Config:
+def _to_config(root: Path, path: Path, m: _ConfigModel, ignore: frozenset[str]) -> Config:
     return Config(
         root=root,
         path=path,
@@ -269,4 +316,5 @@ def _to_config(root: Path, path: Path, m: _ConfigModel) -> Config:
         history=tuple(_edition(h) for h in m.edition.history),
         layout=LayoutOptions(**m.layout.model_dump()),
         check_spelling=m.check.spelling,
+        ignore=ignore,
     )

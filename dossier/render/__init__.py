@@ -24,8 +24,7 @@ from dossier.render.cite import bibliography
 from dossier.render.figures import FigureFile
 from dossier.render.markup import FragmentRenderer, Target
 from dossier.render.positions import mark_document
-from dossier.render.templates import environment
-from dossier.resources import layout_dirs
+from dossier.render.templates import environment, layout_folders, template_errors
 
 XHTML_NS = "http://www.w3.org/1999/xhtml"
 # The EPUB documents that are not chapters; print regions name them (`data-doc`) too.
@@ -58,6 +57,7 @@ class Rendered:
     epub_stylesheet: Path
     layout_dirs: list[Path]
     epub_files: list[FigureFile] = field(default_factory=list)
+    epub_extra: list[Path] = field(default_factory=list)  # a house layout's sheets, added to the EPUB's
 
 
 def _context(book: Book, env: Environment) -> dict[str, Any]:
@@ -84,8 +84,8 @@ def _chapter_values(renderer: FragmentRenderer, chapter: Chapter) -> dict[str, A
     return {"chapter": chapter, "body": body}
 
 
-def _find(name: str, layout: str) -> Path:
-    for directory in layout_dirs(layout):
+def _find(name: str, folders: list[Path]) -> Path:
+    for directory in folders:
         if (directory / name).is_file():
             return directory / name
     raise FileNotFoundError(name)
@@ -169,22 +169,28 @@ def _typeset(text: str, locale: str, target: Target, abbreviations: dict[str, Gl
 
 def render(book: Book, epub: bool = True) -> Rendered:
     """Both editions' documents; with `epub=False` the EPUB's are left to `with_epub`."""
-    layout = book.config.layout.name
-    env = environment(layout, book.config.locale)
+    folders = layout_folders(book.config)
+    extra = book.config.layout_files.stylesheets if book.config.layout_files else ()
+    env = environment(folders, book.config.locale)
     paper = book.config.layout.paper.lower()
+    with template_errors(folders):
+        print_html = render_print(book, env)
     rendered = Rendered(
-        print_html=render_print(book, env),
-        print_stylesheets=[_find("print.css", layout), _find(f"paper-{paper}.css", layout)],
+        print_html=print_html,
+        print_stylesheets=[_find("print.css", folders), _find(f"paper-{paper}.css", folders)]
+        + [sheet for fmt, sheet in extra if fmt == "pdf"],
         epub_documents=[],
-        epub_stylesheet=_find("epub.css", layout),
-        layout_dirs=layout_dirs(layout),
+        epub_stylesheet=_find("epub.css", folders),
+        layout_dirs=folders,
+        epub_extra=[sheet for fmt, sheet in extra if fmt == "epub"],
     )
     return with_epub(book, rendered, env) if epub else rendered
 
 
 def with_epub(book: Book, rendered: Rendered, env: Environment | None = None) -> Rendered:
     """`rendered` with the EPUB's documents and figure files (the build makes them beside the PDF)."""
-    env = env or environment(book.config.layout.name, book.config.locale)
+    env = env or environment(rendered.layout_dirs, book.config.locale)
     files: list[FigureFile] = []
-    documents = render_epub(book, env, files)
+    with template_errors(rendered.layout_dirs):
+        documents = render_epub(book, env, files)
     return replace(rendered, epub_documents=documents, epub_files=files)

@@ -15,7 +15,7 @@ from lxml import etree
 from dossier.model import Book
 from dossier.render import XHTML_NS, EpubDocument, _context, render_nav
 from dossier.render.positions import PageStart, insert_marker, unmark
-from dossier.render.templates import environment
+from dossier.render.templates import environment, layout_folders, template_errors
 
 
 def marker_id(start: PageStart) -> str:
@@ -24,7 +24,12 @@ def marker_id(start: PageStart) -> str:
 
 def paginate(book: Book, documents: list[EpubDocument], starts: list[PageStart]) -> list[EpubDocument]:
     """The EPUB documents with page markers, and the navigation document with the page list."""
-    env = environment(book.config.layout.name, book.config.locale)
+    with template_errors(layout_folders(book.config)):
+        return _paginate(book, documents, starts)
+
+
+def _paginate(book: Book, documents: list[EpubDocument], starts: list[PageStart]) -> list[EpubDocument]:
+    env = environment(layout_folders(book.config), book.config.locale)
     context = _context(book, env)
     template = env.get_template("epub/pagebreak.xhtml.j2")
     placed: list[PageStart] = []

@@ -1,18 +1,30 @@
-"""The Jinja2 environment: layouts as templates, autoescape on, locale filters, gettext words."""
+"""The Jinja2 environment: layouts as templates, sandboxed, autoescape on, locale filters, gettext words.
+
+A layout may come from the user's folder (a house layout): its templates are data, not trusted
+code, so they run in Jinja2's sandbox (no attribute that starts with `_`, no Python internals),
+and a template's mistake is a located error at its line, never a traceback.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import re
+import traceback
+from collections.abc import Iterator, Sequence
 from functools import partial
+from pathlib import Path
 from typing import Any
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateError, select_autoescape
+from jinja2.exceptions import SecurityError, TemplateSyntaxError
+from jinja2.sandbox import SandboxedEnvironment
 from markupsafe import Markup, escape
 
+from dossier.errors import DossierError, Location
 from dossier.l10n import dates, numbers
 from dossier.l10n.i18n import translations
-from dossier.model import CslDate
+from dossier.model import Config, CslDate
 from dossier.render import cite
 from dossier.resources import layout_dirs
 
@@ -58,9 +70,14 @@ def family_names(source: Any) -> list[str]:
     ]
 
 
-def environment(layout: str, locale: str) -> Environment:
-    env = Environment(
-        loader=FileSystemLoader([str(d) for d in layout_dirs(layout)]),
+def layout_folders(config: Config) -> list[Path]:
+    """Where the layout's templates and stylesheets are looked up, a house folder first."""
+    return list(config.layout_files.dirs) if config.layout_files else layout_dirs(config.layout.name)
+
+
+def environment(folders: Sequence[Path], locale: str) -> Environment:
+    env = SandboxedEnvironment(
+        loader=FileSystemLoader([str(d) for d in folders]),
         autoescape=select_autoescape(
             enabled_extensions=("html", "xhtml", "svg", "xml", "j2"), default_for_string=True
         ),
@@ -95,3 +112,30 @@ def environment(layout: str, locale: str) -> Environment:
 def macro(env: Environment, template: str, name: str) -> Any:
     """A macro of a template, callable from Python (it returns escaped `Markup`)."""
     return getattr(env.get_template(template).module, name)
+
+
+@contextlib.contextmanager
+def template_errors(folders: Sequence[Path]) -> Iterator[None]:
+    """A layout template's mistake (syntax, an unknown name, a missing template, a sandbox
+    refusal) as a located error: the template file and line Jinja2 puts in the traceback."""
+    try:
+        yield
+    except SecurityError as exc:
+        raise DossierError.single(
+            "layout-sandbox", _where(exc, folders), f"refused by the template sandbox: {str(exc).rstrip('.')}"
+        ) from None
+    except TemplateSyntaxError as exc:
+        path = Path(exc.filename) if exc.filename else _where(exc, folders).path
+        raise DossierError.single("layout-template", Location(path, exc.lineno), f"template: {exc.message}") from None
+    except TemplateError as exc:
+        raise DossierError.single("layout-template", _where(exc, folders), f"template: {exc.message}") from None
+
+
+def _where(exc: BaseException, folders: Sequence[Path]) -> Location:
+    """The innermost template line of the traceback (Jinja2 rewrites its frames to the template's)."""
+    roots = [folder.resolve() for folder in folders]
+    for frame in reversed(traceback.extract_tb(exc.__traceback__)):
+        path = Path(frame.filename)
+        if path.suffix == ".j2" and any(path.resolve().is_relative_to(root) for root in roots):
+            return Location(path, frame.lineno)
+    return Location(roots[0] if roots else Path("layout"))

@@ -46,11 +46,10 @@ from dossier.render.templates import environment
 from dossier.resources import assets_dir
 from dossier.validate.accessibility import Problem, check_book, drop_invalid_languages
 from dossier.write.cover import cover_image
-from dossier.write.fonts import subset_font
+from dossier.write.fonts import stylesheet_fonts, subset_font
 from dossier.write.pages import page_starts
 
 FONT_TYPES = {".ttf": "font/ttf", ".otf": "font/otf", ".woff": "font/woff", ".woff2": "font/woff2"}
-EPUB_FONTS = ("Vollkorn-Regular.ttf", "Vollkorn-Italic.ttf", "Vollkorn-SemiBold.ttf", "Inter-SemiBold.otf")
 OPF_NS = "http://www.idpf.org/2007/opf"
 NS = {"opf": OPF_NS, "dc": "http://purl.org/dc/elements/1.1/", "x": XHTML_NS, "epub": "http://www.idpf.org/2007/ops"}
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
@@ -273,11 +272,13 @@ def _add_resources(package: Any, book: Book, rendered: Rendered, documents: list
     """The stylesheet, the fonts (subset to the text), the cover image, the dossier's images and figures."""
     from ebooklib import epub
 
-    css = rendered.epub_stylesheet.read_bytes()
+    css = rendered.epub_stylesheet.read_bytes() + b"".join(b"\n" + sheet.read_bytes() for sheet in rendered.epub_extra)
     package.add_item(epub.EpubItem(uid="css", file_name="css/epub.css", media_type="text/css", content=css))
     text = "".join("".join(etree.fromstring(d.content).itertext()) for d in documents)
-    for index, name in enumerate(EPUB_FONTS, 1):
-        path = assets_dir() / "fonts" / name
+    layout = book.config.layout_files
+    declared = {font.name: font for font in reversed(layout.fonts)} if layout else {}  # a house font first
+    for index, name in enumerate(stylesheet_fonts(css.decode("utf-8")), 1):  # the layout's fonts its sheet names
+        path = declared.get(name, assets_dir() / "fonts" / name)
         font = epub.EpubItem(uid=f"font-{index}", file_name=f"fonts/{name}", media_type=FONT_TYPES[path.suffix])
         font.content = subset_font(path, text)
         package.add_item(font)

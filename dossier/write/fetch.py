@@ -59,6 +59,7 @@ class DossierFetcher(URLFetcher):
         self.allowed = [p.resolve() for p in allowed]
         self.mounts = mounts or Mounts({})
         self.refused: list[tuple[str, str]] = []
+        self.missing: dict[str, Path] = {}  # refused because the file is not there: URL → path
 
     def fetch(self, url: str, headers: dict | None = None) -> URLFetcherResponse:
         try:
@@ -83,6 +84,7 @@ class DossierFetcher(URLFetcher):
         if not any(path.is_relative_to(root) for root in self.allowed):
             raise RefusedResource(f"'{path}' is outside the dossier and the shipped layouts and assets")
         if not path.is_file():
+            self.missing[url] = path
             raise RefusedResource(f"'{path}' not found")
         mime, _ = mimetypes.guess_type(path.name)
         headers = {"Content-Type": mime or "application/octet-stream"}

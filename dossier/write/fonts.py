@@ -1,4 +1,4 @@
-"""Fonts for the EPUB, cut down to the characters the book uses (fontTools' subsetter).
+"""Fonts for the EPUB: those its stylesheet names, cut down to the characters the book uses (fontTools' subsetter).
 
 The licences (SIL OFL 1.1, no reserved font name) allow it; the name table, which carries the
 copyright and licence notices, is kept whole, and so are the OpenType features the stylesheet
@@ -35,3 +35,32 @@ def subset_font(path: Path, text: str) -> bytes:
     out = io.BytesIO()
     subset.save_font(font, out, options)
     return out.getvalue()
+
+
+EPUB_FONTS = "../fonts/"  # where the EPUB's stylesheet (css/) finds them (fonts/)
+
+
+def stylesheet_fonts(css: str) -> list[str]:
+    """The font files the stylesheet's @font-face rules name (`url(../fonts/NAME)`), in order, each once."""
+    import tinycss2
+
+    names: list[str] = []
+    for rule in tinycss2.parse_stylesheet(css, skip_comments=True, skip_whitespace=True):
+        if rule.type != "at-rule" or rule.lower_at_keyword != "font-face":
+            continue
+        for token in _tokens(rule.content or []):
+            url = token.value if token.type == "url" else None
+            if token.type == "function" and token.lower_name == "url":
+                url = next((a.value for a in token.arguments if a.type == "string"), None)
+            if url and url.startswith(EPUB_FONTS) and url.removeprefix(EPUB_FONTS) not in names:
+                names.append(url.removeprefix(EPUB_FONTS))
+    return names
+
+
+def _tokens(nodes: list) -> list:
+    found = []
+    for node in nodes:
+        found.append(node)
+        if getattr(node, "type", None) in ("() block", "[] block", "{} block"):
+            found += _tokens(node.content)
+    return found

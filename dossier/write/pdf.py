@@ -4,7 +4,8 @@ The layout's stylesheets are print.css and the paper's paper-*.css (chosen by `r
 print-ready.css (bleed and crop marks) when the PDF goes to a print shop. Every variant is
 tagged (a structure tree, for screen readers and reflow); PDF/A-3b is for archives.
 When WeasyPrint sets a note on a later page than its call, the layout is run again with a page
-break before the paragraph that displaced it (write/footnotes.py).
+break before the paragraph that displaced it (write/footnotes.py). What WeasyPrint ignores in
+the layout's stylesheets is reported as located warnings (write/csslog.py).
 """
 
 from __future__ import annotations
@@ -13,10 +14,11 @@ import hashlib
 import json
 import logging
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from dossier.errors import DossierError, Location, Report
+from dossier.errors import Location, Report
 from dossier.model import Config
 from dossier.render import Rendered
 
@@ -46,35 +48,49 @@ def stylesheets(rendered: Rendered, print_ready: bool = False) -> list[Path]:
     return paths
 
 
-def layout(rendered: Rendered, config: Config, options: PdfOptions | None = None, dump: Path | None = None) -> Any:
+def layout(
+    rendered: Rendered,
+    config: Config,
+    options: PdfOptions | None = None,
+    dump: Path | None = None,
+    report: Report | None = None,
+) -> Any:
     """WeasyPrint's `Document`: the pages, kept so the EPUB can use the same page breaks.
     Laid out again (rarely more than once) while a note is away from its call's page.
-    `dump`: a folder where the HTML and what WeasyPrint is given with it are written (below)."""
+    `dump`: a folder where the HTML and what WeasyPrint is given with it are written (below).
+    `report`: where WeasyPrint's remarks on the layout's stylesheets go, as located warnings."""
     from weasyprint import CSS, HTML
     from weasyprint.text.fonts import FontConfiguration
 
+    from dossier.write.csslog import css_messages
     from dossier.write.fetch import DossierFetcher, Mounts
     from dossier.write.footnotes import break_points, element_at
 
     print_ready = options.print_ready if options else False
-    mounts = Mounts({"dossier": config.root, "data": data_root()})
+    house = config.layout_files.house if config.layout_files else None
+    mounts = Mounts({"dossier": config.root, "data": data_root(), **({"layout": house} if house else {})})
     fetcher = DossierFetcher([config.root, *rendered.layout_dirs, assets_dir()], mounts)
     fonts = FontConfiguration()
-    sheets = [
-        CSS(url=mounts.url(p), url_fetcher=fetcher, font_config=fonts) for p in stylesheets(rendered, print_ready)
-    ]
     breaks: list[ElementPath] = []
-    for _ in range(MAX_RELAYOUTS + 1):
-        html = HTML(string=rendered.print_html, base_url=mounts.url(config.root), url_fetcher=fetcher)
-        for path in breaks:  # print.css starts these on a new page
-            element_at(html.etree_element, path).set(PAGE_BREAK_ATTRIBUTE, "")
-        with _quiet_weasyprint():
+    missing: list[tuple[Location, str]] = []
+    with css_messages(partial(_layout_path, mounts, rendered.layout_dirs)) as messages:
+        sheets = [
+            CSS(url=mounts.url(p), url_fetcher=fetcher, font_config=fonts) for p in stylesheets(rendered, print_ready)
+        ]
+        for _ in range(MAX_RELAYOUTS + 1):
+            html = HTML(string=rendered.print_html, base_url=mounts.url(config.root), url_fetcher=fetcher)
+            for path in breaks:  # print.css starts these on a new page
+                element_at(html.etree_element, path).set(PAGE_BREAK_ATTRIBUTE, "")
             document = html.render(stylesheets=sheets, font_config=fonts)
-        _refusals(fetcher, config)
-        more = [path for path in break_points(document) if path not in breaks]
-        if not more:
-            break
-        breaks += more
+            missing += _refusals(fetcher, config)
+            more = [path for path in break_points(document) if path not in breaks]
+            if not more:
+                break
+            breaks += more
+    for message in messages if report is not None else ():
+        report.warning(message.code, message.location, message.message)
+    for location, text in dict.fromkeys(missing) if report is not None else ():
+        report.warning("css-missing", location, text)
     if dump is not None:
         dump_print_html(rendered, config, options or PdfOptions(), dump, breaks)
     return document
@@ -124,13 +140,32 @@ def _layout_file(rendered: Rendered, name: str) -> Path:
     raise FileNotFoundError(name)
 
 
-def _refusals(fetcher: Any, config: Config) -> None:
-    if not fetcher.refused:
-        return
+def _layout_path(mounts: Any, folders: list[Path], url: str) -> Path | None:
+    """The layout file behind a stylesheet's URL, None for anything else (the print document itself)."""
+    path = mounts.path(url) if url.startswith(mounts.PREFIX) else None
+    if path is None or path.suffix != ".css":
+        return None
+    return path if any(path.resolve().is_relative_to(f.resolve()) for f in folders) else None
+
+
+def _refusals(fetcher: Any, config: Config) -> list[tuple[Location, str]]:
+    """Refused resources are errors, but for a file a house layout names that is not in its folder
+    (a missing font or image): a warning where its stylesheet names it (returned), as WeasyPrint
+    goes on without it."""
+    layout = config.layout_files
+    named = dict(layout.references) if layout else {}
     report = Report()
+    missing = []
     for url, reason in fetcher.refused:
+        path = fetcher.missing.get(url)
+        if layout and layout.house and path and path.is_relative_to(layout.house):
+            where = named.get(path, Location(layout.house / "layout.toml"))
+            missing.append((where, f"'{path.relative_to(layout.house).as_posix()}' not found in the layout's folder"))
+            continue
         report.error("resource-refused", Location(config.path), f"resource refused: {url[:120]}: {reason}")
-    raise DossierError(report)
+    report.raise_if_errors()
+    fetcher.refused.clear()
+    return missing
 
 
 class _quiet_weasyprint:  # a context manager, named as one
