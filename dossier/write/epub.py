@@ -42,7 +42,7 @@ from dossier.model import Book, Config
 from dossier.render import EPUB_NAMES, XHTML_NS, EpubDocument, Rendered, _context
 from dossier.render.pagination import paginate
 from dossier.render.positions import PageStart
-from dossier.render.templates import environment
+from dossier.render.templates import environment, layout_folders
 from dossier.resources import assets_dir
 from dossier.validate.accessibility import Problem, check_book, drop_invalid_languages
 from dossier.write.cover import cover_image
@@ -474,7 +474,7 @@ def _ncx(book: Book, documents: list[EpubDocument], parsed: dict[str, Any]) -> b
     order = _reading_order([d.name for d in documents if d.kind != "nav"], parsed, [e["href"] for e in everything])
     for entry in everything:
         entry["order"] = order[entry["href"]]
-    env = environment(book.config.layout.name, book.config.locale)
+    env = environment(layout_folders(book.config), book.config.locale)
     values = {
         "entries": entries, "pages": pages, "depth": _depth(entries),
         "max_page": max((p["value"] for p in pages if p["value"]), default=0),
@@ -524,7 +524,7 @@ def _reading_order(spine: list[str], parsed: dict[str, Any], hrefs: list[str]) -
 
 
 def _display_options(book: Book) -> bytes:
-    env = environment(book.config.layout.name, book.config.locale)
+    env = environment(layout_folders(book.config), book.config.locale)
     return env.get_template("epub/display-options.xml.j2").render().encode("utf-8")
 
 
