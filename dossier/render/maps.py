@@ -31,6 +31,7 @@ COUNTRY_SIZE = 2.9
 CITY_SIZE = 2.5
 DOT = 0.7
 LEADER = 4.5        # distance of a label set outside its country
+COUNTRY_LEADERS = (LEADER, 6.5, 8.5, 10.5)  # tried in turn until the label covers no other one
 CITY_LEADERS = (3.5, 5.0, 6.5)  # distances tried for a city label that finds no room beside its dot
 CROWDED = 500.0     # a candidate's score from this on covers another label or a dot (see _candidates)
 
@@ -272,8 +273,16 @@ class _Placer:
         self.taken: list[Box] = []
 
     def beside(self, glyphs: GlyphSet, text: str, x: float, y: float, size: float, weight: int,
-               gap: float) -> MapLabel:
-        best = min(self._candidates(glyphs, text, x, y, size, weight, gap), key=lambda c: c[0])
+               *gaps: float) -> MapLabel:
+        """The label beside (x, y) at the first of `gaps` where it covers no other label or dot
+        (the best of the first gap's if none)."""
+        best = None
+        for gap in gaps:
+            found = min(self._candidates(glyphs, text, x, y, size, weight, gap), key=lambda c: c[0])
+            best = best or found
+            if found[0] < CROWDED:
+                best = found
+                break
         self.taken.append(_box(best[1]))
         return MapLabel(best[1])
 
@@ -290,7 +299,7 @@ class _Placer:
             if part.contains(shapely.box(*box)) and self._free(box):
                 self.taken.append(_box(run))
                 return MapLabel(run)
-        label = self.beside(glyphs, text, anchor.x, anchor.y, COUNTRY_SIZE, 600, LEADER)
+        label = self.beside(glyphs, text, anchor.x, anchor.y, COUNTRY_SIZE, 600, *COUNTRY_LEADERS)
         ax, ay = label.run.left, label.run.y - COUNTRY_SIZE * 0.36
         end = (min(max(anchor.x, ax), ax + label.run.width), ay)
         if abs(end[1] - anchor.y) > COUNTRY_SIZE * 0.5:
