@@ -38,6 +38,7 @@ def main() -> None:
         font_config=fonts,
         pdf_variant=manifest["pdf_variant"],
         pdf_tags=manifest["pdf_tags"],
+        dpi=manifest.get("dpi"),
     )
 
 

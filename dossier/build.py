@@ -111,6 +111,8 @@ def locate_findings(book: Book, findings: list[Finding], report: Report, level: 
     """The checkers' findings as diagnostics at the source file each EPUB document comes from
     (a chapter's Markdown; dossier.toml for the package, the navigation and the title page),
     at their own level or at `level`."""
+    from dossier.write.validate import EPUB_CHECK_CODES
+
     sources = {chapter.file_name: chapter.source.path for chapter in book.chapters}
     for finding in findings:
         location = Location(sources.get(finding.document or "", book.config.path))
@@ -121,8 +123,6 @@ def locate_findings(book: Book, findings: list[Finding], report: Report, level: 
         else:
             report.warning(EPUB_CHECK_CODES[finding.tool], location, message)
 
-
-EPUB_CHECK_CODES = {"EPUBCheck": "epub-epubcheck", "Ace": "epub-ace"}  # the checkers of dossier.write.validate
 
 
 def _check_styled(book: Book, formats: tuple[str, ...]) -> None:
@@ -152,10 +152,11 @@ def _options_key(options: BuildOptions, epoch: int | None) -> dict[str, object]:
 
 
 # The libraries whose release can change an output's bytes: line breaks, hyphens, CLDR words,
-# subset fonts, zip layout. An upgrade of one of them makes the next build a full one.
+# subset fonts, zip layout, resampled images. An upgrade of one of them makes the next build a full one.
 ENGINES = (
     "weasyprint", "pydyf", "fonttools", "pyphen", "babel", "ebooklib", "markdown-it-py", "mdit-py-plugins", "nh3",
     "pypandoc-binary", "py3langid",  # a .bib's CSL (Pandoc), the languages of titles
+    "pillow",  # images resampled and encoded (dossier.write.images)
 )  # fmt: skip
 
 
@@ -266,9 +267,10 @@ def _build(
     targets = output_paths(book, out, formats)
     result = BuildResult(book)
     with staged(list(targets.values())) as temps:
+        # each output checked before it is renamed into place (EPUBCheck): its warnings reported, its errors raised
         found = make(Job(book, rendered, options, epoch, report), dict(zip(targets, temps, strict=True)), progress)
         for diagnostic in found.diagnostics:  # the formats' checks' warnings, under --strict and [diagnostics] ignore
             report.warning(diagnostic.code, diagnostic.location, diagnostic.message)
-        report.raise_if_errors()  # with --strict, a warning of the layout: the outputs stay as they were
+        report.raise_if_errors()  # with --strict, a warning of the layout or EPUBCheck: the outputs stay as they were
     result.written = list(targets.values())
     return result

@@ -1,4 +1,4 @@
-"""Command line: `dossier build | watch | check | new`. Errors are printed once, never as tracebacks.
+"""Command line: `dossier build | watch | check | new | import`. Errors are printed once, never as tracebacks.
 
 Exit status: 0 success (a build with nothing to do included), 1 content errors (printed as
 `path:line:col: error[code]: message`), 2 a bad command line (argparse), 3 an internal error (a bug:
@@ -26,14 +26,33 @@ if TYPE_CHECKING:
 
 
 def _dossier_dir(value: str | None) -> tuple[Path, bool]:
-    """The dossier to use: DIR, else the one in the current folder, else the bundled one."""
+    """The dossier to use: DIR, else the one in the current folder, else the bundled one. A folder
+    of Markdown without a dossier.toml is not silently replaced by the bundled dossier."""
     if value is not None:
+        _refuse_markdown_folder(Path(value).resolve(), value)
         return Path(value).resolve(), False
     if Path("dossier.toml").is_file():
         return Path.cwd(), False
+    _refuse_markdown_folder(Path.cwd(), ".")
     from dossier.resources import bundled_dossier
 
     return bundled_dossier(), True
+
+
+def _refuse_markdown_folder(root: Path, shown: str) -> None:
+    """A folder with Markdown but no dossier.toml (a Pandoc project, say): say what makes it a dossier."""
+    if (root / "dossier.toml").exists() or not root.is_dir():
+        return
+    found = sorted(p for pattern in ("*.md", "*.markdown", "*/*.md") for p in root.glob(pattern) if p.is_file())
+    if not found:
+        return
+    listed = ", ".join(p.relative_to(root).as_posix() for p in found[:3]) + (", …" if len(found) > 3 else "")
+    raise DossierError.single(
+        "config-missing",
+        Location(root / "dossier.toml"),
+        f"no dossier.toml here, but Markdown ({listed}): `dossier import {shown}` makes a dossier of it, "
+        "`dossier new DIR` starts a new one",
+    )
 
 
 def _formats(value: str) -> tuple[str, ...]:
@@ -103,6 +122,15 @@ def _parser() -> argparse.ArgumentParser:
         "--layout", action="store_true",
         help="create a house layout instead: a copy of the default layout, to name in [layout] path",
     )
+
+    imp = commands.add_parser(
+        "import",
+        help="make a dossier of a Pandoc project",
+        description="Make a dossier folder of a Pandoc project: its Markdown, metadata, bibliography and images "
+        "(the project is read, never changed).",
+    )
+    imp.add_argument("path", metavar="PATH", help="the project's folder, one Markdown file, or a Pandoc defaults file")
+    imp.add_argument("dir", nargs="?", metavar="DIR", help="folder to create (default: PATH-dossier, beside PATH)")
     return parser
 
 
@@ -229,6 +257,23 @@ def _cmd_new(args: argparse.Namespace, report: Report) -> int:
     return 0
 
 
+def _cmd_import(args: argparse.Namespace, report: Report) -> int:
+    from dossier.importer import check_written, import_project
+
+    imported = import_project(Path(args.path), Path(args.dir) if args.dir else None)
+    for note in imported.notes:
+        print(f"dossier: {note}", file=sys.stderr)
+    found = check_written(imported.target)
+    _print_report(found, Path.cwd())
+    print(imported.target)
+    if found.errors:
+        where = _shown(imported.target)
+        print(f"dossier: {where} was written; fix the errors above, then `dossier build {where}`", file=sys.stderr)
+        return 1
+    print(f"dossier: next: dossier build {_shown(imported.target)}", file=sys.stderr)
+    return 0
+
+
 def print_failure(report: Report, exc: BaseException | None, form: str = "text") -> None:
     """What a failed command says: its diagnostics and the error's, once each; a bug in one line."""
     merged = Report(list(report.diagnostics))
@@ -249,7 +294,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     report = Report(strict=getattr(args, "strict", False))
     form = getattr(args, "diagnostics", "text")
-    commands = {"build": _cmd_build, "watch": _cmd_watch, "check": _cmd_check, "new": _cmd_new}
+    commands = {
+        "build": _cmd_build, "watch": _cmd_watch, "check": _cmd_check, "new": _cmd_new, "import": _cmd_import,
+    }  # fmt: skip
     try:
         return commands[args.command](args, report)
     except DossierError as exc:

@@ -12,6 +12,8 @@ ERRORS = frozenset(
     {
         # the command and its environment
         "environment", "internal", "new-exists", "new-locale",
+        # dossier import
+        "import-exists", "import-missing", "import-empty", "import-yaml",
         # dossier.toml
         "config-missing", "config-empty", "config-syntax", "config-missing-key", "config-unknown-key",
         "config-type", "config-locale", "config-layout", "config-outside",
@@ -44,7 +46,8 @@ ERRORS = frozenset(
 WARNINGS = frozenset(
     {
         "config-ignore", "locale-catalog", "control-character", "front-matter-ignored", "raw-latex",
-        "note-uncalled", "source-uncited", "source-web-url", "source-accessed", "source-language", "spelling",
+        "note-uncalled", "image-misnamed", "source-uncited", "source-web-url", "source-accessed", "source-language",
+        "spelling",
         "epub-epubcheck", "epub-ace",
         # the EPUB's own accessibility checks (dossier.validate.accessibility): no conformance claim then
         "epub-lang", "epub-alt-text", "epub-page-list", "epub-notes", "epub-a11y-unchecked",

@@ -19,6 +19,7 @@ from urllib.parse import unquote, urlsplit
 
 from dossier.errors import Location, Report
 from dossier.load.config import slugify
+from dossier.load.images import FORMATS, ImageProblem, identify
 from dossier.model import (
     Book,
     Chapter,
@@ -68,9 +69,6 @@ LINK_SCHEMES = ("http", "https", "mailto")
 # (the bench's 300-page dossier has ~1 500); bench/hostile_limits.py measures these limits.
 NOTE_LIMIT = 3000
 PARAGRAPH_NOTE_LIMIT = 100
-IMAGE_TYPES = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".gif": "GIF", ".svg": "SVG", ".webp": "WEBP"}
-
-
 @cache
 def collator() -> Any:
     """The Unicode Collation Algorithm (DUCET): accents sort as French readers expect."""
@@ -501,7 +499,8 @@ class Resolver:
             self.report.error("image-remote", location, f"image '{src}' is not a file of the dossier")
             return image
         chapter_dir = state.source.path.parent
-        candidates = [(chapter_dir / parts.path).resolve(), (self.root / parts.path).resolve()]
+        path = unquote(parts.path)  # markdown-it gives `images/%C3%A9t%C3%A9.png` for `images/été.png`
+        candidates = [(chapter_dir / path).resolve(), (self.root / path).resolve()]
         target = next((c for c in candidates if c.is_file()), None)
         if target is None:
             self.report.error("image-missing", location, f"image '{src}' not found")
@@ -509,10 +508,17 @@ class Resolver:
         if not target.is_relative_to(self.root):
             self.report.error("image-outside", location, f"image '{src}' is outside the dossier")
             return image
-        kind = IMAGE_TYPES.get(target.suffix.lower())
-        if kind is None or not _is_image(target, kind):
-            self.report.error("image-format", location, f"'{src}' is not a {kind or 'supported'} image")
+        try:
+            found = identify(target)
+        except ImageProblem as problem:
+            self.report.error("image-format", location, f"'{src}' {problem}")
             return image
+        if found.misnamed:
+            self.report.warning(
+                "image-misnamed", location,
+                f"'{src}' holds a {found.kind} image (its name says otherwise): read as {found.kind}; "
+                f"rename it '{target.stem}{FORMATS[found.format][1][0]}'",
+            )
         self.images.setdefault(target)
         return replace(image, src=target.relative_to(self.root).as_posix())
 
@@ -584,26 +590,6 @@ def _block_name(block: Block) -> str:
         HorizontalRule: "hr", RawBlock: "raw HTML block", Generated: "generated block", Figure: "figure",
         PageBreak: "page break",
     }.get(type(block), type(block).__name__.lower())
-
-
-def _is_image(path: Path, kind: str) -> bool:
-    """Whether the file really is the image its extension claims (not a renamed text file)."""
-    if kind == "SVG":
-        from lxml import etree
-
-        try:
-            root = etree.parse(str(path), etree.XMLParser(resolve_entities=False, no_network=True)).getroot()
-        except etree.XMLSyntaxError:
-            return False
-        return etree.QName(root).localname == "svg"
-    from PIL import Image, UnidentifiedImageError
-
-    try:
-        with Image.open(path) as image:
-            image.verify()
-            return image.format == kind
-    except (UnidentifiedImageError, OSError, SyntaxError):
-        return False
 
 
 def resolve(dossier: Dossier, report: Report) -> Book:

@@ -9,7 +9,7 @@ import pytest
 from tests.helpers import copy_fixture, epubcheck_messages, pdf_text, run_cli
 
 
-@pytest.mark.parametrize("command", [[], ["build"], ["check"], ["new"]])
+@pytest.mark.parametrize("command", [[], ["build"], ["check"], ["new"], ["import"]])
 def test_help_on_every_command(command: list[str]) -> None:
     result = run_cli(*command, "--help")
     assert result.returncode == 0 and "usage: dossier" in result.stdout

@@ -9,9 +9,9 @@ import re
 import shutil
 from pathlib import Path
 
-from dossier.build import EPUB_CHECK_CODES
 from dossier.codes import ERRORS, WARNINGS
 from dossier.write import csslog
+from dossier.write.validate import EPUB_CHECK_CODES
 from tests.conftest import Built
 from tests.helpers import ROOT, copy_fixture, run_cli
 

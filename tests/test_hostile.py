@@ -66,6 +66,22 @@ def bytes_replace(relative: str, old: bytes, new: bytes) -> Mutation:
     return mutate
 
 
+def _tiff() -> bytes:
+    import io
+
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (8, 8), (200, 0, 0)).save(out, "TIFF")
+    return out.getvalue()
+
+
+def _png_header(width: int, height: int) -> bytes:
+    from tests.test_images import raw_png
+
+    return raw_png(width, height, 1, 0, [b"\x00" * (width // 8)])
+
+
 def empty_folder(root: Path) -> None:
     shutil.rmtree(root)
     root.mkdir()
@@ -195,11 +211,21 @@ CASES: dict[str, tuple[Mutation, str]] = {
     ),
     "not-the-image-it-claims": (
         write("images/schema.png", b"GIF89a\x01\x00\x01\x00 not a PNG at all"),
-        "chapters/02-contexte.md:15:1: error[image-format]: 'images/schema.png' is not a PNG image",
+        "chapters/02-contexte.md:15:1: error[image-format]: 'images/schema.png' is a damaged GIF file: Pillow cannot read it",
     ),
     "text-named-png": (
         write("images/schema.png", "Ceci n'est pas une image.\n"),
-        "chapters/02-contexte.md:15:1: error[image-format]: 'images/schema.png' is not a PNG image",
+        "chapters/02-contexte.md:15:1: error[image-format]: 'images/schema.png' is not an image: its content is none of PNG, JPEG, GIF, WebP, SVG",
+    ),
+    "tiff-named-png": (  # a scan: Pillow reads it, no EPUB reader shows it
+        write("images/schema.png", _tiff()),
+        "chapters/02-contexte.md:15:1: error[image-format]: 'images/schema.png' is a TIFF image, which EPUB readers "
+        "do not show: convert it to PNG or JPEG",
+    ),
+    "image-too-large": (  # a header claiming 100 million pixels: refused before anything decodes it
+        write("images/schema.png", _png_header(10000, 10000)),
+        "chapters/02-contexte.md:15:1: error[image-format]: 'images/schema.png' is 10000×10000 pixels (100 million): "
+        "the limit is 89 million, reduce it",
     ),
     "empty-dossier-folder": (empty_folder, "dossier.toml: error[config-missing]: no dossier.toml here: not a dossier folder"),
     "empty-dossier-toml": (

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from dossier.errors import DossierError, Location
+from dossier.errors import DossierError, Location, Report
 from dossier.write.parallel import Background, Handoff, parallel_allowed
 from tests.conftest import Built
 from tests.helpers import FIXTURES, ROOT, run_cli
@@ -63,6 +63,15 @@ def test_background_runs_in_another_process(tmp_path: Path) -> None:
     job = Background(lambda: _write_pid(marker))
     job.wait()
     assert marker.read_text() != str(os.getpid())
+
+
+def test_background_returns_what_the_job_returned() -> None:
+    """The EPUB's process hands back EPUBCheck's warnings (a Report) when it is done."""
+    warnings = Report()
+    warnings.warning("epub-epubcheck", Location(Path("dossier.toml")), "a warning from the child")
+    job = Background(lambda: (os.getpid(), warnings))
+    pid, got = job.wait()
+    assert got == warnings and (pid != os.getpid()) == (job.process is not None)
 
 
 def test_background_error_reaches_the_parent_with_its_location() -> None:

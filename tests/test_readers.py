@@ -348,7 +348,7 @@ def test_an_ace_violation_withdraws_the_claim(tmp_path: Path, monkeypatch: pytes
     monkeypatch.setattr("dossier.write.validate.ace_command", lambda: (["ace"], {}))
     monkeypatch.setattr("dossier.write.validate.run_ace", lambda path: [Finding("Ace", "error", "ch1.xhtml", "x")])
     shutil.copyfile(opf_before["path"], written)
-    epub._withdraw_claim(written, opf_before["stamp"], opf_before["config"], opf_before["features"])
+    epub.withdraw_claim(written, opf_before["stamp"], opf_before["config"])
     before, after = zipfile.ZipFile(opf_before["path"]), zipfile.ZipFile(written)
     assert before.namelist() == after.namelist()
     assert [n for n in before.namelist() if before.read(n) != after.read(n)] == [OPF]

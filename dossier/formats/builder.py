@@ -61,3 +61,6 @@ class Format:
     # Made in a second process while the parent makes the shared results (dossier.write.parallel):
     # its needs must be portable; it receives them as soon as they are made.
     beside: bool = False
+    # The written output checked while it still has its temporary name (in the process that wrote
+    # it): raises `DossierError` for what makes it invalid, returns a `Report` of warnings.
+    check: Callable[[Job, Path], Any] | None = None

@@ -1,7 +1,8 @@
 """EPUB 3 (dossier.write.epub): the page map and the cover come from the print layout.
 
 Its own documents are rendered beside the layout, in a second process when there is a second
-core; the page map and the cover are handed to it once the layout is made.
+core; the page map and the cover are handed to it once the layout is made. EPUBCheck checks it
+there, while the PDF is written.
 """
 
 from __future__ import annotations
@@ -16,14 +17,27 @@ if TYPE_CHECKING:
 
 
 def write(job: Job, target: Path, results: Results) -> Report:
-    """The EPUB, checked (EPUBCheck, DAISY Ace unless `--no-ace`, the book's own checks): what
-    they found, as warnings; EPUBCheck's errors raised."""
+    """The EPUB with the book's own checks and, unless `--no-ace`, DAISY Ace: what they found,
+    as warnings. It claims conformance when they all passed; `check` withdraws the claim if
+    EPUBCheck then finds anything."""
     from dossier.render import with_epub
     from dossier.write.epub import FromPrint, build_time, write_epub
 
     documents = with_epub(job.book, job.rendered)
     printed = FromPrint(results["page-map"], results["cover"])  # in a second process: waits for the layout
     return write_epub(job.book, documents, target, build_time(job.book, job.epoch), printed, ace=job.options.ace)
+
+
+def check(job: Job, target: Path) -> Report:
+    """EPUBCheck, in every build: an EPUB it rejects is never put in place (docs/builds.md); one
+    it warns about keeps no accessibility conformance claim."""
+    from dossier.write.epub import build_time, withdraw_claim
+    from dossier.write.validate import epubcheck_report
+
+    found = epubcheck_report(job.book, target)
+    if found.diagnostics:
+        withdraw_claim(target, build_time(job.book, job.epoch), job.book.config)
+    return found
 
 
 FORMAT = Format(
@@ -33,4 +47,5 @@ FORMAT = Format(
     needs=("page-map", "cover"),
     own_layout_files=("epub.css", "epub/"),
     beside=True,
+    check=check,
 )

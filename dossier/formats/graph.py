@@ -4,21 +4,20 @@ Each shared result is made only when a requested format needs it (directly or th
 result), after the results it needs. A format declared `beside` is started first, in a second
 process when there is a second core (`dossier.write.parallel`), and handed its results as soon
 as they are made: the EPUB renders its documents while the parent lays the book out. The other
-formats are written in this process once every result is made.
+formats are written in this process once every result is made. Each format's own check runs
+where it was written, before the build renames anything into place.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from dossier.errors import Report
 from dossier.formats import formats
 from dossier.formats.builder import Format, Job
 from dossier.formats.results import RESULTS
-
-if TYPE_CHECKING:
-    from dossier.errors import Report
 
 Progress = Callable[[str], None]
 
@@ -41,21 +40,21 @@ def needed(chosen: Iterable[Format]) -> list[str]:
     return order
 
 
-def make(job: Job, targets: dict[str, Path], progress: Progress = lambda _: None) -> Report:
-    """Every format of `targets` written to its path; the warnings they return."""
-    from dossier.errors import Report
+def make(job: Job, targets: dict[str, Path], progress: Progress = lambda _: None, check: bool = True) -> Report:
+    """Every format of `targets` written to its path and, with `check`, checked there (each
+    format's `check`: its errors raised, its warnings returned)."""
     from dossier.write.parallel import Background, Handoff, parallel_allowed
 
     chosen = [formats()[name] for name in targets]
+    warnings = Report()
     beside: list[tuple[Format, Handoff, Background]] = []
     for declared in chosen:
         if declared.beside:
             handoff = Handoff(parallel_allowed())  # a pipe only when a child reads it
-            job_beside = _beside(declared, job, targets[declared.name], handoff)
+            job_beside = _beside(declared, job, targets[declared.name], handoff, check)
             beside.append((declared, handoff, Background(job_beside, handoff)))
     done: dict[str, Any] = {}
     sent: set[str] = set()
-    warnings = Report()
     try:
         _hand_over(beside, done, sent)
         for name in needed(chosen):
@@ -68,21 +67,28 @@ def make(job: Job, targets: dict[str, Path], progress: Progress = lambda _: None
             if not declared.beside:
                 progress(declared.name)
                 warnings.extend(declared.write(job, targets[declared.name], done) or Report())
+                warnings.extend(_checked(declared, job, targets[declared.name], check))
     except BaseException:
         for _, _, background in beside:
             background.cancel()
         raise
     for declared, _, background in beside:
         progress(declared.name)
-        warnings.extend(background.wait() or Report())
+        warnings.extend(background.wait())
     return warnings
 
 
-def _beside(declared: Format, job: Job, target: Path, handoff: Any) -> Callable[[], Any]:
-    def run() -> Any:
-        return declared.write(job, target, _Received(handoff))
+def _beside(declared: Format, job: Job, target: Path, handoff: Any, check: bool) -> Callable[[], Report]:
+    def run() -> Report:
+        found = declared.write(job, target, _Received(handoff)) or Report()  # its own checks' warnings
+        found.extend(_checked(declared, job, target, check))
+        return found
 
     return run
+
+
+def _checked(declared: Format, job: Job, target: Path, check: bool) -> Report:
+    return declared.check(job, target) if check and declared.check else Report()
 
 
 def _hand_over(beside: list[tuple[Format, Any, Any]], done: dict[str, Any], sent: set[str]) -> None:

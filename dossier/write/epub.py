@@ -14,15 +14,15 @@ Accessibility metadata says what is true of this book, from checks that ran: the
 ways) on the documents before they are packaged, then EPUBCheck and DAISY Ace on the written
 file (`dossier.write.validate`). The conformance claim (`dcterms:conformsTo`, refined by
 `a11y:certifiedBy`, which names what checked it) is written only when Ace is to run and the
-book's own checks passed, and withdrawn (the package document rewritten) if EPUBCheck or Ace
-then finds anything: an EPUB that ships with the claim is the file they checked. EPUBCheck runs
-once; an error of its fails the build (the previous outputs stay as they were).
+book's own checks passed, and withdrawn (the package document rewritten) if Ace, or EPUBCheck
+then (the EPUB format's check, `dossier.formats.epub`), finds anything: an EPUB that ships with
+the claim is the file they checked. An EPUBCheck error fails the build (the previous outputs
+stay as they were).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import mimetypes
 import re
 import zipfile
 from dataclasses import dataclass, replace
@@ -33,7 +33,7 @@ from typing import Any
 from lxml import etree
 
 from dossier import __version__
-from dossier.errors import DossierError, Location, Report
+from dossier.errors import Location, Report
 from dossier.formats import output_name
 from dossier.l10n.dates import format_date
 from dossier.l10n.i18n import translations
@@ -47,6 +47,7 @@ from dossier.resources import assets_dir
 from dossier.validate.accessibility import Problem, check_book, drop_invalid_languages
 from dossier.write.cover import cover_image
 from dossier.write.fonts import stylesheet_fonts, subset_font
+from dossier.write.images import EpubImage, epub_images, rename_images
 from dossier.write.pages import page_starts
 
 FONT_TYPES = {".ttf": "font/ttf", ".otf": "font/otf", ".woff": "font/woff", ".woff2": "font/woff2"}
@@ -109,29 +110,34 @@ def write_epub(
     what the EPUB takes from it (`FromPrint`). With `ace` (and Ace installed), DAISY Ace checks
     it and a conformance claim can be made. Returns what the checks found (warnings, located);
     raises `DossierError` when EPUBCheck rejects the EPUB."""
-    from dossier.write.validate import ace_command, ace_off
+    from dossier.write.validate import ace_command, ace_off, epubcheck_available
 
     config = book.config
     printed = layout if isinstance(layout, FromPrint) else from_print(layout, rendered.print_html)
     starts = printed.starts
     report = Report()
-    documents = _valid_languages(book, paginate(book, rendered.epub_documents, starts), report)
+    documents = paginate(book, rendered.epub_documents, starts)
+    pictures = epub_images(book.config.root, book.images)  # reader-sized copies (dossier.write.images)
+    renamed = {p.source: p.name for p in pictures if p.name != p.source}
+    documents = [replace(d, content=rename_images(d.content, renamed)) for d in documents] if renamed else documents
+    documents = _valid_languages(book, documents, report)
     parsed = {d.name: etree.fromstring(d.content) for d in documents}
     problems = check_book(parsed, config.language, [s.label for s in starts])
     features = _features(documents, starts, problems)
     audited = ace and not ace_off() and ace_command() is not None
-    claim = _claim() if audited and features.checked else None
-    package = epub_package(book, rendered, documents, parsed, printed.cover, features, claim)
+    claim = _claim() if audited and features.checked and epubcheck_available() else None
+    package = epub_package(book, rendered, pictures, documents, parsed, printed.cover, features, claim)
     _write(package, target, stamp, config)
     _report_problems(book, problems, report)
-    if not _tools_pass(book, target, audited, report) and claim is not None:
-        _withdraw_claim(target, stamp, config, features)
+    if not _ace_passes(book, target, audited, report) and claim is not None:
+        withdraw_claim(target, stamp, config)
     return report
 
 
 def epub_package(
     book: Book,
     rendered: Rendered,
+    pictures: list[EpubImage],
     documents: list[EpubDocument],
     parsed: dict[str, Any],
     cover: bytes,
@@ -143,7 +149,7 @@ def epub_package(
 
     package = epub.EpubBook()
     _metadata(package, book.config, features, claim)
-    _add_resources(package, book, rendered, documents, cover)
+    _add_resources(package, book, pictures, rendered, documents, cover)
     items = _add_documents(package, documents)
     package.add_item(epub.EpubItem(uid="ncx", file_name="toc.ncx", media_type="application/x-dtbncx+xml",
                                    content=_ncx(book, documents, parsed)))
@@ -212,27 +218,22 @@ def _report_problems(book: Book, problems: list[Problem], report: Report) -> Non
         report.warning(_CODES[problem.check], _where(book, problem.document, problem.text, problem.lang), message)
 
 
-def _tools_pass(book: Book, target: Path, audited: bool, report: Report) -> bool:
-    """EPUBCheck (an error fails the build) and, if `audited`, Ace on the written EPUB: whether
-    they found nothing. What they found is reported at the chapter it is in."""
+def _ace_passes(book: Book, target: Path, audited: bool, report: Report) -> bool:
+    """If `audited`, DAISY Ace on the written EPUB: whether it found nothing (what it found is
+    reported, as warnings, at the chapter it is in). EPUBCheck runs after, as the EPUB format's
+    check (`dossier.formats.epub`), once."""
     from dossier.build import locate_findings
-    from dossier.write.validate import ACE_SETUP, ace_off, run_ace, run_epubcheck
+    from dossier.write.validate import ACE_SETUP, ace_off, run_ace
 
-    found = Report()
-    locate_findings(book, run_epubcheck(target), found)
-    if found.errors:
-        raise DossierError(found)
-    clean = not found.diagnostics
     if audited:
         ace = run_ace(target)
-        locate_findings(book, ace, found, level="warning")
-        clean = clean and not ace
-    elif not ace_off():
+        locate_findings(book, ace, report, level="warning")
+        return not ace
+    if not ace_off():
         where = Location(book.config.path)
-        found.warning("epub-a11y-unchecked", where, f"EPUB: DAISY Ace not found, so the EPUB makes no accessibility "
-                      f"conformance claim ({ACE_SETUP})")
-    report.extend(found)
-    return clean
+        report.warning("epub-a11y-unchecked", where, f"EPUB: DAISY Ace not found, so the EPUB makes no accessibility "
+                       f"conformance claim ({ACE_SETUP})")
+    return False
 
 
 def _claim() -> str:
@@ -253,23 +254,28 @@ def _ace_version() -> str:
     return ace_version() or "?"
 
 
-def _withdraw_claim(target: Path, stamp: dt.datetime, config: Config, features: Features) -> None:
-    """The package document without the conformance claim, and its summary without the sentence
-    that says so; nothing else of the archive changes."""
+def withdraw_claim(target: Path, stamp: dt.datetime, config: Config) -> None:
+    """The package document without the conformance claim, if it has one, and its summary
+    without the sentence that says so; nothing else of the archive changes."""
     with zipfile.ZipFile(target) as archive:
         contents = {name: archive.read(name) for name in archive.namelist()}
     root = etree.fromstring(contents[OPF])
-    for prop in ("dcterms:conformsTo", "a11y:certifiedBy"):
-        for meta in root.xpath(f"//opf:meta[@property='{prop}']", namespaces=NS):
-            meta.getparent().remove(meta)
+    claims = root.xpath("//opf:meta[@property='dcterms:conformsTo' or @property='a11y:certifiedBy']", namespaces=NS)
+    if not claims:
+        return
+    for meta in claims:
+        meta.getparent().remove(meta)
     for meta in root.xpath("//opf:meta[@property='schema:accessibilitySummary']", namespaces=NS):
-        meta.text = _summary(config, features, None)
+        meta.text = meta.text.replace(" " + _claim_sentence(config), "")
     contents[OPF] = etree.tostring(root, xml_declaration=True, encoding="utf-8")
     _reproducible_zip(contents, target, stamp)
 
 
-def _add_resources(package: Any, book: Book, rendered: Rendered, documents: list[EpubDocument], cover: bytes) -> None:
-    """The stylesheet, the fonts (subset to the text), the cover image, the dossier's images and figures."""
+def _add_resources(
+    package: Any, book: Book, pictures: list[EpubImage], rendered: Rendered, documents: list[EpubDocument], cover: bytes
+) -> None:
+    """The stylesheet, the fonts (subset to the text), the cover image, the dossier's images
+    (reader-sized: `dossier.write.images`) and figures."""
     from ebooklib import epub
 
     css = rendered.epub_stylesheet.read_bytes() + b"".join(b"\n" + sheet.read_bytes() for sheet in rendered.epub_extra)
@@ -287,11 +293,11 @@ def _add_resources(package: Any, book: Book, rendered: Rendered, documents: list
     image.properties = ["cover-image"]
     package.add_item(image)
     package.add_metadata(None, "meta", "", {"name": "cover", "content": "cover-image"})  # EPUB 2 reading systems
-    for index, image in enumerate(book.images, 1):
-        relative = image.relative_to(book.config.root).as_posix()
-        media_type = mimetypes.guess_type(image.name)[0] or "application/octet-stream"
+    for index, picture in enumerate(pictures, 1):
         package.add_item(
-            epub.EpubImage(uid=f"image-{index}", file_name=relative, media_type=media_type, content=image.read_bytes())
+            epub.EpubImage(
+                uid=f"image-{index}", file_name=picture.name, media_type=picture.media_type, content=picture.content
+            )
         )
     for index, figure in enumerate(rendered.epub_files, 1):
         item = epub.EpubImage(uid=f"figure-{index}", file_name=figure.name, media_type=figure.media_type)
@@ -447,13 +453,16 @@ def _summary(config: Config, features: Features, claim: str | None) -> str:
     if "language" not in features.failed:
         sentences.append(_("The language of the text, and of every passage and title in another language, is marked."))
     if claim is not None:
-        sentences.append(
-            _(
-                "It conforms to EPUB Accessibility 1.1 at WCAG 2.1 level AA, as EPUBCheck, DAISY Ace and the"
-                " checks of dossier found when it was made."
-            )
-        )
+        sentences.append(_claim_sentence(config))
     return " ".join(sentences)
+
+
+def _claim_sentence(config: Config) -> str:
+    _ = translations(config.locale).gettext
+    return _(
+        "It conforms to EPUB Accessibility 1.1 at WCAG 2.1 level AA, as EPUBCheck, DAISY Ace and the"
+        " checks of dossier found when it was made."
+    )
 
 
 def _ncx(book: Book, documents: list[EpubDocument], parsed: dict[str, Any]) -> bytes:

@@ -8,6 +8,9 @@ WeasyPrint names an image in the PDF after the MD5 of its URL, so real `file:` U
 the dossier's folder (and the install's) into the bytes of the PDF. The print document is laid
 out under fixed `file:///dossier:/...` URLs instead (`Mounts`), which the fetcher maps back to
 the real folders: the same dossier gives the same PDF wherever it sits.
+
+Images are typed by their content, not their name, and given to WeasyPrint in a form it draws
+right (`dossier.write.images.for_print`).
 """
 
 from __future__ import annotations
@@ -18,6 +21,8 @@ from urllib.parse import unquote, urlsplit
 from urllib.request import url2pathname
 
 from weasyprint.urls import URLFetcher, URLFetcherResponse
+
+from dossier.write import images
 
 DATA_URL_LIMIT = 1_000_000
 
@@ -86,6 +91,9 @@ class DossierFetcher(URLFetcher):
         if not path.is_file():
             self.missing[url] = path
             raise RefusedResource(f"'{path}' not found")
-        mime, _ = mimetypes.guess_type(path.name)
+        body = path.read_bytes()
+        mime = images.media_type(body) or mimetypes.guess_type(path.name)[0]  # an image by its content
+        if images.is_raster(body):
+            body = images.for_print(body)
         headers = {"Content-Type": mime or "application/octet-stream"}
-        return URLFetcherResponse(url=url if mounted else path.as_uri(), body=path.read_bytes(), headers=headers)
+        return URLFetcherResponse(url=url if mounted else path.as_uri(), body=body, headers=headers)

@@ -3,6 +3,8 @@
 The layout's stylesheets are print.css and the paper's paper-*.css (chosen by `render`), plus
 print-ready.css (bleed and crop marks) when the PDF goes to a print shop. Every variant is
 tagged (a structure tree, for screen readers and reflow); PDF/A-3b is for archives.
+Images are resampled to at most `PRINT_DPI` at the size they are printed (WeasyPrint's `dpi`
+option: a 12-megapixel photograph printed 15 cm wide needs 2.4 megapixels at 300 dpi).
 When WeasyPrint sets a note on a later page than its call, the layout is run again with a page
 break before the paragraph that displaced it (write/footnotes.py). What WeasyPrint ignores in
 the layout's stylesheets is reported as located warnings (write/csslog.py).
@@ -25,6 +27,7 @@ from dossier.render import Rendered
 if TYPE_CHECKING:
     from dossier.write.footnotes import ElementPath
 from dossier.resources import assets_dir, data_root
+from dossier.write.images import PRINT_DPI
 
 PDF_VARIANTS = ("pdf/ua-1", "pdf/a-3b")
 PRINT_READY_STYLESHEET = "print-ready.css"
@@ -81,7 +84,7 @@ def layout(
             html = HTML(string=rendered.print_html, base_url=mounts.url(config.root), url_fetcher=fetcher)
             for path in breaks:  # print.css starts these on a new page
                 element_at(html.etree_element, path).set(PAGE_BREAK_ATTRIBUTE, "")
-            document = html.render(stylesheets=sheets, font_config=fonts)
+            document = html.render(stylesheets=sheets, font_config=fonts, dpi=PRINT_DPI)
             missing += _refusals(fetcher, config)
             more = [path for path in break_points(document) if path not in breaks]
             if not more:
@@ -128,6 +131,7 @@ def dump_print_html(
         "stylesheets": [str(p) for p in stylesheets(rendered, options.print_ready)],
         "pdf_variant": options.variant,
         "pdf_tags": True,
+        "dpi": PRINT_DPI,
         "page_breaks": {"attribute": PAGE_BREAK_ATTRIBUTE, "paths": [list(p) for p in breaks]},
     }
     (folder / "weasyprint.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
