@@ -17,7 +17,7 @@ import pytest
 from lxml import etree
 
 from dossier.write.validate import ace_command, run_ace
-from tests.conftest import Built, _build
+from tests.conftest import WITH_ACE, Built, _build
 from tests.helpers import NS, copy_fixture, epub_documents, epub_file, epubcheck_messages, run_cli
 
 OPF = "EPUB/content.opf"
@@ -126,7 +126,7 @@ def _tree(root: Path) -> dict[str, tuple[int, int]]:
 def test_check_builds_and_validates_the_epub_writing_nothing(tmp_path: Path) -> None:
     root = copy_fixture("mini", tmp_path)
     before = _tree(root)
-    result = run_cli("check", str(root))
+    result = run_cli("check", str(root), env=WITH_ACE)  # the suite's builds skip Ace; `check` runs it
     assert result.returncode == 0, result.stderr
     assert "error[" not in result.stderr
     if ace_command() is not None:
@@ -139,7 +139,7 @@ def test_check_reports_an_ace_violation_at_its_chapter(tmp_path: Path) -> None:
     root = copy_fixture("mini", tmp_path)
     with (root / "chapters" / "01-texte.md").open("a", encoding="utf-8") as chapter:
         chapter.write("\n#### Un niveau sauté\n\nTexte.\n")
-    result = run_cli("check", str(root), cwd=root)
+    result = run_cli("check", str(root), cwd=root, env=WITH_ACE)
     assert result.returncode == 1
     assert result.stderr.startswith("chapters/01-texte.md: error[epub-ace]: EPUB: ch1.xhtml: Ace: heading-order")
 
