@@ -206,7 +206,8 @@ def test_landmarks(which: str, body: str, sources: str, request: pytest.FixtureR
         for a in _nav(epub).xpath("//x:nav[@epub:type='landmarks']//x:a", namespaces=NS)
     }
     expected = {"cover": "cover.xhtml", "toc": "contents.xhtml", "bodymatter": f"{body}.xhtml", "bibliography": f"{sources}.xhtml"}
-    assert landmarks == expected
+    assert expected.items() <= landmarks.items()
+    assert "titlepage" in landmarks  # and the others of tests/test_readers.py, where the book has them
     documents = epub_documents(epub)
 
     def find(name: str, query: str) -> list[etree._Element]:

@@ -465,6 +465,11 @@ def _claim_sentence(config: Config) -> str:
     )
 
 
+def _label(a: Any) -> str:
+    """A link's text, its runs of white space one space; no-break spaces kept (the typography)."""
+    return re.sub(r"[ \t\r\n]+", " ", "".join(a.itertext())).strip()
+
+
 def _ncx(book: Book, documents: list[EpubDocument], parsed: dict[str, Any]) -> bytes:
     """The NCX (layouts' epub/toc.ncx.j2), from the navigation document's contents and page list."""
     nav = parsed[EPUB_NAMES["nav"]]
@@ -472,7 +477,7 @@ def _ncx(book: Book, documents: list[EpubDocument], parsed: dict[str, Any]) -> b
     entries = _points(toc[0], [0]) if toc else []
     pages = []
     for a in nav.xpath("//x:nav[@epub:type='page-list']//x:a", namespaces=NS):
-        label = " ".join("".join(a.itertext()).split())
+        label = _label(a)
         numeric = label.isdigit()
         roman = bool(re.fullmatch(r"[ivxlcdm]+", label, re.IGNORECASE))
         pages.append({
@@ -503,7 +508,7 @@ def _points(ol: Any, counter: list[int]) -> list[dict[str, Any]]:
         counter[0] += 1
         nested = li.find(f"{{{XHTML_NS}}}ol")
         points.append({
-            "id": f"navpoint-{counter[0]}", "label": " ".join("".join(a.itertext()).split()), "href": a.get("href"),
+            "id": f"navpoint-{counter[0]}", "label": _label(a), "href": a.get("href"),
             "children": _points(nested, counter) if nested is not None else [],
         })
     return points
