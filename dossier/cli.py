@@ -90,6 +90,11 @@ def _parser() -> argparse.ArgumentParser:
     )
     _build_arguments(build)
     build.add_argument("--force", action="store_true", help="build even if nothing changed since the last build")
+    build.add_argument(  # `watch` makes drafts: it never runs Ace
+        "--no-ace",
+        action="store_true",
+        help="do not run DAISY Ace on the EPUB (faster; the EPUB then makes no accessibility conformance claim)",
+    )
 
     watch = commands.add_parser(
         "watch", help="rebuild on every save", description="Build, then rebuild whenever a file of the dossier changes."
@@ -188,7 +193,8 @@ def _build_setup(args: argparse.Namespace) -> tuple[Path, Path, Any]:
 
     root, bundled = _dossier_dir(args.dir)
     out = Path(args.out).resolve() if args.out else (Path.cwd() / "build" if bundled else root / "build")
-    return root, out, BuildOptions(args.format, args.pdf_variant, args.paper, args.print_ready)
+    ace = not getattr(args, "no_ace", True)  # `watch` has no --no-ace: its drafts never run Ace
+    return root, out, BuildOptions(args.format, args.pdf_variant, args.paper, args.print_ready, ace)
 
 
 def _level(args: argparse.Namespace) -> Level:

@@ -52,6 +52,8 @@ WARNINGS = frozenset(
         "note-uncalled", "image-misnamed", "source-uncited", "source-web-url", "source-accessed", "source-language",
         "spelling",
         "epub-epubcheck", "epub-ace",
+        # the EPUB's own accessibility checks (dossier.validate.accessibility): no conformance claim then
+        "epub-lang", "epub-alt-text", "epub-page-list", "epub-notes", "epub-a11y-unchecked",
         # WeasyPrint's remarks on a layout's stylesheets (dossier.write.csslog), and a file they name that is missing
         "css-property", "css-value", "css-font", "css-syntax", "css-ignored", "css-missing",
     }

@@ -13,7 +13,9 @@ its title (an English title on a Serbian page). `title_language` checks that the
 in it — its script first (CLDR's likely scripts), then, for a language the dossier does not
 share, py3langid (a Naive Bayes language identifier, loaded only then) comparing that language
 with the dossier's and with English; a title is tagged with another language only when the
-identifier prefers it by 9 to 1.
+identifier prefers it by 9 to 1. A title whose source says no other language than the dossier's
+is tagged English when it reads as English by 9 to 1 (an English title in a French dossier is
+English, whatever the resource's language: WCAG 3.1.2).
 """
 
 from __future__ import annotations
@@ -219,8 +221,12 @@ def title_language(text: str, claimed: str | None, dossier: str) -> str | None:
     """The tag to set on a title in a dossier written in `dossier`, whose source says `claimed`:
     None when the title reads as the dossier's language (no `lang` needed)."""
     home = subtag(dossier)
-    if not claimed or subtag(claimed) == home or not text.strip():
+    if not text.strip():
         return None
+    if not claimed or subtag(claimed) == home:
+        # no other language said: an English title still is one (WCAG 3.1.2), if it reads so by 9 to 1
+        english = home != "en" and _script_fits(text, "en") and _prefers(text, "en", home)
+        return "en" if english else None
     challengers = [c for c in dict.fromkeys((home, "en")) if c != subtag(claimed)]
     if _script_fits(text, claimed):
         for other in challengers:

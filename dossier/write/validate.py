@@ -6,7 +6,8 @@ wrapper so that the JVM starts for a short job: C1 compilation only and the seri
 build runs it (dossier/build.py). Ace is a Node program that drives a
 headless Chromium: `npm install -g --ignore-scripts @daisy/ace` gives `ace-puppeteer`, and
 Debian's `chromium` is named in PUPPETEER_EXECUTABLE_PATH (set here when it is not). Either
-tool missing is a finding of its own (a warning), not a crash.
+tool missing is a finding of its own (a warning), not a crash. DOSSIER_ACE names the Ace
+command, or is `off`: builds then never run Ace (and their EPUBs claim no conformance).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import shutil
 import subprocess
 import tempfile
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -130,9 +132,15 @@ def locate(book: Book, findings: list[Finding], report: Report) -> None:
             report.warning(EPUB_CHECK_CODES[finding.tool], location, message)
 
 
+def ace_off() -> bool:
+    """DOSSIER_ACE=off: builds do not run Ace (a test suite's, a draft's)."""
+    return os.environ.get("DOSSIER_ACE", "").strip().lower() in ("off", "0", "no")
+
+
 def ace_command() -> tuple[list[str], dict[str, str]] | None:
     """How to run Ace here (command, environment), or None if it or a Chromium is missing."""
-    command = os.environ.get("DOSSIER_ACE") or shutil.which("ace-puppeteer")
+    named = os.environ.get("DOSSIER_ACE")
+    command = (named if named and not ace_off() else None) or shutil.which("ace-puppeteer")
     browser = os.environ.get("PUPPETEER_EXECUTABLE_PATH") or next(
         (found for name in CHROMIUM_NAMES if (found := shutil.which(name))), None
     )
@@ -160,6 +168,21 @@ def run_ace(path: Path) -> list[Finding]:
             failure = f"DAISY Ace failed ({type(exc).__name__}): accessibility not checked"
             return [Finding("Ace", "warning", None, failure)]
     return ace_findings(report)
+
+
+@cache
+def ace_version() -> str | None:
+    """The installed Ace's version (`ace-puppeteer --version`), for the claim's certifier."""
+    found = ace_command()
+    if found is None:
+        return None
+    command, environment = found
+    try:
+        done = subprocess.run([*command, "--version"], env=environment, capture_output=True, text=True, timeout=60)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    text = done.stdout.strip()
+    return text if done.returncode == 0 and text and len(text) < 40 else None
 
 
 def ace_findings(report: dict) -> list[Finding]:
