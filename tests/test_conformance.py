@@ -6,9 +6,11 @@ Two checks. The CommonMark spec's own examples: the spec is not copied into the 
 and kept in pytest's cache. Every example markdown-it-py's `commonmark` preset gets right must
 come out of dossier's load and render the same, except the examples listed in `EXCLUDED`,
 where dossier departs from CommonMark on purpose (Pandoc's dialect, sanitised raw HTML).
-Typography (`dossier.l10n.typography`: Pandoc's `smart` punctuation, French spacing) is a pass
-of its own after rendering and is left out here (tests/test_typography.py), as is the print
-target's markup (notes in place): the fragments compared are the EPUB's.
+HTML is compared as the spec's runner compares it (`normalise_html`). Typography
+(`dossier.l10n.typography`: Pandoc's `smart` punctuation, French spacing) is a pass of its own
+after rendering, left out of the comparison (it is meant to change quotes and dashes;
+tests/test_typography.py); on the same examples it is checked to change text only. The
+fragments compared are the EPUB's (the print target differs in notes, placed in the text).
 
 And a differential test on CommonMark documents Hypothesis writes: the HTML dossier renders
 from its nodes against the HTML markdown-it-py's own renderer writes from the same parse.
@@ -35,6 +37,7 @@ from lxml import etree, html
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
+from dossier.l10n.typography import typeset
 from dossier.load.markdown import markdown_parser, parse_document
 from dossier.nodes import Figure, OrderedList, walk
 from dossier.render.markup import FragmentRenderer
@@ -380,20 +383,34 @@ def _report(examples: list[Example], ours: dict[int, str]) -> str:
     )
 
 
-def test_commonmark_spec_examples(spec_examples: list[Example]) -> None:
-    """dossier passes every spec example markdown-it-py passes, but for the listed departures."""
-    assert len(spec_examples) == SPEC_EXAMPLES
-    assert Counter(e.section for e in spec_examples)["Tabs"] == 11  # the parser found the sections
+@dataclass(frozen=True)
+class SpecRun:
+    examples: list[Example]
+    passed_by_markdown_it: list[Example]
+    ours: dict[int, str]  # dossier's HTML, for each example markdown-it-py passes
+
+
+@pytest.fixture(scope="module")
+def spec_run(spec_examples: list[Example]) -> SpecRun:
     commonmark = MarkdownIt("commonmark")
-    passed_by_markdown_it = [
-        e for e in spec_examples if normalise_html(commonmark.render(e.markdown)) == normalise_html(e.html)
-    ]
+    passed = [e for e in spec_examples if normalise_html(commonmark.render(e.markdown)) == normalise_html(e.html)]
+    return SpecRun(spec_examples, passed, {e.number: _dossier_html(e.markdown) for e in passed})
+
+
+def _listed() -> dict[int, str]:
+    return {n: group for group, exclusion in EXCLUDED.items() for ns in exclusion.examples.values() for n in ns}
+
+
+def test_commonmark_spec_examples(spec_run: SpecRun) -> None:
+    """dossier passes every spec example markdown-it-py passes, but for the listed departures."""
+    examples, passed_by_markdown_it, ours = spec_run.examples, spec_run.passed_by_markdown_it, spec_run.ours
+    assert len(examples) == SPEC_EXAMPLES
+    assert Counter(e.section for e in examples)["Tabs"] == 11  # the parser found the sections
     assert len(passed_by_markdown_it) >= SPEC_EXAMPLES - 10, "markdown-it-py itself fails many examples"
-    ours = {e.number: _dossier_html(e.markdown) for e in passed_by_markdown_it}
     failed = [e for e in passed_by_markdown_it if normalise_html(ours[e.number]) != normalise_html(e.html)]
 
-    by_number = {e.number: e for e in spec_examples}
-    listed = {n: group for group, exclusion in EXCLUDED.items() for numbers in exclusion.examples.values() for n in numbers}
+    by_number = {e.number: e for e in examples}
+    listed = _listed()
     for group, exclusion in EXCLUDED.items():
         numbers = [n for ns in exclusion.examples.values() for n in ns]
         assert len(numbers) == len(set(numbers)) == EXCLUDED_COUNTS[group], group
@@ -410,6 +427,31 @@ def test_commonmark_spec_examples(spec_examples: list[Example]) -> None:
     # the pass rate: dossier's on markdown-it-py's pass set, the exclusions aside, is markdown-it-py's
     followed = [e for e in passed_by_markdown_it if e.number not in listed]
     assert len(passed_by_markdown_it) - len(failed) == len(followed)
+
+
+XHTML = "http://www.w3.org/1999/xhtml"
+
+
+def _shape(root: etree._Element) -> list[tuple[str, dict[str, str], str | None]]:
+    """Every element with its attributes, and the text of code (typography's text aside)."""
+    verbatim = (f"{{{XHTML}}}code", f"{{{XHTML}}}pre")
+    return [(el.tag, dict(el.attrib), "".join(el.itertext()) if el.tag in verbatim else None) for el in root.iter()]
+
+
+@pytest.mark.parametrize("locale", ["en_GB", "fr_FR"])
+def test_typography_changes_only_text_in_spec_examples(spec_run: SpecRun, locale: str) -> None:
+    """The comparison above leaves typography out; on the same examples it changes text only
+    (quotes, dashes, spaces), never an element, an attribute or the text of code."""
+    changed = 0
+    for e in spec_run.passed_by_markdown_it:
+        if e.number in _listed():
+            continue
+        root = etree.fromstring(f'<div xmlns="{XHTML}">{spec_run.ours[e.number]}</div>'.encode())
+        before, shape = etree.tostring(root), _shape(root)
+        typeset(root, locale)
+        assert _shape(root) == shape, (e.number, e.markdown)
+        changed += etree.tostring(root) != before
+    assert changed > 0  # it ran: `--` is a dash, `"a"` is quoted, by the locale's rules
 
 
 def test_spec_parser_reads_the_example_format() -> None:
