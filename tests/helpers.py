@@ -23,6 +23,9 @@ NS = {
 }
 
 
+# A hang fails a test; a busy machine (a shared CI runner) may raise the bound.
+CLI_TIMEOUT = float(os.environ.get("DOSSIER_TEST_TIMEOUT", "300"))
+
 def run_cli(
     *args: str, cwd: Path | None = None, env: dict[str, str] | None = None, wrapper: tuple[str, ...] = ()
 ) -> subprocess.CompletedProcess[str]:
@@ -31,7 +34,7 @@ def run_cli(
     environment = {**os.environ, "PYTHONPATH": str(ROOT), **(env or {})}
     environment.pop("DOSSIER_DEBUG", None)
     command = [*wrapper, sys.executable, "-m", "dossier", *args]
-    return subprocess.run(command, capture_output=True, text=True, cwd=cwd, env=environment, timeout=300)
+    return subprocess.run(command, capture_output=True, text=True, cwd=cwd, env=environment, timeout=CLI_TIMEOUT)
 
 
 def copy_fixture(name: str, target: Path) -> Path:

@@ -307,3 +307,21 @@ def test_genre_after_a_comma_in_lower_case_but_acronyms_kept() -> None:
 
     assert [lower_first(g) for g in ("Allocution télévisée", "OTSC : communiqué", "É")] == [
         "allocution télévisée", "OTSC : communiqué", "É"]
+
+
+def test_citations_in_the_glossary_and_the_chronology_become_notes(bundled_build) -> None:
+    """Issue 15: a citation in data (glossary.yaml, a chronology's YAML) is a note like one in the
+    text: its call in the entry or the row, its note in the chapter's notes, no key left anywhere."""
+    documents = epub_documents(bundled_build.epub)
+    for name, document in documents.items():
+        text = "".join(document.itertext())
+        assert not re.search(r"\[-?@|(?<![\w.])@[a-z][\w-]*\d", text), name
+    glossary = next(d for d in documents.values() if d.xpath("//x:dl[not(@class)]", namespaces=NS))
+    calls = glossary.xpath("//x:dl[not(@class)]/x:dd//x:a[@epub:type='noteref']", namespaces=NS)
+    rows = [d for d in documents.values() if d.xpath("//x:table[@class='chronology']", namespaces=NS)]
+    row_calls = rows[0].xpath("//x:table[@class='chronology']//x:a[@epub:type='noteref']", namespaces=NS)
+    assert len(calls) >= 5 and len(row_calls) >= 10
+    for call in [*calls, *row_calls]:
+        target = call.get("href").lstrip("#")
+        (note,) = call.getroottree().xpath(f"//*[@id='{target}']")
+        assert "".join(note.itertext()).strip()[:1].isdigit()  # the note, numbered, with its text
