@@ -21,7 +21,7 @@ ERRORS = frozenset(
         "file-missing", "limit-file", "encoding", "yaml-syntax", "yaml-character", "json-syntax",
         # chapters
         "chapter-outside", "chapter-missing", "chapter-twice", "chapter-unlisted", "chapter-title",
-        "front-matter", "heading-empty", "limit-nesting", "limit-paragraph", "math",
+        "front-matter", "heading-empty", "table-span", "limit-nesting", "limit-paragraph", "math",
         # notes, citations, links, images, raw HTML
         "note-duplicate", "note-undefined", "note-called-twice", "note-nested", "note-block",
         "limit-notes", "limit-paragraph-notes", "source-unknown", "link-scheme", "link-chapter",

@@ -237,6 +237,11 @@ CASES: dict[str, tuple[Mutation, str]] = {
         replace("dossier.toml", _CHAPTERS_LIST, "chapters = []"),
         "dossier.toml:11:1: error[config-type]: 'chapters': must not be empty",
     ),
+    "grid-table-span": (  # Pandoc 3's spanning cell: refused, not cut at the column's edge
+        append("chapters/02-contexte.md", "\n+-------+-------+\n| Deux colonnes |\n+=======+=======+\n| a     | b     |\n+-------+-------+\n"),
+        "chapters/02-contexte.md:27:9: error[table-span]: a grid table's cell spans columns or rows, which dossier does "
+        "not lay out: split it into one cell per column and row, or write the table as a pipe or multiline table",
+    ),
     "empty-chapter": (
         write("chapters/02-contexte.md", ""),
         "chapters/02-contexte.md:1:1: error[chapter-title]: chapter without a title: start it with a '# ' heading, or give it a 'title:' in its front matter",

@@ -97,6 +97,12 @@ def _load_file(config: Config, path: Path, index: int, report: Report) -> list[C
     text, title_block = _title_block(path, text)
     text, list_styles = fancy_lists(text)
     tokens, env = parse_markdown(text)
+    for line, column in env.get("grid_spans", ()):
+        report.error(
+            "table-span", Location(path, line, column),
+            "a grid table's cell spans columns or rows, which dossier does not lay out: "
+            "split it into one cell per column and row, or write the table as a pipe or multiline table",
+        )
     meta: dict[str, Any] = dict(title_block)
     if tokens and tokens[0].type == "front_matter":
         front = load_yaml(tokens[0].content, path, line_offset=1) or {}
