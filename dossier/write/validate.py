@@ -71,9 +71,15 @@ def run_epubcheck(path: Path) -> list[Finding]:
 
 
 def epubcheck_available() -> bool:
-    """Whether EPUBCheck can run here (a Java runtime): then every EPUB a build puts in place has
-    passed it, since one it rejects is never renamed into place."""
-    return _java() is not None
+    """Whether builds run EPUBCheck here (a Java runtime, and not DOSSIER_EPUBCHECK=off): then
+    every EPUB a build puts in place has passed it, since one it rejects is never renamed into place."""
+    return _java() is not None and not epubcheck_off()
+
+
+def epubcheck_off() -> bool:
+    """DOSSIER_EPUBCHECK=off: builds do not run EPUBCheck, and their EPUBs claim no conformance
+    (a test suite that runs EPUBCheck on its outputs itself, once per EPUB)."""
+    return os.environ.get("DOSSIER_EPUBCHECK", "").strip().lower() in ("off", "0", "no")
 
 
 def _java() -> str | None:
