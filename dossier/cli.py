@@ -33,10 +33,16 @@ def _dossier_dir(value: str | None) -> tuple[Path, bool]:
         return Path(value).resolve(), False
     if Path("dossier.toml").is_file():
         return Path.cwd(), False
-    _refuse_markdown_folder(Path.cwd(), ".")
     from dossier.resources import bundled_dossier
 
+    if not _is_checkout(Path.cwd()):  # dossier's own source (the README's first command) has Markdown too
+        _refuse_markdown_folder(Path.cwd(), ".")
     return bundled_dossier(), True
+
+
+def _is_checkout(folder: Path) -> bool:
+    """A checkout of dossier's own source: the bundled dossier's folder and the package beside it."""
+    return all((folder / part).is_file() for part in ("pyproject.toml", "content/dossier.toml", "dossier/cli.py"))
 
 
 def _refuse_markdown_folder(root: Path, shown: str) -> None:

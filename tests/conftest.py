@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from dossier.resources import bundled_dossier
-from tests.helpers import FIXTURES, run_cli
+from tests.helpers import FIXTURES, ROOT, run_cli
 
 
 @dataclass
@@ -43,8 +43,10 @@ WITH_EPUBCHECK = {"DOSSIER_EPUBCHECK": ""}
 WITH_ACE = {"DOSSIER_ACE": "" if ACE.strip().lower() in ("off", "0", "no") else ACE, **WITH_EPUBCHECK}
 
 
-def _build(root: Path, out: Path, env: dict[str, str] | None = None) -> Built:
-    result = run_cli("build", str(root), "--out", str(out), env=env)
+def _build(root: Path, out: Path, env: dict[str, str] | None = None, cwd: Path | None = None) -> Built:
+    """`dossier build ROOT --out OUT`; with `cwd`, `dossier build --out OUT` run there (no ROOT)."""
+    where = () if cwd else (str(root),)
+    result = run_cli("build", *where, "--out", str(out), env=env, cwd=cwd)
     assert result.returncode == 0, result.stderr
     pdf = next(out.glob("*.pdf"))
     epub = next(out.glob("*.epub"))
@@ -59,8 +61,9 @@ def mini_build(tmp_path_factory: pytest.TempPathFactory) -> Built:
 
 @pytest.fixture(scope="session")
 def bundled_build(tmp_path_factory: pytest.TempPathFactory) -> Built:
-    """The bundled dossier (content/), as `dossier build` makes it: with DAISY Ace, when installed."""
-    return _build(bundled_dossier(), tmp_path_factory.mktemp("bundled"), WITH_ACE)
+    """The bundled dossier (content/), as the README's first command makes it: `dossier build`
+    in the checkout (which holds Markdown but no dossier.toml), with DAISY Ace when installed."""
+    return _build(bundled_dossier(), tmp_path_factory.mktemp("bundled"), WITH_ACE, cwd=ROOT)
 
 
 @pytest.fixture(scope="session")
