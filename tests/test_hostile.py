@@ -312,7 +312,7 @@ def test_unknown_front_matter_key_warns_and_fails_a_strict_build(tmp_path: Path,
     mutate = replace("chapters/01-texte.md", "role: front", "rôle: front")
     warning = (
         "chapters/01-texte.md:2:1: warning[front-matter-ignored]: unknown front matter key 'rôle' is not used "
-        "(a chapter's keys: title, role, lang, nocite)"
+        "(a chapter's keys: title, role, lang, type, nocite)"
     )
     result, _ = build_over_good_outputs(tmp_path / "lax", mini_build, mutate)
     assert result.returncode == 0 and warning in result.stderr.splitlines()
