@@ -25,7 +25,7 @@ from dossier.write.atomic import staged
 
 if TYPE_CHECKING:
     from dossier.model import Book, EditionChanges, Paper
-    from dossier.write.validate import Finding
+
 
 @dataclass
 class BuildOptions:
@@ -113,24 +113,6 @@ def check_epub(book: Book, report: Report) -> None:
     if ace_off():  # a missing Ace the EPUB's checks have said
         message = "DAISY Ace is off (DOSSIER_ACE=off): accessibility not checked"
         report.warning("epub-ace", Location(book.config.path), message)
-
-
-def locate_findings(book: Book, findings: list[Finding], report: Report, level: str | None = None) -> None:
-    """The checkers' findings as diagnostics at the source file each EPUB document comes from
-    (a chapter's Markdown; dossier.toml for the package, the navigation and the title page),
-    at their own level or at `level`."""
-    from dossier.write.validate import EPUB_CHECK_CODES
-
-    sources = {chapter.file_name: chapter.source.path for chapter in book.chapters}
-    for finding in findings:
-        location = Location(sources.get(finding.document or "", book.config.path))
-        where = f"{finding.document}: " if finding.document else ""
-        message = f"EPUB: {where}{finding.tool}: {finding.message}"
-        if (level or finding.level) == "error":
-            report.error(EPUB_CHECK_CODES[finding.tool], location, message)
-        else:
-            report.warning(EPUB_CHECK_CODES[finding.tool], location, message)
-
 
 
 def _check_styled(book: Book, formats: tuple[str, ...]) -> None:

@@ -166,7 +166,9 @@ def language_tag(value: Any, display: str = "en") -> str | None:
 # -- a title's own language ------------------------------------------------------------------
 
 
-def _scripts_of(tag: str) -> set[str]:
+def scripts_of(tag: str) -> set[str]:
+    """The scripts (ISO 15924) a language tag is written in today: its own, else CLDR's likely one and
+    the others in use."""
     parts = re.split(r"[-_]", tag)
     explicit = [p.title() for p in parts[1:] if len(p) == 4 and p.isalpha()]
     if explicit:
@@ -191,7 +193,7 @@ def text_script(text: str) -> str | None:
 
 
 def _script_fits(text: str, tag: str) -> bool:
-    script, scripts = text_script(text), _scripts_of(tag)
+    script, scripts = text_script(text), scripts_of(tag)
     return script is None or not scripts or script in scripts
 
 
@@ -203,13 +205,14 @@ def _identifier() -> Any:
 
 
 @cache
-def _probabilities(text: str) -> dict[str, float]:
+def language_probabilities(text: str) -> dict[str, float]:
+    """py3langid's probability of each language (primary subtag) for `text`."""
     return dict(_identifier().rank(text))
 
 
 def _prefers(text: str, other: str, claimed: str) -> bool:
     """Whether the identifier takes `text` for `other` rather than `claimed`, by 9 to 1."""
-    probabilities = _probabilities(text)
+    probabilities = language_probabilities(text)
     if other not in probabilities or claimed not in probabilities:
         return False
     total = probabilities[other] + probabilities[claimed]

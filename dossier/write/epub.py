@@ -222,12 +222,11 @@ def _ace_passes(book: Book, target: Path, audited: bool, report: Report) -> bool
     """If `audited`, DAISY Ace on the written EPUB: whether it found nothing (what it found is
     reported, as warnings, at the chapter it is in). EPUBCheck runs after, as the EPUB format's
     check (`dossier.formats.epub`), once."""
-    from dossier.build import locate_findings
-    from dossier.write.validate import ACE_SETUP, ace_off, run_ace
+    from dossier.write.validate import ACE_SETUP, ace_off, locate, run_ace
 
     if audited:
         ace = run_ace(target)
-        locate_findings(book, ace, report, level="warning")
+        locate(book, ace, report, level="warning")
         return not ace
     if not ace_off():
         where = Location(book.config.path)

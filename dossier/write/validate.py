@@ -125,16 +125,17 @@ def epubcheck_report(book: Book, epub: Path) -> Report:
 EPUB_CHECK_CODES = {"EPUBCheck": "epub-epubcheck", "Ace": "epub-ace"}  # each checker's diagnostic code
 
 
-def locate(book: Book, findings: list[Finding], report: Report) -> None:
+def locate(book: Book, findings: list[Finding], report: Report, level: str | None = None) -> None:
     """The checkers' findings as diagnostics at the source file each EPUB document comes from
-    (a chapter's Markdown; dossier.toml for the package, the navigation and the title page)."""
+    (a chapter's Markdown; dossier.toml for the package, the navigation and the title page), at
+    their own level or at `level` (a build reports Ace's as warnings: they only withhold the claim)."""
     sources = {chapter.file_name: chapter.source.path for chapter in book.chapters}
     for finding in findings:
         location = Location(sources.get(finding.document or "", book.config.path))
         line = f" line {finding.line}" if finding.line else ""
         where = f"{finding.document}{line}: " if finding.document else ""
         message = f"EPUB: {where}{finding.tool}: {finding.message}"
-        if finding.level == "error":
+        if (level or finding.level) == "error":
             report.error(EPUB_CHECK_CODES[finding.tool], location, message)
         else:
             report.warning(EPUB_CHECK_CODES[finding.tool], location, message)
