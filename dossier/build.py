@@ -18,7 +18,7 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from dossier.errors import DossierError, Location, Report
+from dossier.errors import DossierError, Location, Report, Severity
 from dossier.formats import defaults, names, output_name
 from dossier.manifest import Manifest, digests, input_hashes, read_plan, text_hash
 from dossier.write.atomic import staged
@@ -26,12 +26,14 @@ from dossier.write.atomic import staged
 if TYPE_CHECKING:
     from dossier.model import Book, EditionChanges, Paper
 
+
 @dataclass
 class BuildOptions:
     formats: tuple[str, ...] = field(default_factory=defaults)
     pdf_variant: str = "pdf/ua-1"
     paper: Paper | None = None  # overrides dossier.toml's layout.paper
     print_ready: bool = False  # PDF/X-4, bleed and crop marks, the cover apart
+    ace: bool = True  # DAISY Ace checks the EPUB (when installed): without it, no conformance claim
 
 
 @dataclass
@@ -81,26 +83,36 @@ def check(root: Path, report: Report) -> Book:
 
 
 def check_epub(book: Book, report: Report) -> None:
-    """The PDF's tag checks and EPUBCheck and DAISY Ace on the EPUB of this build, each finding
-    located at its chapter."""
+    """The PDF's tag checks, and the EPUB's (EPUBCheck, DAISY Ace, the book's own:
+    `dossier.write.epub`), on this build's outputs made in a temporary folder, each finding located
+    at its source; an Ace violation is an error here, where a build only withholds the
+    conformance claim."""
     import tempfile
 
     from dossier.formats.builder import Job
     from dossier.formats.graph import make
     from dossier.render import render
-    from dossier.write.validate import check_epub as validate
-    from dossier.write.validate import locate
+    from dossier.write.validate import ace_off
 
     rendered = render(book, epub=False)
     with tempfile.TemporaryDirectory(prefix="dossier-check-") as folder:
         target = Path(folder) / f"{book.config.slug}.epub"
         pdf = Path(folder) / f"{book.config.slug}.pdf"
-        try:  # one layout for both; the PDF's tag checks raise what they find; EPUB checked here, Ace too
-            make(Job(book, rendered, BuildOptions(), report=report), {"pdf": pdf, "epub": target}, check=False)
-        except DossierError as error:
-            report.extend(error.report)  # the stylesheets' warnings are in `report` already
-            make(Job(book, rendered, BuildOptions()), {"epub": target}, check=False)
-        locate(book, validate(target), report)
+        try:  # one layout for both
+            found = make(Job(book, rendered, BuildOptions(), report=report), {"pdf": pdf, "epub": target})
+        except DossierError as exc:  # the PDF's tag checks or EPUBCheck rejected an output
+            found = exc.report
+            if not any(d.code.startswith("epub-") for d in found.diagnostics):  # the PDF's: the EPUB checked alone
+                try:
+                    found.extend(make(Job(book, rendered, BuildOptions()), {"epub": target}))
+                except DossierError as again:
+                    found.extend(again.report)
+    for diagnostic in found.diagnostics:
+        severity = Severity.ERROR if diagnostic.code == "epub-ace" else diagnostic.severity
+        report.diagnostics.append(replace(diagnostic, severity=severity))
+    if ace_off():  # a missing Ace the EPUB's checks have said
+        message = "DAISY Ace is off (DOSSIER_ACE=off): accessibility not checked"
+        report.warning("epub-ace", Location(book.config.path), message)
 
 
 def _check_styled(book: Book, formats: tuple[str, ...]) -> None:
@@ -123,6 +135,7 @@ def _options_key(options: BuildOptions, epoch: int | None) -> dict[str, object]:
         "pdf_variant": options.pdf_variant,
         "paper": options.paper,
         "print_ready": options.print_ready,
+        "ace": _audited(options),  # with Ace the EPUB may claim conformance: another EPUB
         "source_date_epoch": epoch,
         "engines": _engine_versions(),
     }
@@ -136,6 +149,12 @@ ENGINES = (
     "pikepdf",  # the PDF's tags are rebuilt and written by it (qpdf)
     "pillow",  # images resampled and encoded (dossier.write.images)
 )  # fmt: skip
+
+
+def _audited(options: BuildOptions) -> bool:
+    from dossier.write.validate import ace_command, ace_off
+
+    return options.ace and not ace_off() and ace_command() is not None
 
 
 @cache  # once per process: `dossier watch` builds many times
@@ -240,8 +259,9 @@ def _build(
     result = BuildResult(book)
     with staged(list(targets.values())) as temps:
         # each output checked before it is renamed into place (EPUBCheck): its warnings reported, its errors raised
-        job = Job(book, rendered, options, epoch, report)
-        report.extend(make(job, dict(zip(targets, temps, strict=True)), progress))
+        found = make(Job(book, rendered, options, epoch, report), dict(zip(targets, temps, strict=True)), progress)
+        for diagnostic in found.diagnostics:  # the formats' checks' warnings, under --strict and [diagnostics] ignore
+            report.warning(diagnostic.code, diagnostic.location, diagnostic.message)
         report.raise_if_errors()  # with --strict, a warning of the layout or EPUBCheck: the outputs stay as they were
     result.written = list(targets.values())
     return result

@@ -33,10 +33,16 @@ def _dossier_dir(value: str | None) -> tuple[Path, bool]:
         return Path(value).resolve(), False
     if Path("dossier.toml").is_file():
         return Path.cwd(), False
-    _refuse_markdown_folder(Path.cwd(), ".")
     from dossier.resources import bundled_dossier
 
+    if not _is_checkout(Path.cwd()):  # dossier's own source (the README's first command) has Markdown too
+        _refuse_markdown_folder(Path.cwd(), ".")
     return bundled_dossier(), True
+
+
+def _is_checkout(folder: Path) -> bool:
+    """A checkout of dossier's own source: the bundled dossier's folder and the package beside it."""
+    return all((folder / part).is_file() for part in ("pyproject.toml", "content/dossier.toml", "dossier/cli.py"))
 
 
 def _refuse_markdown_folder(root: Path, shown: str) -> None:
@@ -90,6 +96,11 @@ def _parser() -> argparse.ArgumentParser:
     )
     _build_arguments(build)
     build.add_argument("--force", action="store_true", help="build even if nothing changed since the last build")
+    build.add_argument(  # `watch` makes drafts: it never runs Ace
+        "--no-ace",
+        action="store_true",
+        help="do not run DAISY Ace on the EPUB (faster; the EPUB then makes no accessibility conformance claim)",
+    )
 
     watch = commands.add_parser(
         "watch", help="rebuild on every save", description="Build, then rebuild whenever a file of the dossier changes."
@@ -195,7 +206,8 @@ def _build_setup(args: argparse.Namespace) -> tuple[Path, Path, Any]:
     formats = args.format
     if args.print_ready and "cover" not in formats:
         formats = (*formats, "cover")  # a print shop takes the cover apart from the interior
-    return root, out, BuildOptions(formats, args.pdf_variant, args.paper, args.print_ready)
+    ace = not getattr(args, "no_ace", True)  # `watch` has no --no-ace: its drafts never run Ace
+    return root, out, BuildOptions(formats, args.pdf_variant, args.paper, args.print_ready, ace)
 
 
 def _level(args: argparse.Namespace) -> Level:

@@ -21,7 +21,7 @@ ERRORS = frozenset(
         "file-missing", "limit-file", "encoding", "yaml-syntax", "yaml-character", "json-syntax",
         # chapters
         "chapter-outside", "chapter-missing", "chapter-twice", "chapter-unlisted", "chapter-title",
-        "front-matter", "heading-empty", "limit-nesting", "limit-paragraph", "math",
+        "front-matter", "heading-empty", "table-span", "limit-nesting", "limit-paragraph", "math",
         # notes, citations, links, images, raw HTML
         "note-duplicate", "note-undefined", "note-called-twice", "note-nested", "note-block",
         "limit-notes", "limit-paragraph-notes", "source-unknown", "link-scheme", "link-chapter",
@@ -52,6 +52,8 @@ WARNINGS = frozenset(
         "note-uncalled", "image-misnamed", "source-uncited", "source-web-url", "source-accessed", "source-language",
         "spelling",
         "epub-epubcheck", "epub-ace",
+        # the EPUB's own accessibility checks (dossier.validate.accessibility): no conformance claim then
+        "epub-lang", "epub-alt-text", "epub-page-list", "epub-notes", "epub-a11y-unchecked",
         # WeasyPrint's remarks on a layout's stylesheets (dossier.write.csslog), and a file they name that is missing
         "css-property", "css-value", "css-font", "css-syntax", "css-ignored", "css-missing",
     }

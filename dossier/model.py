@@ -71,6 +71,7 @@ class Config:
     edition: Edition
     subtitle: str | None = None
     description: str | None = None
+    rights: str | None = None  # the EPUB's dc:rights; by default the authors' copyright of the edition's year
     subjects: tuple[str, ...] = ()
     date: dt.date | None = None
     sources: tuple[str, ...] = ("sources.yaml",)  # CSL-YAML, CSL-JSON or BibLaTeX files, read in order

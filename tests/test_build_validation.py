@@ -14,6 +14,7 @@ from dossier.errors import DossierError, Report
 from dossier.load import load_dossier
 from dossier.resolve import resolve
 from dossier.write.validate import epubcheck_report
+from tests.conftest import WITH_EPUBCHECK
 from tests.helpers import copy_fixture, run_cli
 
 
@@ -26,7 +27,7 @@ def test_a_build_whose_epub_epubcheck_rejects_fails_and_keeps_the_previous_outpu
     # raw HTML the sanitiser keeps (allowed elements) but in a place XHTML does not allow: a block in a span
     text = chapter.read_text(encoding="utf-8") + '\nUn encadré <span class="note"><div>en bloc</div></span> ici.\n'
     chapter.write_text(text, encoding="utf-8")
-    result = run_cli("build", str(root), "--out", str(out), cwd=root)
+    result = run_cli("build", str(root), "--out", str(out), cwd=root, env=WITH_EPUBCHECK)
     assert result.returncode == 1, result.stderr
     (line,) = result.stderr.splitlines()
     assert re.fullmatch(

@@ -44,6 +44,12 @@ def codes_in_the_code() -> dict[str, set[str]]:
                 elif isinstance(code, ast.Subscript) and ast.unparse(code.value) == "EPUB_CHECK_CODES":
                     for name in EPUB_CHECK_CODES.values():
                         used.setdefault(name, set()).add(REPORTERS[call.func.attr])
+                elif relative == "dossier/write/epub.py" and isinstance(code, ast.Subscript) and ast.unparse(
+                    code.value) == "_CODES":  # the EPUB's own accessibility checks, by check
+                    for name in epub_codes():
+                        used.setdefault(name, set()).add(REPORTERS[call.func.attr])
+                elif relative == "dossier/build.py" and ast.unparse(code) == "diagnostic.code":
+                    pass  # the formats' warnings passed on (under --strict), each reported with its code where made
                 elif relative == "dossier/write/pdf.py" and ast.unparse(code) == "message.code":  # WeasyPrint's remarks
                     for name in csslog.CODES:
                         used.setdefault(name, set()).add(REPORTERS[call.func.attr])
@@ -59,6 +65,12 @@ def codes_in_the_code() -> dict[str, set[str]]:
                     )
     used.setdefault("internal", set()).add("error")  # the CLI's, for a bug (cli.print_failure)
     return used
+
+
+def epub_codes() -> set[str]:
+    from dossier.write.epub import _CODES
+
+    return set(_CODES.values())
 
 
 def deferred_findings() -> set[str]:

@@ -237,6 +237,11 @@ CASES: dict[str, tuple[Mutation, str]] = {
         replace("dossier.toml", _CHAPTERS_LIST, "chapters = []"),
         "dossier.toml:11:1: error[config-type]: 'chapters': must not be empty",
     ),
+    "grid-table-span": (  # Pandoc 3's spanning cell: refused, not cut at the column's edge
+        append("chapters/02-contexte.md", "\n+-------+-------+\n| Deux colonnes |\n+=======+=======+\n| a     | b     |\n+-------+-------+\n"),
+        "chapters/02-contexte.md:27:9: error[table-span]: a grid table's cell spans columns or rows, which dossier does "
+        "not lay out: split it into one cell per column and row, or write the table as a pipe or multiline table",
+    ),
     "empty-chapter": (
         write("chapters/02-contexte.md", ""),
         "chapters/02-contexte.md:1:1: error[chapter-title]: chapter without a title: start it with a '# ' heading, or give it a 'title:' in its front matter",
@@ -307,7 +312,7 @@ def test_unknown_front_matter_key_warns_and_fails_a_strict_build(tmp_path: Path,
     mutate = replace("chapters/01-texte.md", "role: front", "rôle: front")
     warning = (
         "chapters/01-texte.md:2:1: warning[front-matter-ignored]: unknown front matter key 'rôle' is not used "
-        "(a chapter's keys: title, role, lang, nocite)"
+        "(a chapter's keys: title, role, lang, type, nocite)"
     )
     result, _ = build_over_good_outputs(tmp_path / "lax", mini_build, mutate)
     assert result.returncode == 0 and warning in result.stderr.splitlines()

@@ -307,9 +307,14 @@ def test_elements_with_ids_are_in_the_id_tree(tagged: Tagged) -> None:
 def test_margin_content_is_an_artifact(bundled: Tagged) -> None:
     """Running heads and folios: pagination artifacts, outside the tree."""
     pdf = bundled.pdf
-    data = pdf.pages[10].obj.Contents.read_bytes()
-    assert data.count(b"/Artifact <</Type /Pagination /Subtype /Header>>") == 1
-    assert data.count(b"/Artifact <</Type /Pagination /Subtype /Footer>>") == 1
+    heads = []
+    for page in pdf.pages:
+        data = b"".join(c.read_bytes() for c in page.obj.Contents) if isinstance(page.obj.Contents, pikepdf.Array) \
+            else page.obj.Contents.read_bytes()
+        heads.append((data.count(b"/Artifact <</Type /Pagination /Subtype /Header>>"),
+                      data.count(b"/Artifact <</Type /Pagination /Subtype /Footer>>")))
+    assert all(head <= 1 and foot <= 1 for head, foot in heads)
+    assert sum(1 for head, foot in heads if head == foot == 1) >= len(pdf.pages) // 2  # text pages: both
 
 
 # ---- the checker of the machine-checkable subset of PDF/UA-1 -----------------------------------------
@@ -368,7 +373,8 @@ def test_extracted_text_keeps_words_whole(bundled: Tagged) -> None:
 
 @pytest.mark.skipif(shutil.which("pdftotext") is None, reason="poppler-utils missing")
 def test_note_calls_stand_apart_in_extracted_text(bundled: Tagged) -> None:
-    text = subprocess.run(["pdftotext", "-f", "9", "-l", "9", str(bundled.path), "-"], capture_output=True, text=True).stdout
+    # the opening chapters' pages, whatever the edition's pagination: calls after words, in brackets
+    text = subprocess.run(["pdftotext", "-f", "7", "-l", "20", str(bundled.path), "-"], capture_output=True, text=True).stdout
     assert re.search(r"[a-zé]\[\d+\]", text)
     assert not re.search(r"[a-zé]\d+[.,;]", text)
 

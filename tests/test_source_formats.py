@@ -27,7 +27,7 @@ from tests.helpers import FIXTURES, NS, copy_fixture, epub_documents, epubcheck_
 N, S = "\u202f", "\u00a0"
 BIB_NOTES = [
     f"1. Élise Moreau et Jörg Müller, «{N}Les OTSC et l’Asie centrale{S}: sécurité & défense{N}», Revue des steppes d’essai, "
-    f"vol.{S}8, n°{S}2, juin 2021, p.{S}45-67.",
+    f"vol.{S}8, nº{S}2, juin 2021, p.{S}45-67.",
     # \emph, ---, braces that protect case; the title's case as written (no sentence case)
     f"2. Luc Petit, «{N}The Withdrawal of the Contingent — a NATO-Style Mission?», Carnet d’essai, 13{S}janvier 2022, "
     f"https://example.org/carnet/retrait [consulté le 24{S}novembre 2026].",
@@ -102,7 +102,7 @@ def test_bib_entries_become_notes_and_bibliography(formats_build: Built, pdf: st
     assert "Institut d’études d’essai, Atlas des routes, Genève, Éditions du col, 2019, https://example.org/atlas. " \
            "Consulté dans sa version imprimée." in bibliography  # BibLaTeX's annotation; its note (OCLC) is not printed
     assert f"Moreau, Élise et Jörg Müller, «{N}Les OTSC et l’Asie centrale{S}: sécurité & défense{N}», Revue des steppes " \
-           f"d’essai, vol.{S}8, n°{S}2, juin 2021, p.{S}45-67." in bibliography
+           f"d’essai, vol.{S}8, nº{S}2, juin 2021, p.{S}45-67." in bibliography
 
 
 def test_zotero_export_notes_languages_and_ids(formats_build: Built, pdf: str) -> None:
@@ -242,7 +242,7 @@ def test_language_values_as_bcp47_tags(value: str, tag: str | None) -> None:
     ("Mielenosoitukset Kazakstanissa", "fi", "fi"),
     ("Qazaq TV", "en", "en"),  # a name: nothing says otherwise
     ("Les libertés publiques au Kazakhstan", "en", None),  # French, in a French dossier
-    ("Timeline of the events", "fr", None),  # the source says the dossier's language
+    ("Timeline of the events", "fr", "en"),  # English, whatever the source's language field says (issue 18)
     ("Informburo", "ru", None),  # Latin letters: not Russian
 ])
 def test_a_title_is_tagged_with_its_own_language(title: str, claimed: str, expected: str | None) -> None:

@@ -52,7 +52,9 @@ class Format:
 
     name: str  # also the file's suffix (but `suffix`) and the name on the command line
     label: str  # what the progress shows while it is written
-    write: Callable[[Job, Path, Results], None]  # the output at the target; `results` holds `needs`
+    # The output at the target; `results` holds `needs`. It may return warnings (a `Report`: what
+    # its checks found); an error is raised (`DossierError`), and then no output is kept.
+    write: Callable[[Job, Path, Results], Report | None]
     needs: tuple[str, ...] = ()  # shared results, by name
     # Layout files (names or folder prefixes) no other output reads: a change there rewrites this one alone.
     own_layout_files: tuple[str, ...] = ()

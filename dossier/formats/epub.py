@@ -16,20 +16,31 @@ if TYPE_CHECKING:
     from dossier.errors import Report
 
 
-def write(job: Job, target: Path, results: Results) -> None:
+def write(job: Job, target: Path, results: Results) -> Report:
+    """The EPUB with the book's own checks and, unless `--no-ace`, DAISY Ace: what they found,
+    as warnings. It claims conformance when they all passed; `check` withdraws the claim if
+    EPUBCheck then finds anything."""
     from dossier.render import with_epub
     from dossier.write.epub import FromPrint, build_time, write_epub
 
     documents = with_epub(job.book, job.rendered)
     printed = FromPrint(results["page-map"], results["cover"])  # in a second process: waits for the layout
-    write_epub(job.book, documents, target, build_time(job.book, job.epoch), printed)
+    return write_epub(job.book, documents, target, build_time(job.book, job.epoch), printed, ace=job.options.ace)
 
 
 def check(job: Job, target: Path) -> Report:
-    """EPUBCheck, in every build: an EPUB it rejects is never put in place (docs/builds.md)."""
-    from dossier.write.validate import epubcheck_report
+    """EPUBCheck, in every build: an EPUB it rejects is never put in place (docs/builds.md); one
+    it warns about keeps no accessibility conformance claim."""
+    from dossier.errors import Report
+    from dossier.write.epub import build_time, withdraw_claim
+    from dossier.write.validate import epubcheck_off, epubcheck_report
 
-    return epubcheck_report(job.book, target)
+    if epubcheck_off():  # DOSSIER_EPUBCHECK=off: no check, and so no claim (write_epub made none)
+        return Report()
+    found = epubcheck_report(job.book, target)
+    if found.diagnostics:
+        withdraw_claim(target, build_time(job.book, job.epoch), job.book.config)
+    return found
 
 
 FORMAT = Format(

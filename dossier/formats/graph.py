@@ -66,7 +66,7 @@ def make(job: Job, targets: dict[str, Path], progress: Progress = lambda _: None
         for declared in chosen:
             if not declared.beside:
                 progress(declared.name)
-                declared.write(job, targets[declared.name], done)
+                warnings.extend(declared.write(job, targets[declared.name], done) or Report())
                 warnings.extend(_checked(declared, job, targets[declared.name], check))
     except BaseException:
         for _, _, background in beside:
@@ -80,8 +80,9 @@ def make(job: Job, targets: dict[str, Path], progress: Progress = lambda _: None
 
 def _beside(declared: Format, job: Job, target: Path, handoff: Any, check: bool) -> Callable[[], Report]:
     def run() -> Report:
-        declared.write(job, target, _Received(handoff))
-        return _checked(declared, job, target, check)
+        found = declared.write(job, target, _Received(handoff)) or Report()  # its own checks' warnings
+        found.extend(_checked(declared, job, target, check))
+        return found
 
     return run
 

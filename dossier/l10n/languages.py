@@ -13,7 +13,9 @@ its title (an English title on a Serbian page). `title_language` checks that the
 in it — its script first (CLDR's likely scripts), then, for a language the dossier does not
 share, py3langid (a Naive Bayes language identifier, loaded only then) comparing that language
 with the dossier's and with English; a title is tagged with another language only when the
-identifier prefers it by 9 to 1.
+identifier prefers it by 9 to 1. A title whose source says no other language than the dossier's
+is tagged English when it reads as English by 9 to 1 (an English title in a French dossier is
+English, whatever the resource's language: WCAG 3.1.2).
 """
 
 from __future__ import annotations
@@ -164,7 +166,9 @@ def language_tag(value: Any, display: str = "en") -> str | None:
 # -- a title's own language ------------------------------------------------------------------
 
 
-def _scripts_of(tag: str) -> set[str]:
+def scripts_of(tag: str) -> set[str]:
+    """The scripts (ISO 15924) a language tag is written in today: its own, else CLDR's likely one and
+    the others in use."""
     parts = re.split(r"[-_]", tag)
     explicit = [p.title() for p in parts[1:] if len(p) == 4 and p.isalpha()]
     if explicit:
@@ -189,7 +193,7 @@ def text_script(text: str) -> str | None:
 
 
 def _script_fits(text: str, tag: str) -> bool:
-    script, scripts = text_script(text), _scripts_of(tag)
+    script, scripts = text_script(text), scripts_of(tag)
     return script is None or not scripts or script in scripts
 
 
@@ -201,13 +205,14 @@ def _identifier() -> Any:
 
 
 @cache
-def _probabilities(text: str) -> dict[str, float]:
+def language_probabilities(text: str) -> dict[str, float]:
+    """py3langid's probability of each language (primary subtag) for `text`."""
     return dict(_identifier().rank(text))
 
 
 def _prefers(text: str, other: str, claimed: str) -> bool:
     """Whether the identifier takes `text` for `other` rather than `claimed`, by 9 to 1."""
-    probabilities = _probabilities(text)
+    probabilities = language_probabilities(text)
     if other not in probabilities or claimed not in probabilities:
         return False
     total = probabilities[other] + probabilities[claimed]
@@ -219,8 +224,12 @@ def title_language(text: str, claimed: str | None, dossier: str) -> str | None:
     """The tag to set on a title in a dossier written in `dossier`, whose source says `claimed`:
     None when the title reads as the dossier's language (no `lang` needed)."""
     home = subtag(dossier)
-    if not claimed or subtag(claimed) == home or not text.strip():
+    if not text.strip():
         return None
+    if not claimed or subtag(claimed) == home:
+        # no other language said: an English title still is one (WCAG 3.1.2), if it reads so by 9 to 1
+        english = home != "en" and _script_fits(text, "en") and _prefers(text, "en", home)
+        return "en" if english else None
     challengers = [c for c in dict.fromkeys((home, "en")) if c != subtag(claimed)]
     if _script_fits(text, claimed):
         for other in challengers:

@@ -20,6 +20,12 @@ from dossier.model import ChapterSource, Config, Dossier, GlossaryEntry
 from dossier.nodes import Block, Generated, Header, Text, rebuild
 
 ROLES = ("front", "body", "back")
+# What a chapter may say it is (front matter `type`): the EPUB structural semantics that have a
+# DPUB-ARIA role of the same name, so that reading systems and screen readers both know it.
+CHAPTER_TYPES = (
+    "chapter", "foreword", "preface", "introduction", "prologue", "epilogue", "afterword", "conclusion",
+    "appendix", "acknowledgments", "dedication", "colophon",
+)
 
 
 def load_dossier(root: Path, report: Report) -> Dossier:
@@ -91,6 +97,12 @@ def _load_file(config: Config, path: Path, index: int, report: Report) -> list[C
     text, title_block = _title_block(path, text)
     text, list_styles = fancy_lists(text)
     tokens, env = parse_markdown(text)
+    for line, column in env.get("grid_spans", ()):
+        report.error(
+            "table-span", Location(path, line, column),
+            "a grid table's cell spans columns or rows, which dossier does not lay out: "
+            "split it into one cell per column and row, or write the table as a pipe or multiline table",
+        )
     meta: dict[str, Any] = dict(title_block)
     if tokens and tokens[0].type == "front_matter":
         front = load_yaml(tokens[0].content, path, line_offset=1) or {}
@@ -193,7 +205,7 @@ def _load_blocks(config: Config, path: Path, blocks: tuple[Block, ...], report: 
     return tuple(one(block) for block in blocks)
 
 
-_FRONT_MATTER_KEYS = {"title": str, "role": str, "lang": str, "nocite": (str, list)}
+_FRONT_MATTER_KEYS = {"title": str, "role": str, "lang": str, "type": str, "nocite": (str, list)}
 # Pandoc's metadata keys that mean nothing for one chapter of a dossier, and where the dossier says it.
 _PANDOC_KEYS = {
     "subtitle": "the dossier's subtitle is 'subtitle' in dossier.toml",
@@ -217,6 +229,8 @@ def _check_front_matter(path: Path, meta: PosDict, report: Report) -> None:
         if key in _FRONT_MATTER_KEYS and isinstance(value, _FRONT_MATTER_KEYS[key]):
             if key == "role" and value not in ROLES:
                 report.error("front-matter", where, f"role must be one of {', '.join(ROLES)}, not '{value}'")
+            elif key == "type" and value not in CHAPTER_TYPES:
+                report.error("front-matter", where, f"type must be one of {', '.join(CHAPTER_TYPES)}, not '{value}'")
         elif key in _FRONT_MATTER_KEYS:
             report.error("front-matter", where, f"'{key}' must be text")
         elif key in _PANDOC_KEYS:
@@ -224,7 +238,7 @@ def _check_front_matter(path: Path, meta: PosDict, report: Report) -> None:
         else:
             report.warning(
                 "front-matter-ignored", where,
-                f"unknown front matter key '{key}' is not used (a chapter's keys: title, role, lang, nocite)",
+                f"unknown front matter key '{key}' is not used (a chapter's keys: title, role, lang, type, nocite)",
             )
 
 

@@ -62,6 +62,7 @@ class _ConfigModel(_Strict):
     identifier: NonEmpty
     slug: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9._-]*$")] | None = None
     description: NonEmpty | None = None
+    rights: NonEmpty | None = None
     subjects: list[NonEmpty] = []
     date: dt.date | None = None
     chapters: Annotated[list[NonEmpty], Field(min_length=1)]
@@ -304,6 +305,7 @@ def _to_config(root: Path, path: Path, m: _ConfigModel, ignore: frozenset[str]) 
         identifier=m.identifier,
         slug=m.slug or slugify(m.title),
         description=m.description,
+        rights=m.rights,
         subjects=tuple(m.subjects),
         date=m.date,
         chapters=tuple(m.chapters),

@@ -450,7 +450,8 @@ def _emit_table(
 
 def _grid_table(state: StateBlock, start: int, end: int, silent: bool, line: Any) -> bool:
     """`+---+---+` rules, `|` rows, `+===+` under the header; cells hold Markdown blocks.
-    Cells spanning rows or columns are refused by the caller's conversion (not read here)."""
+    A cell spanning columns or rows is not read: its place goes to `env["grid_spans"]`, which
+    load refuses with a located error (read as columns, its text would be cut at the rules)."""
     n = start
     lines: list[str] = []
     while n < end and line(n).strip() and line(n).strip()[0] in "+|":
@@ -462,6 +463,9 @@ def _grid_table(state: StateBlock, start: int, end: int, silent: bool, line: Any
         return True
     rule = lines[0]
     bounds = [i for i, ch in enumerate(rule) if ch == "+"]
+    span = _grid_span(lines, bounds)
+    if span is not None:
+        state.env.setdefault("grid_spans", []).append((start + span[0] + 1, span[1] + 1))
     columns = []
     for left, right in itertools.pairwise(bounds):
         segment = rule[left + 1 : right]
@@ -484,6 +488,18 @@ def _grid_table(state: StateBlock, start: int, end: int, silent: bool, line: Any
     widths = [(c.end - c.start) / total for c in columns]
     _emit_table(state, start, n, columns, head, body, widths, blocks=True)
     return True
+
+
+def _grid_span(lines: list[str], bounds: list[int]) -> tuple[int, int] | None:
+    """The first place (line offset, column) where a grid table's cell spans columns (no `|` at
+    a column's edge) or rows (a rule across part of the row only), or None."""
+    for n, text in enumerate(lines[1:], 1):
+        if _GRID_RULE.match(text):
+            continue
+        for bound in bounds[1:-1]:
+            if bound >= len(text) or text[bound] != "|":
+                return n, min(bound, max(len(text) - 1, 0))
+    return None
 
 
 # --- fancy lists -----------------------------------------------------------------------------

@@ -443,7 +443,7 @@ class Converter:
             items.append(ListItem(tuple(content), self.where(item)))
         if token.type == "bullet_list_open":
             return BulletList(tuple(items), self.where(token)), j + 1
-        start = int(token.attrGet("start") or 1)
+        start = int(token.attrGet("start") if token.attrGet("start") is not None else 1)  # `0.` starts at 0
         style, start = self.list_styles.get(token.map[0] if token.map else -1, ("decimal", start))
         return OrderedList(tuple(items), self.where(token), start, style), j + 1
 

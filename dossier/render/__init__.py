@@ -18,7 +18,8 @@ from dossier import __version__
 from dossier.l10n.hyphenation import Hyphenation, dossier_hyphenation
 from dossier.l10n.notecalls import place_note_calls
 from dossier.l10n.typography import typeset
-from dossier.model import Book, Chapter
+from dossier.model import Book, Chapter, GlossaryEntry
+from dossier.render.abbreviations import initialisms, mark_abbreviations
 from dossier.render.breaks import bind_last_words, break_long_runs, mark_addresses
 from dossier.render.cite import bibliography
 from dossier.render.figures import FigureFile
@@ -120,12 +121,13 @@ def render_epub(
         _epub_document(env, "epub/titlepage.xhtml.j2", context, EPUB_NAMES["titlepage"], title, "titlepage", book),
         _epub_document(env, "epub/contents.xhtml.j2", context, EPUB_NAMES["contents"], "", "toc", book),
     ]
+    abbreviations = initialisms(book.glossary)
     for chapter in book.chapters:
         values = _chapter_values(renderer, chapter)
         text = env.get_template("epub/chapter.xhtml.j2").render(
             context, **values, notes=chapter.notes, render=renderer, target="epub"
         )
-        content = _typeset(text, chapter.source.lang or book.config.locale, "epub")
+        content = _typeset(text, chapter.source.lang or book.config.locale, "epub", abbreviations)
         properties = [name for name, mark in (("mathml", b"<math"), ("svg", b"<svg")) if mark in content]
         documents.append(EpubDocument(chapter.file_name, chapter.title, content, "chapter", properties, chapter))
     documents.append(render_nav(book, env, context, documents))
@@ -150,8 +152,9 @@ def _epub_document(
     return EpubDocument(name, title, _typeset(text, book.config.locale, "epub"), kind)
 
 
-def _typeset(text: str, locale: str, target: Target) -> Any:
-    """Parse the rendered document, typeset its text nodes, serialise it for its target."""
+def _typeset(text: str, locale: str, target: Target, abbreviations: dict[str, GlossaryEntry] | None = None) -> Any:
+    """Parse the rendered document, typeset its text nodes, serialise it for its target (with
+    the glossary's initialisms marked up, if given)."""
     parser = etree.XMLParser(resolve_entities=False, no_network=True, remove_blank_text=False, huge_tree=True)
     root = etree.fromstring(text.encode("utf-8"), parser)
     body = root.find(f"{{{XHTML_NS}}}body")
@@ -168,6 +171,7 @@ def _typeset(text: str, locale: str, target: Target) -> Any:
         mark_addresses(body)
         break_long_runs(body)
         bind_last_words(body)
+        mark_abbreviations(body, abbreviations or {})
     mark_document(root, print_document=target == "print")
     if target == "print":
         return "<!DOCTYPE html>\n" + etree.tostring(root, method="html", encoding="unicode")

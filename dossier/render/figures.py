@@ -10,6 +10,7 @@ import datetime as dt
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from itertools import groupby
 from typing import Any
 
@@ -55,6 +56,7 @@ class Timeline:
     marks: tuple[TimelineMark, ...]
     rows: tuple[TimelineRow, ...]
     glyphs: GlyphSet
+    text_size: float = MONTH_SIZE  # its smallest text, mm
 
 
 def _r(value: float) -> float:
@@ -100,7 +102,7 @@ def timeline(block: Block, locale: str, prefix: str) -> Timeline:
     return Timeline(
         width=_r(width), height=_r(bottom + 3.0), axis_x=AXIS_X, axis_top=_r(TOP - 3.0),
         axis_bottom=_r(y_of(last) + 2.0), ticks=ticks, month=month,
-        marks=tuple(marks), rows=tuple(rows), glyphs=glyphs,
+        marks=tuple(marks), rows=tuple(rows), glyphs=glyphs, text_size=min(LABEL_SIZE, DATE_SIZE, MONTH_SIZE),
     )
 
 
@@ -137,3 +139,7 @@ class FigureFile:
 
 
 FIGURES: dict[str, Callable[[Block, str, str], Any]] = {"timeline": timeline, "map": maps.layout}
+# The EPUB's renditions, where they differ from print's: the map narrower (larger labels on a phone).
+EPUB_FIGURES: dict[str, Callable[[Block, str, str], Any]] = {
+    **FIGURES, "map": partial(maps.layout, width=maps.READER_WIDTH),
+}

@@ -20,6 +20,9 @@ from dossier.render import geodata
 from dossier.render.glyphs import GlyphSet, Run
 
 WIDTH = 144.0       # the print measure
+# The e-reader's rendition: the same map drawn narrower, so that its labels, at the same size,
+# are a larger part of the figure, which a phone shows at its width (labels then ~0.8× the text).
+READER_WIDTH = 80.0
 PAD = 6.0           # room around the shown countries, for the neighbours and the labels
 TOLERANCE = 0.15    # simplification, mm: below what print shows
 MIN_AREA = 0.3      # islands smaller than this (mm²) are left out
@@ -28,6 +31,9 @@ COUNTRY_SIZE = 2.9
 CITY_SIZE = 2.5
 DOT = 0.7
 LEADER = 4.5        # distance of a label set outside its country
+COUNTRY_LEADERS = (LEADER, 6.5, 8.5, 10.5)  # tried in turn until the label covers no other one
+CITY_LEADERS = (3.5, 5.0, 6.5)  # distances tried for a city label that finds no room beside its dot
+CROWDED = 500.0     # a candidate's score from this on covers another label or a dot (see _candidates)
 
 Box = tuple[float, float, float, float]
 
@@ -59,6 +65,7 @@ class Map:
     countries: tuple[MapLabel, ...]
     cities: tuple[MapCity, ...]
     glyphs: GlyphSet
+    text_size: float = CITY_SIZE  # its smallest text, mm
 
 
 @dataclass(frozen=True)
@@ -74,10 +81,11 @@ class _Projected:
     neighbours: tuple[MapShape, ...]
 
 
-def layout(block: Block, locale: str, prefix: str) -> Map:
+def layout(block: Block, locale: str, prefix: str, width: float = WIDTH) -> Map:
+    """The map `width` mm wide (the print measure by default; `READER_WIDTH` for the EPUB)."""
     codes, names, labels = _options(block)
     members = _members(codes, block)
-    drawn = _project(tuple(codes))
+    drawn = _project(tuple(codes), width)
     cities = _cities(names, members, block)
     focus = {c.country for c in cities}
     shapes = [*drawn.neighbours,
@@ -92,37 +100,71 @@ def layout(block: Block, locale: str, prefix: str) -> Map:
         x, y = matrix[0] * x + matrix[4], matrix[3] * y + matrix[5]
         placer.taken.append((x - DOT, y - DOT, x + DOT, y + DOT))
         placed_cities.append((x, y, labels.get(city.key, city.key)))
-    city_marks = [MapCity(round(x, 2), round(y, 2), placer.beside(glyphs, text, x, y, CITY_SIZE, 400, DOT + 0.6))
-                  for x, y, text in placed_cities]
+    city_marks = _place_cities(placer, glyphs, placed_cities)
     country_labels = [placer.country(glyphs, m.name(locale), drawn.members[m.code]) for m in members]
-    return Map(WIDTH, drawn.height, tuple(shapes), tuple(country_labels), tuple(city_marks), glyphs)
+    return Map(width, drawn.height, tuple(shapes), tuple(country_labels), tuple(city_marks), glyphs,
+               min(CITY_SIZE, COUNTRY_SIZE))
+
+
+def _place_cities(placer: _Placer, glyphs: GlyphSet, cities: list[tuple[float, float, str]]) -> list[MapCity]:
+    """Each city's label beside its dot; where every side is taken (a small map, near cities), set
+    farther off with a leader line to its dot."""
+    marks = []
+    for x, y, text in cities:
+        score, run = min(placer._candidates(glyphs, text, x, y, CITY_SIZE, 400, DOT + 0.6), key=lambda c: c[0])
+        leader: tuple[tuple[float, float], ...] = ()
+        for gap in CITY_LEADERS if score >= CROWDED else ():
+            far_score, far = min(placer._candidates(glyphs, text, x, y, CITY_SIZE, 400, gap), key=lambda c: c[0])
+            if far_score < CROWDED:
+                run, leader = far, ((round(x, 2), round(y, 2)), _leader_end(far, x, y))
+                break
+        placer.taken.append(_box(run))
+        marks.append(MapCity(round(x, 2), round(y, 2), MapLabel(run, leader)))
+    return marks
+
+
+def _leader_end(run: Run, x: float, y: float) -> tuple[float, float]:
+    """Where a leader from (x, y) meets its label: the nearest point of the label's box edge."""
+    left, top, right, bottom = _box(run, 0.4)
+    return (round(min(max(x, left), right), 2), round(min(max(y, top), bottom), 2))
 
 
 @cache
-def _project(codes: tuple[str, ...]) -> _Projected:
-    """Projection, clipping and simplification: the slow part (seconds), done once per process
-    for the print and the EPUB edition alike. `codes` were checked by `_members`."""
+def _projected(codes: tuple[str, ...]) -> tuple[Any, tuple[float, ...], dict[str, Any], tuple[Any, ...]]:
+    """Projection and clipping, in metres: the slow part (seconds), done once per process for
+    every width: the transform, the members' bounds, their outlines, the neighbouring land's.
+    `codes` were checked by `_members`."""
     import shapely
-    from shapely import affinity
 
     members = [m for c in codes for m in geodata.countries((-180.0, -90.0, 180.0, 90.0)) if m.code == c]
     transform, window = _projection([m.geometry for m in members])
     # A country cut at the antimeridian is one outline again once projected (snapped to the metre).
     projected = {m.code: shapely.union_all(shapely.get_parts(shapely.transform(
         shapely.intersection(m.geometry, window), transform)), grid_size=1.0) for m in members}
-    minx, miny, maxx, maxy = shapely.union_all(list(projected.values())).bounds
-    scale = (WIDTH - 2 * PAD) / (maxx - minx)
+    neighbours = tuple(
+        shapely.transform(shapely.intersection(c.geometry, window), transform)
+        for c in geodata.countries(_bbox(window)) if c.code not in projected
+    )
+    bounds = shapely.union_all(list(projected.values())).bounds
+    return transform, bounds, projected, neighbours
+
+
+@cache
+def _project(codes: tuple[str, ...], width: float = WIDTH) -> _Projected:
+    """The projected countries scaled to a figure `width` mm wide, simplified to what it shows."""
+    import shapely
+    from shapely import affinity
+
+    transform, (minx, miny, maxx, maxy), projected, neighbour_outlines = _projected(codes)
+    scale = (width - 2 * PAD) / (maxx - minx)
     height = round((maxy - miny) * scale + 2 * PAD, 1)
     matrix = (scale, 0.0, 0.0, -scale, PAD - minx * scale, PAD + maxy * scale)
-    frame = shapely.box(0, 0, WIDTH, height)
+    frame = shapely.box(0, 0, width, height)
 
     def to_mm(geometry: Any) -> Any:
         return affinity.affine_transform(geometry, list(matrix))
 
-    neighbours = tuple(
-        MapShape(d, "land") for c in geodata.countries(_bbox(window)) if c.code not in projected
-        if (d := _path(to_mm(shapely.transform(shapely.intersection(c.geometry, window), transform)), frame))
-    )
+    neighbours = tuple(MapShape(d, "land") for outline in neighbour_outlines if (d := _path(to_mm(outline), frame)))
     mm = {code: to_mm(outline) for code, outline in projected.items()}
     paths = {code: _path(outline, frame) for code, outline in mm.items()}
     return _Projected(height, transform, matrix, frame, mm, paths, neighbours)
@@ -231,8 +273,16 @@ class _Placer:
         self.taken: list[Box] = []
 
     def beside(self, glyphs: GlyphSet, text: str, x: float, y: float, size: float, weight: int,
-               gap: float) -> MapLabel:
-        best = min(self._candidates(glyphs, text, x, y, size, weight, gap), key=lambda c: c[0])
+               *gaps: float) -> MapLabel:
+        """The label beside (x, y) at the first of `gaps` where it covers no other label or dot
+        (the best of the first gap's if none)."""
+        best = None
+        for gap in gaps:
+            found = min(self._candidates(glyphs, text, x, y, size, weight, gap), key=lambda c: c[0])
+            best = best or found
+            if found[0] < CROWDED:
+                best = found
+                break
         self.taken.append(_box(best[1]))
         return MapLabel(best[1])
 
@@ -249,7 +299,7 @@ class _Placer:
             if part.contains(shapely.box(*box)) and self._free(box):
                 self.taken.append(_box(run))
                 return MapLabel(run)
-        label = self.beside(glyphs, text, anchor.x, anchor.y, COUNTRY_SIZE, 600, LEADER)
+        label = self.beside(glyphs, text, anchor.x, anchor.y, COUNTRY_SIZE, 600, *COUNTRY_LEADERS)
         ax, ay = label.run.left, label.run.y - COUNTRY_SIZE * 0.36
         end = (min(max(anchor.x, ax), ax + label.run.width), ay)
         if abs(end[1] - anchor.y) > COUNTRY_SIZE * 0.5:
@@ -272,7 +322,7 @@ class _Placer:
             crowded = not self._free(box)
             covered = sum(shapely.box(*box).intersection(m).area for m in self.members if not m.contains(
                 shapely.Point(x, y)))
-            found.append((1000.0 * outside + 500.0 * crowded + covered + rank * 0.5, run))
+            found.append((2 * CROWDED * outside + CROWDED * crowded + covered + rank * 0.5, run))
         return found
 
     def _free(self, box: Box) -> bool:

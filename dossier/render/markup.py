@@ -62,7 +62,7 @@ from dossier.nodes import (
     walk,
 )
 from dossier.render import math
-from dossier.render.figures import FIGURES, FigureFile
+from dossier.render.figures import EPUB_FIGURES, FIGURES, FigureFile
 
 Target = Literal["print", "epub"]
 
@@ -418,11 +418,11 @@ class FragmentRenderer:
         """A generated figure: inline SVG in print, an SVG file (text as outlines) in the EPUB."""
         ident = f"{self.context['chapter'].anchor}-{name}-{len(self.figure_files) + 1}"
         outlines = self.target == "epub"
-        figure = FIGURES[name](block, self.context["config"].locale, ident)
+        figure = (EPUB_FIGURES if outlines else FIGURES)[name](block, self.context["config"].locale, ident)
         svg = self._partial(
             f"blocks/{name}.svg.j2", fig=figure, outlines=outlines, alt=block.options["alt"]
         )
-        values = {"block": block, "credit": getattr(figure, "credit", None), "svg": svg, "src": ""}
+        values = {"block": block, "fig": figure, "credit": getattr(figure, "credit", None), "svg": svg, "src": ""}
         if outlines:
             values["src"] = f"figures/{ident}.svg"
             self.figure_files.append(FigureFile(values["src"], svg))

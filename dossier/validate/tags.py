@@ -17,9 +17,8 @@ from typing import Any
 
 import pikepdf
 
-from dossier.write.tagging import TOKENS, page_content
+from dossier.write.tagging import BCP47, TOKENS, page_content
 
-BCP47 = re.compile(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*")
 IDENTIFIER = re.compile(r"#?[a-z0-9]+([-_][a-z0-9]+)+")  # `note-ch3-n40`: an id, not a description
 MAX_FINDINGS = 20
 CODES = frozenset({  # each finding's code (dossier/codes.py, docs/diagnostics.md); pdf-text is the post-pass's

@@ -223,6 +223,8 @@ def is_toc(element: Any) -> bool:
 # ---- the PDF side: marked content ------------------------------------------------------------------
 
 # WeasyPrint writes one operator a line: the tokens that matter start a line.
+BCP47 = re.compile(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*")  # the shape of a language tag
+
 TOKENS = re.compile(
     rb"(?m)^(?:/(?P<tag>[^\s/<>\[\]()]+)\s*<<(?P<props>(?:[^<>]|<[^<>]*>)*)>>\s*BDC"
     rb"|/[^\s/<>\[\]()]+\s*(?:/[^\s/<>\[\]()]+\s*BDC|BMC)"
@@ -960,7 +962,7 @@ class Tagger:
         entries: dict[str, Any] = {"/Type": STRUCT_ELEM, "/S": _name(node.kind), "/P": parent}
         if page is not None:
             entries["/Pg"] = self.page_refs[page]
-        if node.lang:
+        if node.lang and BCP47.fullmatch(node.lang):  # `lang="English"` (an export's) is left out, as in the EPUB
             entries["/Lang"] = pikepdf.String(node.lang)
         if node.alt:
             entries["/Alt"] = pikepdf.String(node.alt)

