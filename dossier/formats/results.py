@@ -17,17 +17,17 @@ from dossier.formats.builder import Job, Result, Results
 
 
 def print_layout(job: Job, results: Results) -> Any:
-    from dossier.write.pdf import PdfOptions, layout
+    from dossier.write.pdf import PdfOptions, print_layout
 
     dump = Path(os.environ["DOSSIER_DUMP_HTML"]) if os.environ.get("DOSSIER_DUMP_HTML") else None  # bench's floor
     options = PdfOptions(job.options.pdf_variant, job.options.print_ready)
-    return layout(job.rendered, job.book.config, options, dump, job.report)
+    return print_layout(job.rendered, job.book.config, options, dump, job.report)
 
 
 def page_map(job: Job, results: Results) -> Any:
     from dossier.write.pages import page_starts
 
-    return page_starts(results["print-layout"], job.rendered.print_html)
+    return page_starts(results["print-layout"].document, job.rendered.print_html)
 
 
 def cover_layout(job: Job, results: Results) -> Any:
@@ -37,7 +37,7 @@ def cover_layout(job: Job, results: Results) -> Any:
 
     if job.options.print_ready:
         return layout_cover(job.rendered, job.book.config, PdfOptions(job.options.pdf_variant, True))
-    document = results["print-layout"]
+    document = results["print-layout"].document
     return document.copy([document.pages[0]])
 
 

@@ -47,6 +47,15 @@ MAX_RELAYOUTS = 4
 
 
 @dataclass(frozen=True)
+class PrintLayout:
+    """The laid-out pages and the HTML they were laid out from: the print HTML with the page
+    guard's marks, moves and splits (write/footnotes.py), the text the tagger must find on them."""
+
+    document: Any
+    html: str
+
+
+@dataclass(frozen=True)
 class PdfOptions:
     variant: str = "pdf/ua-1"
     print_ready: bool = False
@@ -67,6 +76,17 @@ def layout(
     dump: Path | None = None,
     report: Report | None = None,
 ) -> Any:
+    """WeasyPrint's `Document` (`print_layout`'s, without its HTML)."""
+    return print_layout(rendered, config, options, dump, report).document
+
+
+def print_layout(
+    rendered: Rendered,
+    config: Config,
+    options: PdfOptions | None = None,
+    dump: Path | None = None,
+    report: Report | None = None,
+) -> PrintLayout:
     """WeasyPrint's `Document`: the pages, kept so the EPUB can use the same page breaks.
     Laid out again (a few times at most) while the page guard (write/footnotes.py) finds a
     note away from its call, a hole at a page's foot or three hyphens in a row.
@@ -132,7 +152,13 @@ def layout(
     if dump is not None:
         guard_css = _page_guard_css(rendered, done, document)
         dump_print_html(rendered, config, options or PdfOptions(), dump, done, guard_css, laid_out)
-    return document
+    return PrintLayout(document, _html(laid_out) if laid_out is not None else rendered.print_html)
+
+
+def _html(tree: Any) -> str:
+    import xml.etree.ElementTree as ET
+
+    return "<!DOCTYPE html>\n" + ET.tostring(tree, encoding="unicode", method="html")
 
 
 def layout_cover(rendered: Rendered, config: Config, options: PdfOptions | None = None) -> Any:
@@ -271,15 +297,11 @@ def dump_print_html(
     stylesheets (the guard's long pages among them), the base URL, the PDF options, the guard's
     fixes (for the record) and the hyphenation patterns the layout used (written beside it), so
     that one layout of the dump gives the build's own pages."""
-    import xml.etree.ElementTree as ET
-
     from dossier.l10n.hyphenation import dictionaries
     from dossier.write.footnotes import describe
 
     folder.mkdir(parents=True, exist_ok=True)
-    html = rendered.print_html
-    if tree is not None:
-        html = "<!DOCTYPE html>\n" + ET.tostring(tree, encoding="unicode", method="html")
+    html = _html(tree) if tree is not None else rendered.print_html
     (folder / "print.html").write_text(html, encoding="utf-8")
     hyphenation = {}
     for name, text in dictionaries(rendered.hyphenation, _languages(rendered.print_html)).items():
