@@ -38,15 +38,20 @@ PAGE_BREAK_ATTRIBUTE = "data-page-break"  # a new page before this block
 RELAX_ATTRIBUTE = "data-relax"  # orphans and widows 1 in this block only
 HYPHENS_ATTRIBUTE = "data-hyphens"  # "more": shorter parts; "fewer": a hyphenation zone; "none": none here
 SPACE_ATTRIBUTE = "data-space"  # this paragraph's word spacing, in hundredths of an em
+TRACK_ATTRIBUTE = "data-track"  # this paragraph's letter spacing, in two-hundredths of an em
 PROBE_ATTRIBUTE = "data-probe"  # a copy of a paragraph in a probe document (`probe_html`)
 LOOSE = 2.0  # a justified line whose word space is this many times the natural one is loose
 # The word spacings tried on a paragraph with a loose line (hundredths of an em, print.css): an
 # interword space of 75 to 115 % of the font’s 0.2 em, the range a compositor's justification
 # settings allow, to break its lines elsewhere (WeasyPrint breaks greedily, a line at a time).
 SPACINGS = ("-5", "-4", "-3", "-2", "-1", "1", "2", "3")
+# Letter spacing (two-hundredths of an em, print.css), where word spacing alone cannot break a
+# paragraph's lines evenly (a run of names that are never hyphenated): ±0.5 to 1 % of the type
+# size, the range of a compositor's letter-spacing justification, too small to see.
+TRACKINGS = ("-2", "-1", "1", "2")
 NOTHING_BETTER = "0"  # a paragraph probed to no avail, its word spacing the font's (no rule reads it)
 
-Kind = Literal["page-break", "relax", "hyphens", "long-page", "after", "split", "space"]
+Kind = Literal["page-break", "relax", "hyphens", "long-page", "after", "split", "space", "track"]
 
 
 @dataclass(frozen=True)
@@ -57,8 +62,8 @@ class Fix:
     path: ElementPath
     target: ElementPath | None = None  # "after": the block the element moves behind; "split": the figure
     reason: str = ""  # for the log: what was seen, and where (1-based page)
-    value: str = ""  # "space": a word spacing; "hyphens": more | fewer | none; "long-page": the page,
-    # from 1; "split": the characters (spaces left out) the block's first part keeps
+    value: str = ""  # "space": a word spacing; "track": a letter spacing; "hyphens": more | fewer |
+    # none; "long-page": the page, from 1; "split": the characters (spaces left out) the block's first part keeps
 
 
 @dataclass(frozen=True)
@@ -152,7 +157,10 @@ def loose_blocks(root: Any, limit: float = LOOSE) -> dict[Any, float]:
             if isinstance(box, boxes.TextBox) and box.justification_spacing and (" " in box.text or "\xa0" in box.text):
                 natural = _space_width(box.style)
                 if natural > 0:
-                    set_width = natural + box.style["word_spacing"] + box.justification_spacing
+                    # the gap a reader sees: the space, stretched, and the letter spacing after
+                    # the word's last letter and after the space itself
+                    tracking = box.style["letter_spacing"] if box.style["letter_spacing"] != "normal" else 0
+                    set_width = natural + box.style["word_spacing"] + box.justification_spacing + 2 * tracking
                     widest = max(widest, set_width / natural)
         if widest >= limit:
             found[block] = max(found.get(block, 0.0), widest)
@@ -316,7 +324,7 @@ def _paragraph_fixes(
 ) -> None:
     """Paragraphs with three hyphens in a row or a loose line: the setting that breaks their
     lines best, from `probe`; without one, fewer hyphens, then none."""
-    settled = {f.path for f in done if f.kind in ("space", "hyphens")}
+    settled = {f.path for f in done if f.kind in ("space", "hyphens", "track")}
     trouble: dict[Any, str] = {}
     for element in hyphen_runs(document):
         trouble[element] = "three hyphenated lines in a row"
@@ -331,19 +339,24 @@ def _paragraph_fixes(
         return
     chosen = probe(list(trouble))
     for element, why in trouble.items():
-        hyphens, spacing = chosen.get(element, ("", NOTHING_BETTER))  # probed once, whatever it found
+        hyphens, spacing, tracking = chosen.get(element, ("", NOTHING_BETTER, ""))  # probed once, whatever it found
         if hyphens:
             add(Fix("hyphens", numbering[element], reason=why, value=hyphens))
+        if tracking:
+            add(Fix("track", numbering[element], reason=why, value=tracking))
         add(Fix("space", numbering[element], reason=why, value=spacing or NOTHING_BETTER))
 
 
 # A paragraph's settings the probe tries: its hyphenation ("" as the layout has it, "more":
-# shorter words and parts, "fewer", "none") with each word spacing ("" for the font's own).
-Setting = tuple[str, str]
+# shorter words and parts, "fewer", "none") with each word spacing ("" for the font's own), and
+# a letter spacing ("" for none) with a few word spacings.
+Setting = tuple[str, str, str]
 HYPHENATIONS = ("", "more", "fewer", "none")
 SETTINGS: tuple[Setting, ...] = (
-    *(("", w) for w in SPACINGS),
-    *((h, w) for h in HYPHENATIONS[1:] for w in ("", "-2", "2")),
+    ("", "", ""),  # the paragraph as it is, which a setting must better
+    *(("", w, "") for w in SPACINGS),
+    *((h, w, "") for h in HYPHENATIONS[1:] for w in ("", "-2", "2")),
+    *(("", w, t) for t in TRACKINGS for w in ("", "-4", "-2", "2")),
 )
 Probe = Callable[[list[Any]], dict[Any, Setting]]  # paragraphs → the setting that suits each
 
@@ -376,14 +389,15 @@ def probe_html(root: Any, elements: list[Any], settings: Iterable[Setting] = SET
         holder = holders[key]
         siblings = list(parents[element])
         position = siblings.index(element)
-        for index, (hyphens, spacing) in enumerate(settings):
+        for index, (hyphens, spacing, tracking) in enumerate(settings):
             before = siblings[position - 1] if position else None
             if before is not None:
                 ET.SubElement(holder, before.tag, _plain(before.attrib))
             twin = copy.deepcopy(element)
             twin.tail = None
             _drop_notes(twin)  # a note floats out of its line: without it the lines break the same
-            for attribute, value in ((HYPHENS_ATTRIBUTE, hyphens), (SPACE_ATTRIBUTE, spacing)):
+            marks = ((HYPHENS_ATTRIBUTE, hyphens), (SPACE_ATTRIBUTE, spacing), (TRACK_ATTRIBUTE, tracking))
+            for attribute, value in marks:
                 if value:
                     twin.set(attribute, value)
             twin.set(PROBE_ATTRIBUTE, f"{number}/{index}")
@@ -415,8 +429,9 @@ def best_setting(
     document: Any, elements: list[Any], settings: tuple[Setting, ...] = SETTINGS
 ) -> dict[Any, Setting]:
     """From a laid-out `probe_html`: for each paragraph, the setting with neither three
-    hyphens in a row nor a loose line, the least changed (then the evenest) of those, if one
-    is better than the paragraph as it is."""
+    hyphens in a row nor a loose line, the least changed (then the evenest) of those; if none
+    has neither, the one with the fewer of them (then the evenest), if it is better than the
+    paragraph as it is."""
     from weasyprint.formatting_structure import boxes
 
     found: dict[int, dict[int, tuple[int, float, int]]] = {}
@@ -430,14 +445,25 @@ def best_setting(
                 found[number][index] = (max(old[0], runs), max(old[1], ratio), 0)
     def score(result: tuple[int, float, int], setting: Setting) -> tuple[int, int, float]:
         runs, ratio, _ = result
-        hyphens, spacing = setting
-        change = HYPHENATIONS.index(hyphens) + abs(int(spacing or 0))
+        hyphens, spacing, tracking = setting
+        change = HYPHENATIONS.index(hyphens) + abs(int(spacing or 0)) + 2 * abs(int(tracking or 0))
         return (int(runs > HYPHEN_RUN) + int(ratio >= LOOSE), change, ratio)
 
+    def fault(result: tuple[int, float, int], setting: Setting) -> tuple[int, int, float]:
+        """How bad a setting's lines are: its faults, the hyphens beyond two in a row, its widest space."""
+        return (score(result, setting)[0], max(result[0] - HYPHEN_RUN, 0), result[1])
+
     chosen = {}
+    as_it_is = settings.index(("", "", "")) if ("", "", "") in settings else None
     for number, results in found.items():
         best = min(results, key=lambda index: score(results[index], settings[index]))
-        if score(results[best], settings[best])[0] == 0 and settings[best] != ("", ""):
+        if score(results[best], settings[best])[0]:  # none without a fault: the least bad
+            best = min(results, key=lambda index: (fault(results[index], settings[index]), index))
+        if as_it_is is not None and as_it_is in results:
+            better = fault(results[best], settings[best]) < fault(results[as_it_is], settings[as_it_is])
+        else:
+            better = score(results[best], settings[best])[0] == 0
+        if better and settings[best] != ("", "", ""):
             chosen[elements[number]] = settings[best]
     return chosen
 
@@ -584,6 +610,7 @@ MARKS: dict[str, tuple[str, str]] = {  # a fix's kind → the attribute and valu
     "relax": (RELAX_ATTRIBUTE, ""),
     "hyphens": (HYPHENS_ATTRIBUTE, ""),  # the value is the fix's
     "space": (SPACE_ATTRIBUTE, ""),  # the value is the fix's
+    "track": (TRACK_ATTRIBUTE, ""),  # the value is the fix's
 }
 
 
