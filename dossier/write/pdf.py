@@ -155,9 +155,23 @@ def print_layout(
     return PrintLayout(document, _html(laid_out) if laid_out is not None else rendered.print_html)
 
 
+XLINK = "http://www.w3.org/1999/xlink"
+
+
 def _html(tree: Any) -> str:
+    """A laid-out tree as HTML again. WeasyPrint's parser puts inline SVG in its namespace, which
+    ElementTree would write as `ns0:svg`: the names are written as the print HTML had them."""
+    import copy
     import xml.etree.ElementTree as ET
 
+    tree = copy.deepcopy(tree)
+    for element in tree.iter():
+        if isinstance(element.tag, str) and element.tag.startswith("{"):
+            element.tag = element.tag.split("}", 1)[1]
+        for name in [n for n in element.attrib if n.startswith("{")]:
+            space, local = name[1:].split("}", 1)
+            prefix = "xlink:" if space == XLINK else "xml:" if space.endswith("/XML/1998/namespace") else ""
+            element.set(prefix + local, element.attrib.pop(name))
     return "<!DOCTYPE html>\n" + ET.tostring(tree, encoding="unicode", method="html")
 
 
