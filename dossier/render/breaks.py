@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from typing import Any
 
 from lxml import etree
 
@@ -156,3 +157,39 @@ def _segments(element: etree._Element) -> Iterator[tuple[etree._Element, str]]:
             yield from _segments(child)
         if child.tail:
             yield child, "tail"
+
+
+def wbr_addresses(body: Any) -> None:
+    """The EPUB's addresses break at `<wbr/>` rather than at the zero-width spaces print needs
+    (templates.url_breaks): a reading system breaks a link's text there, and a zero-width space
+    is a character that search, copy and text-to-speech would meet."""
+    for link in list(body.iter()):
+        if not isinstance(link.tag, str) or "url" not in (link.get("class") or "").split():
+            continue
+        for element in [link, *link.iterdescendants()]:
+            _wbr_text(element, tail=element is not link)  # the link's own tail is outside the address
+
+
+def _wbr_text(element: Any, tail: bool) -> None:
+    if element.text and ZERO_WIDTH_SPACE in element.text:
+        first, *rest = element.text.split(ZERO_WIDTH_SPACE)
+        element.text = first
+        for index, piece in enumerate(rest):
+            wbr = element.makeelement(_wbr_tag(element), {})
+            wbr.tail = piece
+            element.insert(index, wbr)
+    if tail and element.tail and ZERO_WIDTH_SPACE in element.tail and element.getparent() is not None:
+        parent = element.getparent()
+        first, *rest = element.tail.split(ZERO_WIDTH_SPACE)
+        element.tail = first
+        position = list(parent).index(element)
+        for offset, piece in enumerate(rest, start=1):
+            wbr = parent.makeelement(_wbr_tag(parent), {})
+            wbr.tail = piece
+            parent.insert(position + offset, wbr)
+
+
+def _wbr_tag(element: Any) -> str:
+    """`wbr` in the element's namespace (the EPUB's documents are XHTML)."""
+    tag = element.tag
+    return f"{tag[: tag.index('}') + 1]}wbr" if tag.startswith("{") else "wbr"
