@@ -241,7 +241,10 @@ TEXT = re.compile(
     rb"(?m)^(?:/([^\s/<>\[\]()]+)\s+[-+\d.]+\s+Tf|(\[[^\]]*\]\s*TJ|<[0-9A-Fa-f\s]*>\s*Tj)|(?:[-+\d.]+\s+){5}([-+\d.]+)\s+Tm)"
 )
 GAPS = re.compile(rb">[^<]*<")  # between two hex strings of a TJ: adjustments
-GAP_RUN = re.compile(rb">\s*(-[\d.]+(?:\s*<>\s*-?[\d.]+)*)\s*<(?!>)")  # a gap between two glyphs, to the right
+# A gap between two glyphs (adjustments, to the right) that may be wider than a word break:
+# several adjustments, or one of at least 100. A lone one under 100 (kerning, most gaps) is
+# not even matched: `_spaced` runs on every TJ.
+WIDE_RUN = re.compile(rb">\s*(-[\d.]+(?:\s*<>\s*-?[\d.]+)+|-\d*\d\d\d[\d.]*)\s*<(?!>)")
 NUMBERS = re.compile(rb"-?[\d.]+")
 WORD_BREAK = 100  # a gap wider than this (thousandths of an em) reads as a space (poppler: 0.1 em)
 HEX = re.compile(rb"<([0-9A-Fa-f\s]*)>")
@@ -250,16 +253,44 @@ BFRANGE = re.compile(rb"<([0-9A-Fa-f]+)>\s*<([0-9A-Fa-f]+)>\s*(<[0-9A-Fa-f]*>|\[
 CM = re.compile(rb"\s*(?:q\s+)?([-+\d.]+)\s+([-+\d.]+)\s+([-+\d.]+)\s+([-+\d.]+)\s+([-+\d.]+)\s+([-+\d.]+)\s+cm")
 
 
+class Glyphs(dict):
+    """A font's text per hex string, filled as strings are met: WeasyPrint writes each glyph as
+    a string of its own (`[<00cf>0<01a5>…] TJ`), so a page's text is a few thousand look-ups of
+    the same few hundred keys, not a decoding of every string."""
+
+    __slots__ = ("font",)
+
+    def __init__(self, font: Font) -> None:
+        super().__init__()
+        self.font = font
+
+    def __missing__(self, hexadecimal: bytes) -> str:
+        text = self.font.text(bytes.fromhex(hexadecimal.decode()))
+        self[hexadecimal] = text
+        return text
+
+
 @dataclass
 class Font:
     table: dict[int, str]
     width: int  # bytes per code
+    glyphs: Glyphs = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        self.glyphs = Glyphs(self)
 
     def text(self, codes: bytes) -> str:
         """The text of a string of codes (`str.translate` on the codes read as characters)."""
         if self.width == 2:
             return codes.decode("utf-16-be", "surrogatepass").translate(self.table)
         return codes.decode("latin-1").translate(self.table)
+
+    def shown(self, operator: bytes) -> str:
+        """The text a text-showing operator shows, string by string (each read once per font)."""
+        strings = HEX.findall(operator)
+        if len(strings) == 1:
+            return self.glyphs[strings[0]]
+        return "".join(map(self.glyphs.__getitem__, strings))
 
 
 def read_font(font: Any) -> Font:
@@ -322,7 +353,7 @@ def read_marks(pdf: pikepdf.Pdf, page_index: int, data: bytes, fonts: dict[Any, 
                 y = float(position)
                 mark.y = (mark.y[0], y) if mark.y else (y, y)
             else:
-                texts.append(font.text(_codes(operator)))
+                texts.append(font.shown(operator))
                 last = operator
                 mark.font = font
                 mark.spaced = mark.spaced or _spaced(operator, font)
@@ -344,7 +375,7 @@ def _read_tokens(page_index: int, data: bytes, names: dict[bytes, Font]) -> list
         group = match.lastgroup
         if group == "tj":
             if current is not None:
-                current.text += font.text(_codes(match.group("tj")))
+                current.text += font.shown(match.group("tj"))
                 current.spaced = current.spaced or _spaced(match.group("tj"), font)
                 current.last_tj, current.font = match.span(), font
                 current.y = (current.y[0] if current.y else y, y)
@@ -387,24 +418,17 @@ def _spaced(operator: bytes, font: Font) -> bool:
     if not operator.startswith(b"[") or b"-" not in operator:
         return False
     size = 2 * font.width
-    for run in GAP_RUN.finditer(operator):
+    for run in WIDE_RUN.finditer(operator):
         gaps = run.group(1)
         if -sum(float(n) for n in NUMBERS.findall(gaps)) <= WORD_BREAK:
             continue
         before = re.sub(rb"\s", b"", operator[operator.rfind(b"<", 0, run.start()) + 1 : run.start()])[-size:]
         after = re.sub(rb"\s", b"", operator[run.end() : operator.find(b">", run.end())])[:size]
         if len(before) == len(after) == size:
-            pair = font.text(bytes.fromhex((before + after).decode()))
+            pair = font.glyphs[before] + font.glyphs[after]
             if pair[:1].isalpha() and pair[-1:].isalpha():
                 return True
     return False
-
-
-def _codes(operator: bytes) -> bytes:
-    """The codes a text-showing operator shows (its hex strings, adjustments left out)."""
-    inner = GAPS.sub(b"", operator)
-    start, end = inner.find(b"<"), inner.rfind(b">")
-    return bytes.fromhex(inner[start + 1 : end].decode()) if 0 <= start < end else b""
 
 
 # ---- alignment ---------------------------------------------------------------------------------------
