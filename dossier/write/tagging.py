@@ -102,11 +102,12 @@ class Segment:
 
 @dataclass
 class Stream:
-    letters: list[str] = field(default_factory=list)
+    pieces: list[str] = field(default_factory=list)  # each lettered segment's letters
     text: str = ""
-    starts: list[int] = field(default_factory=list)  # each letter run's start in `text`
-    runs: list[tuple[int, int, int]] = field(default_factory=list)  # (segment, raw start, raw end)
+    starts: list[int] = field(default_factory=list)  # each lettered segment's start in `text`
+    lettered: list[int] = field(default_factory=list)  # those segments
     segments: list[int] = field(default_factory=list)  # the stream's segments, in order
+    length: int = 0
 
 
 @dataclass(slots=True, eq=False)
@@ -152,10 +153,11 @@ class Skeleton:
         self.streams = (Stream(), Stream())
         self.figures: list[Any] = []
         self.anchors: dict[str, list[Any]] = {}  # href → <a> elements, in order
+        self.runs: dict[int, tuple[list[int], list[tuple[int, int]]]] = {}  # segment → its letter runs
         body = self.root.find("body")
         self._walk(body if body is not None else self.root, MAIN)
         for stream in self.streams:
-            stream.text = "".join(stream.letters)
+            stream.text = "".join(stream.pieces)
 
     def _walk(self, element: Any, stream: int) -> None:
         tag = element.tag
@@ -179,21 +181,41 @@ class Skeleton:
         target = self.streams[stream]
         target.segments.append(index)
         if raw:
-            position = sum(map(len, target.letters[-1:])) + (target.starts[-1] if target.starts else 0)
-            for match in LETTERS.finditer(raw):
-                letters = match.group().lower()
-                target.starts.append(position)
-                target.runs.append((index, match.start(), match.end()))
-                target.letters.append(letters)
-                position += len(letters)
+            words = LETTERS.findall(raw)
+            if words:
+                # each word lowered on its own (a space between them bounds a final sigma's context)
+                letters = " ".join(words).lower().replace(" ", "")
+                target.pieces.append(letters)
+                target.starts.append(target.length)
+                target.lettered.append(index)
+                target.length += len(letters)
         return index
 
     def locate(self, stream: int, position: int) -> tuple[int, int]:
         """The segment and raw offset of a letter of a stream."""
         target = self.streams[stream]
-        run = bisect.bisect_right(target.starts, position) - 1
-        segment, raw_start, raw_end = target.runs[run]
-        return segment, min(raw_start + position - target.starts[run], raw_end)
+        i = bisect.bisect_right(target.starts, position) - 1
+        segment = target.lettered[i]
+        starts, runs = self._runs(segment)
+        offset = position - target.starts[i]
+        run = bisect.bisect_right(starts, offset) - 1
+        raw_start, raw_end = runs[run]
+        return segment, min(raw_start + offset - starts[run], raw_end)
+
+    def _runs(self, segment: int) -> tuple[list[int], list[tuple[int, int]]]:
+        """A segment's letter runs (their starts among its letters, their raw spans), made when a
+        letter of it is first located."""
+        found = self.runs.get(segment)
+        if found is None:
+            starts: list[int] = []
+            runs: list[tuple[int, int]] = []
+            position = 0
+            for match in LETTERS.finditer(self.segments[segment].raw):
+                starts.append(position)
+                runs.append(match.span())
+                position += len(match.group().lower())
+            found = self.runs[segment] = (starts, runs)
+        return found
 
     def between(self, stream: int, start: tuple[int, int], end: tuple[int, int]) -> str:
         """The raw text of a stream from one (segment, offset) to another."""
@@ -275,6 +297,8 @@ class Font:
     table: dict[int, str]
     width: int  # bytes per code
     glyphs: Glyphs = field(init=False, repr=False, compare=False)
+    # a run of adjustments → its width (the same few runs recur)
+    widths: dict[bytes, float] = field(default_factory=dict, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         self.glyphs = Glyphs(self)
@@ -420,15 +444,21 @@ def _spaced(operator: bytes, font: Font) -> bool:
     size = 2 * font.width
     for run in WIDE_RUN.finditer(operator):
         gaps = run.group(1)
-        if -sum(float(n) for n in NUMBERS.findall(gaps)) <= WORD_BREAK:
+        width = font.widths.get(gaps)
+        if width is None:
+            width = font.widths[gaps] = -sum(float(n) for n in NUMBERS.findall(gaps))
+        if width <= WORD_BREAK:
             continue
-        before = re.sub(rb"\s", b"", operator[operator.rfind(b"<", 0, run.start()) + 1 : run.start()])[-size:]
-        after = re.sub(rb"\s", b"", operator[run.end() : operator.find(b">", run.end())])[:size]
+        before = operator[operator.rfind(b"<", 0, run.start()) + 1 : run.start()].translate(None, SPACES)[-size:]
+        after = operator[run.end() : operator.find(b">", run.end())].translate(None, SPACES)[:size]
         if len(before) == len(after) == size:
             pair = font.glyphs[before] + font.glyphs[after]
             if pair[:1].isalpha() and pair[-1:].isalpha():
                 return True
     return False
+
+
+SPACES = b" \t\n\r\f\v"  # what `\s` is in a bytes pattern
 
 
 # ---- alignment ---------------------------------------------------------------------------------------
