@@ -360,30 +360,34 @@ def read_marks(pdf: pikepdf.Pdf, page_index: int, data: bytes, fonts: dict[Any, 
     marks: list[Mark] = []
     font = Font({}, 2)
     y = 0.0
+    tags: dict[bytes, str] = {}
     for block in BLOCK.finditer(data):
-        inner = block.group("inner")
-        if b"BDC" in inner or b"BMC" in inner:
+        start, end = block.span("inner")
+        if data.find(b"BDC", start, end) >= 0 or data.find(b"BMC", start, end) >= 0:
             return _read_tokens(page_index, data, names)
         found = MCID.search(block.group("props"))
         if found is None:
             continue
-        mark = Mark(page_index, int(found.group(1)), block.group("tag").decode(), block.span("open"))
+        tag = block.group("tag")
+        name = tags.get(tag) or tags.setdefault(tag, tag.decode())
+        mark = Mark(page_index, int(found.group(1)), name, block.span("open"))
         texts = []
         last = None
-        for name, operator, position in TEXT.findall(inner):
-            if name:
-                font = names.get(name, font)
-            elif position:
-                y = float(position)
+        for match in TEXT.finditer(data, start, end):  # the sequence's operators, not a copy of them
+            kind = match.lastindex
+            if kind == 1:
+                font = names.get(match.group(1), font)
+            elif kind == 3:
+                y = float(match.group(3))
                 mark.y = (mark.y[0], y) if mark.y else (y, y)
             else:
+                operator = match.group(2)
                 texts.append(font.shown(operator))
-                last = operator
+                last = match
                 mark.font = font
                 mark.spaced = mark.spaced or _spaced(operator, font)
         if last is not None:
-            offset = block.start("inner") + inner.rindex(last)
-            mark.last_tj = (offset, offset + len(last))
+            mark.last_tj = last.span(2)
             mark.text = "".join(texts)
         marks.append(mark)
     return marks
