@@ -196,24 +196,25 @@ class Skeleton:
         target = self.streams[stream]
         i = bisect.bisect_right(target.starts, position) - 1
         segment = target.lettered[i]
-        starts, runs = self._runs(segment)
+        starts, runs = self._runs(segment, len(target.pieces[i]))
         offset = position - target.starts[i]
         run = bisect.bisect_right(starts, offset) - 1
         raw_start, raw_end = runs[run]
         return segment, min(raw_start + offset - starts[run], raw_end)
 
-    def _runs(self, segment: int) -> tuple[list[int], list[tuple[int, int]]]:
-        """A segment's letter runs (their starts among its letters, their raw spans), made when a
-        letter of it is first located."""
+    def _runs(self, segment: int, length: int) -> tuple[list[int], list[tuple[int, int]]]:
+        """A segment's letter runs (their starts among its `length` letters, their raw spans),
+        made when a letter of it is first located."""
         found = self.runs.get(segment)
         if found is None:
-            starts: list[int] = []
-            runs: list[tuple[int, int]] = []
-            position = 0
-            for match in LETTERS.finditer(self.segments[segment].raw):
-                starts.append(position)
-                runs.append(match.span())
-                position += len(match.group().lower())
+            raw = self.segments[segment].raw
+            runs = [match.span() for match in LETTERS.finditer(raw)]
+            starts = [0, *itertools.accumulate(end - start for start, end in runs)]
+            if starts.pop() != length:  # a letter whose lower case is longer (İ): word by word
+                starts, position = [], 0
+                for match in LETTERS.finditer(raw):
+                    starts.append(position)
+                    position += len(match.group().lower())
             found = self.runs[segment] = (starts, runs)
         return found
 
