@@ -266,8 +266,9 @@ TEXT = re.compile(
 GAPS = re.compile(rb">[^<]*<")  # between two hex strings of a TJ: adjustments
 # A gap between two glyphs (adjustments, to the right) that may be wider than a word break:
 # several adjustments, or one of at least 100. A lone one under 100 (kerning, most gaps) is
-# not even matched: `_spaced` runs on every TJ.
-WIDE_RUN = re.compile(rb">\s*(-[\d.]+(?:\s*<>\s*-?[\d.]+)+|-\d*\d\d\d[\d.]*)\s*<(?!>)")
+# not even matched, nor one after an empty string (`<>-101.9<0002>`, a justified line's word
+# space: no glyph before it): `_spaced` runs on every TJ.
+WIDE_RUN = re.compile(rb"(?<!<)>\s*(-[\d.]+(?:\s*<>\s*-?[\d.]+)+|-\d*\d\d\d[\d.]*)\s*<(?!>)")
 NUMBERS = re.compile(rb"-?[\d.]+")
 WORD_BREAK = 100  # a gap wider than this (thousandths of an em) reads as a space (poppler: 0.1 em)
 HEX = re.compile(rb"<([0-9A-Fa-f\s]*)>")
