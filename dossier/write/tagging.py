@@ -29,7 +29,7 @@ from __future__ import annotations
 import bisect
 import itertools
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -257,9 +257,7 @@ TOKENS = re.compile(
     rb"|(?:[-+\d.]+\s+){5}(?P<y>[-+\d.]+)\s+Tm)"
 )
 MCID = re.compile(rb"/MCID\s+(\d+)")
-BLOCK = re.compile(
-    rb"(?ms)^(?P<open>/(?P<tag>[^\s/<>\[\]()]+)\s*<<(?P<props>(?:[^<>]|<[^<>]*>)*)>>\s*BDC)$(?P<inner>.*?)^EMC$"
-)
+OPEN = re.compile(rb"(?m)^(?P<open>/(?P<tag>[^\s/<>\[\]()]+)\s*<<(?P<props>(?:[^<>]|<[^<>]*>)*)>>\s*BDC)$")
 TEXT = re.compile(
     rb"(?m)^(?:/([^\s/<>\[\]()]+)\s+[-+\d.]+\s+Tf|(\[[^\]]*\]\s*TJ|<[0-9A-Fa-f\s]*>\s*Tj)|(?:[-+\d.]+\s+){5}([-+\d.]+)\s+Tm)"
 )
@@ -363,8 +361,7 @@ def read_marks(pdf: pikepdf.Pdf, page_index: int, data: bytes, fonts: dict[Any, 
     font = Font({}, 2)
     y = 0.0
     tags: dict[bytes, str] = {}
-    for block in BLOCK.finditer(data):
-        start, end = block.span("inner")
+    for block, start, end in _sequences(data):
         if data.find(b"BDC", start, end) >= 0 or data.find(b"BMC", start, end) >= 0:
             return _read_tokens(page_index, data, names)
         found = MCID.search(block.group("props"))
@@ -393,6 +390,22 @@ def read_marks(pdf: pikepdf.Pdf, page_index: int, data: bytes, fonts: dict[Any, 
             mark.text = "".join(texts)
         marks.append(mark)
     return marks
+
+
+def _sequences(data: bytes) -> Iterator[tuple[re.Match[bytes], int, int]]:
+    """Each `/Tag <<…>> BDC` line and the span of what it holds, to the first `EMC` line after
+    it (the next sequence is looked for after that line)."""
+    position, size = 0, len(data)
+    while (block := OPEN.search(data, position)) is not None:
+        start = block.end()
+        close = data.find(b"\nEMC", start)
+        while close >= 0 and close + 4 < size and data[close + 4] != 10:  # "EMC" and the line's end
+            close = data.find(b"\nEMC", close + 1)
+        if close < 0:
+            position = block.start() + 1
+            continue
+        yield block, start, close + 1
+        position = close + 4
 
 
 def _read_tokens(page_index: int, data: bytes, names: dict[bytes, Font]) -> list[Mark]:
