@@ -250,6 +250,10 @@ def test_fancy_lists(memoire: dict) -> None:
     assert "l’observation, de mars à juin" in text and "le questionnaire, rempli par cent familles." in text
     # the markers, as pypdf reads them (after the page's text): roman numerals, the examples numbered on
     assert re.findall(r"^(\w+)\. $", text, re.MULTILINE)[-6:] == ["i", "ii", "iii", "1", "2", "3"]
+    # `(@voisins)` in the text is the number of the example labelled voisins, as Pandoc writes it
+    assert any(_text(p) == "La réponse (2) revient souvent. Une troisième, plus rare :"
+               for p in memoire["ch2"].iterfind(".//x:p", NS))
+    assert "La réponse (2) revient souvent." in re.sub(r"\s+", " ", text)
 
 
 def test_locators_in_french_and_links_between_files(memoire: dict) -> None:

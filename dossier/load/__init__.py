@@ -95,8 +95,8 @@ def _load_file(config: Config, path: Path, index: int, report: Report) -> list[C
     or one titled by the front matter's `title` (or a Pandoc title block) when it has none."""
     text = remove_forbidden_characters(read_text(path), path, report)
     text, title_block = _title_block(path, text)
-    text, list_styles = fancy_lists(text)
-    tokens, env = parse_markdown(text)
+    text, list_styles, labels = fancy_lists(text)
+    tokens, env = parse_markdown(text, {"example_labels": labels})
     for line, column in env.get("grid_spans", ()):
         report.error(
             "table-span", Location(path, line, column),

@@ -53,14 +53,16 @@ def _with_position(rule: Callable[[StateInline, bool], bool]) -> Callable[[State
 
 
 def _figure_rule(state: StateCore) -> None:
-    """An image alone in a paragraph (its attributes aside) is a figure: Pandoc's implicit figures."""
+    """An image with a text, alone in a paragraph (its attributes aside), is a figure: Pandoc's
+    implicit figures (Pandoc 3 leaves `![](x.png)` an image in its paragraph)."""
     tokens = state.tokens
     for i in range(len(tokens) - 2):
         opening, inline, closing = tokens[i : i + 3]
         if not (opening.type == "paragraph_open" and closing.type == "paragraph_close"):
             continue
         children = [c for c in inline.children or [] if not (c.type == "text" and not c.content.strip())]
-        if len(children) == 1 and children[0].type == "image" and not opening.hidden:
+        alone = len(children) == 1 and children[0].type == "image" and bool(children[0].content.strip())
+        if alone and not opening.hidden:
             opening.type, opening.tag = "figure_open", "figure"
             closing.type, closing.tag = "figure_close", "figure"
 
@@ -105,8 +107,8 @@ def parse_markdown(text: str, env: dict[str, Any] | None = None) -> tuple[list[T
 
 def parse_document(path: Path, text: str, language: str = "en") -> Document:
     """A chapter's text as typed nodes (`dossier.nodes`), each located in `path`."""
-    text, styles = fancy_lists(text)
-    tokens, env = parse_markdown(text)
+    text, styles, labels = fancy_lists(text)
+    tokens, env = parse_markdown(text, {"example_labels": labels})
     return Converter(path, text, env, language, styles).document(tokens)
 
 

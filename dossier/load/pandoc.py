@@ -526,10 +526,12 @@ def _roman(text: str) -> int | None:
     return total
 
 
-def fancy_lists(text: str) -> tuple[str, dict[int, tuple[str, int]]]:
-    """The text with Pandoc's list markers as numbers; {line of a list's first item: (style, start)}."""
+def fancy_lists(text: str) -> tuple[str, dict[int, tuple[str, int]], dict[str, int]]:
+    """The text with Pandoc's list markers as numbers; {line of a list's first item: (style, start)};
+    {an example's label (`(@good)`): its number}, for the references to it in the text."""
     lines = text.split("\n")
     styles: dict[int, tuple[str, int]] = {}
+    labels: dict[str, int] = {}
     in_fence, previous_blank, in_list, style, example = False, True, False, "", 0
     for n, line in enumerate(lines):
         if _FENCE.match(line):
@@ -543,6 +545,9 @@ def fancy_lists(text: str) -> tuple[str, dict[int, tuple[str, int]]]:
             if number is not None and not (upper_period and len(match.group("space")) < 2):
                 if kind == "example":
                     example = number
+                    label = (match.group("p") or "")[1:]
+                    if label:
+                        labels.setdefault(label, number)
                 if not in_list or kind != style:
                     styles[n] = (kind, number)
                 style, in_list = kind, True
@@ -555,7 +560,7 @@ def fancy_lists(text: str) -> tuple[str, dict[int, tuple[str, int]]]:
         if line.strip() and not line[:1].isspace() and previous_blank and not re.match(r"\s*(?:\d+[.)]|[-*+])\s", line):
             in_list = False
         previous_blank = not line.strip()
-    return "\n".join(lines), styles
+    return "\n".join(lines), styles, labels
 
 
 def _marker_value(match: re.Match[str], style: str, example: int) -> tuple[int | None, str]:

@@ -240,10 +240,13 @@ class _Inlines:
         attr = token.meta.get("attr", NO_ATTR) if token.meta else NO_ATTR
         return Image(alt, str(token.attrGet("src") or ""), str(token.attrGet("title") or ""), location, attr)
 
-    def _citation(self, token: Token) -> Citation:
+    def _citation(self, token: Token) -> Inline:
         location = self.locate(token, token.content)
         meta = token.meta
         mode = meta["mode"]
+        number = self.env.get("example_labels", {}).get(meta["items"][0].id)
+        if mode == "author-in-text" and number is not None and not meta["items"][0].suffix:
+            return Text(str(number), location)  # `(@good)`: the number of the example labelled good
         items = []
         for raw in meta["items"]:
             label, locator, suffix = split_locator(raw.suffix, self.language)
