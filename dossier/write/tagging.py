@@ -355,8 +355,7 @@ def page_content(page: Any) -> bytes:
 def read_marks(pdf: pikepdf.Pdf, page_index: int, data: bytes, fonts: dict[Any, Font]) -> list[Mark]:
     """The page's marked-content sequences with an MCID, in drawing order, with their text.
     WeasyPrint nests nothing in a text's sequence: each is read whole (its BDC line to the next EMC
-    line, `_sequences`); a page where
-    a sequence holds another one is read token by token."""
+    line, `_sequences`); a page where a sequence holds another one is read token by token."""
     names = _page_fonts(pdf.pages[page_index], fonts)
     marks: list[Mark] = []
     font = Font({}, 2)
