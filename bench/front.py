@@ -101,9 +101,9 @@ def front(root: Path, html: bool = False) -> dict[str, float]:
         times = {"load_s": loaded - start, "resolve_s": resolved - loaded}
         if html:
             from dossier.render import render_print
-            from dossier.render.templates import environment
+            from dossier.render.templates import environment, layout_folders
 
-            render_print(book, environment(book.config.layout.name, book.config.locale))
+            render_print(book, environment(layout_folders(book.config), book.config.locale))
             times["html_s"] = time.perf_counter() - resolved
         best = {k: min(v, best.get(k, v)) for k, v in times.items()}
     return best

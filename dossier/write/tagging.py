@@ -29,7 +29,7 @@ from __future__ import annotations
 import bisect
 import itertools
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -102,11 +102,12 @@ class Segment:
 
 @dataclass
 class Stream:
-    letters: list[str] = field(default_factory=list)
+    pieces: list[str] = field(default_factory=list)  # each lettered segment's letters
     text: str = ""
-    starts: list[int] = field(default_factory=list)  # each letter run's start in `text`
-    runs: list[tuple[int, int, int]] = field(default_factory=list)  # (segment, raw start, raw end)
+    starts: list[int] = field(default_factory=list)  # each lettered segment's start in `text`
+    lettered: list[int] = field(default_factory=list)  # those segments
     segments: list[int] = field(default_factory=list)  # the stream's segments, in order
+    length: int = 0
 
 
 @dataclass(slots=True, eq=False)
@@ -152,10 +153,11 @@ class Skeleton:
         self.streams = (Stream(), Stream())
         self.figures: list[Any] = []
         self.anchors: dict[str, list[Any]] = {}  # href → <a> elements, in order
+        self.runs: dict[int, tuple[list[int], list[tuple[int, int]]]] = {}  # segment → its letter runs
         body = self.root.find("body")
         self._walk(body if body is not None else self.root, MAIN)
         for stream in self.streams:
-            stream.text = "".join(stream.letters)
+            stream.text = "".join(stream.pieces)
 
     def _walk(self, element: Any, stream: int) -> None:
         tag = element.tag
@@ -179,21 +181,42 @@ class Skeleton:
         target = self.streams[stream]
         target.segments.append(index)
         if raw:
-            position = sum(map(len, target.letters[-1:])) + (target.starts[-1] if target.starts else 0)
-            for match in LETTERS.finditer(raw):
-                letters = match.group().lower()
-                target.starts.append(position)
-                target.runs.append((index, match.start(), match.end()))
-                target.letters.append(letters)
-                position += len(letters)
+            words = LETTERS.findall(raw)
+            if words:
+                # each word lowered on its own (a space between them bounds a final sigma's context)
+                letters = " ".join(words).lower().replace(" ", "")
+                target.pieces.append(letters)
+                target.starts.append(target.length)
+                target.lettered.append(index)
+                target.length += len(letters)
         return index
 
     def locate(self, stream: int, position: int) -> tuple[int, int]:
         """The segment and raw offset of a letter of a stream."""
         target = self.streams[stream]
-        run = bisect.bisect_right(target.starts, position) - 1
-        segment, raw_start, raw_end = target.runs[run]
-        return segment, min(raw_start + position - target.starts[run], raw_end)
+        i = bisect.bisect_right(target.starts, position) - 1
+        segment = target.lettered[i]
+        starts, runs = self._runs(segment, len(target.pieces[i]))
+        offset = position - target.starts[i]
+        run = bisect.bisect_right(starts, offset) - 1
+        raw_start, raw_end = runs[run]
+        return segment, min(raw_start + offset - starts[run], raw_end)
+
+    def _runs(self, segment: int, length: int) -> tuple[list[int], list[tuple[int, int]]]:
+        """A segment's letter runs (their starts among its `length` letters, their raw spans),
+        made when a letter of it is first located."""
+        found = self.runs.get(segment)
+        if found is None:
+            raw = self.segments[segment].raw
+            runs = [match.span() for match in LETTERS.finditer(raw)]
+            starts = [0, *itertools.accumulate(end - start for start, end in runs)]
+            if starts.pop() != length:  # a letter whose lower case is longer (İ): word by word
+                starts, position = [], 0
+                for match in LETTERS.finditer(raw):
+                    starts.append(position)
+                    position += len(match.group().lower())
+            found = self.runs[segment] = (starts, runs)
+        return found
 
     def between(self, stream: int, start: tuple[int, int], end: tuple[int, int]) -> str:
         """The raw text of a stream from one (segment, offset) to another."""
@@ -234,14 +257,16 @@ TOKENS = re.compile(
     rb"|(?:[-+\d.]+\s+){5}(?P<y>[-+\d.]+)\s+Tm)"
 )
 MCID = re.compile(rb"/MCID\s+(\d+)")
-BLOCK = re.compile(
-    rb"(?ms)^(?P<open>/(?P<tag>[^\s/<>\[\]()]+)\s*<<(?P<props>(?:[^<>]|<[^<>]*>)*)>>\s*BDC)$(?P<inner>.*?)^EMC$"
-)
+OPEN = re.compile(rb"(?m)^(?P<open>/(?P<tag>[^\s/<>\[\]()]+)\s*<<(?P<props>(?:[^<>]|<[^<>]*>)*)>>\s*BDC)$")
 TEXT = re.compile(
     rb"(?m)^(?:/([^\s/<>\[\]()]+)\s+[-+\d.]+\s+Tf|(\[[^\]]*\]\s*TJ|<[0-9A-Fa-f\s]*>\s*Tj)|(?:[-+\d.]+\s+){5}([-+\d.]+)\s+Tm)"
 )
 GAPS = re.compile(rb">[^<]*<")  # between two hex strings of a TJ: adjustments
-GAP_RUN = re.compile(rb">\s*(-[\d.]+(?:\s*<>\s*-?[\d.]+)*)\s*<(?!>)")  # a gap between two glyphs, to the right
+# A gap between two glyphs (adjustments, to the right) that may be wider than a word break:
+# several adjustments, or one of at least 100. A lone one under 100 (kerning, most gaps) is
+# not even matched, nor one after an empty string (`<>-101.9<0002>`, a justified line's word
+# space: no glyph before it): `_spaced` runs on every TJ.
+WIDE_RUN = re.compile(rb"(?<!<)>\s*(-[\d.]+(?:\s*<>\s*-?[\d.]+)+|-\d*\d\d\d[\d.]*)\s*<(?!>)")
 NUMBERS = re.compile(rb"-?[\d.]+")
 WORD_BREAK = 100  # a gap wider than this (thousandths of an em) reads as a space (poppler: 0.1 em)
 HEX = re.compile(rb"<([0-9A-Fa-f\s]*)>")
@@ -250,16 +275,46 @@ BFRANGE = re.compile(rb"<([0-9A-Fa-f]+)>\s*<([0-9A-Fa-f]+)>\s*(<[0-9A-Fa-f]*>|\[
 CM = re.compile(rb"\s*(?:q\s+)?([-+\d.]+)\s+([-+\d.]+)\s+([-+\d.]+)\s+([-+\d.]+)\s+([-+\d.]+)\s+([-+\d.]+)\s+cm")
 
 
+class Glyphs(dict):
+    """A font's text per hex string, filled as strings are met: WeasyPrint writes each glyph as
+    a string of its own (`[<00cf>0<01a5>…] TJ`), so a page's text is a few thousand look-ups of
+    the same few hundred keys, not a decoding of every string."""
+
+    __slots__ = ("font",)
+
+    def __init__(self, font: Font) -> None:
+        super().__init__()
+        self.font = font
+
+    def __missing__(self, hexadecimal: bytes) -> str:
+        text = self.font.text(bytes.fromhex(hexadecimal.decode()))
+        self[hexadecimal] = text
+        return text
+
+
 @dataclass
 class Font:
     table: dict[int, str]
     width: int  # bytes per code
+    glyphs: Glyphs = field(init=False, repr=False, compare=False)
+    # a run of adjustments → its width (the same few runs recur)
+    widths: dict[bytes, float] = field(default_factory=dict, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        self.glyphs = Glyphs(self)
 
     def text(self, codes: bytes) -> str:
         """The text of a string of codes (`str.translate` on the codes read as characters)."""
         if self.width == 2:
             return codes.decode("utf-16-be", "surrogatepass").translate(self.table)
         return codes.decode("latin-1").translate(self.table)
+
+    def shown(self, operator: bytes) -> str:
+        """The text a text-showing operator shows, string by string (each read once per font)."""
+        strings = HEX.findall(operator)
+        if len(strings) == 1:
+            return self.glyphs[strings[0]]
+        return "".join(map(self.glyphs.__getitem__, strings))
 
 
 def read_font(font: Any) -> Font:
@@ -299,39 +354,58 @@ def page_content(page: Any) -> bytes:
 
 def read_marks(pdf: pikepdf.Pdf, page_index: int, data: bytes, fonts: dict[Any, Font]) -> list[Mark]:
     """The page's marked-content sequences with an MCID, in drawing order, with their text.
-    WeasyPrint nests nothing in a text's sequence: each is read whole (one match); a page where
-    a sequence holds another one is read token by token."""
+    WeasyPrint nests nothing in a text's sequence: each is read whole (its BDC line to the next EMC
+    line, `_sequences`); a page where a sequence holds another one is read token by token."""
     names = _page_fonts(pdf.pages[page_index], fonts)
     marks: list[Mark] = []
     font = Font({}, 2)
     y = 0.0
-    for block in BLOCK.finditer(data):
-        inner = block.group("inner")
-        if b"BDC" in inner or b"BMC" in inner:
+    tags: dict[bytes, str] = {}
+    for block, start, end in _sequences(data):
+        if data.find(b"BDC", start, end) >= 0 or data.find(b"BMC", start, end) >= 0:
             return _read_tokens(page_index, data, names)
         found = MCID.search(block.group("props"))
         if found is None:
             continue
-        mark = Mark(page_index, int(found.group(1)), block.group("tag").decode(), block.span("open"))
+        tag = block.group("tag")
+        name = tags.get(tag) or tags.setdefault(tag, tag.decode())
+        mark = Mark(page_index, int(found.group(1)), name, block.span("open"))
         texts = []
         last = None
-        for name, operator, position in TEXT.findall(inner):
-            if name:
-                font = names.get(name, font)
-            elif position:
-                y = float(position)
+        for match in TEXT.finditer(data, start, end):  # the sequence's operators, not a copy of them
+            kind = match.lastindex
+            if kind == 1:
+                font = names.get(match.group(1), font)
+            elif kind == 3:
+                y = float(match.group(3))
                 mark.y = (mark.y[0], y) if mark.y else (y, y)
             else:
-                texts.append(font.text(_codes(operator)))
-                last = operator
+                operator = match.group(2)
+                texts.append(font.shown(operator))
+                last = match
                 mark.font = font
                 mark.spaced = mark.spaced or _spaced(operator, font)
         if last is not None:
-            offset = block.start("inner") + inner.rindex(last)
-            mark.last_tj = (offset, offset + len(last))
+            mark.last_tj = last.span(2)
             mark.text = "".join(texts)
         marks.append(mark)
     return marks
+
+
+def _sequences(data: bytes) -> Iterator[tuple[re.Match[bytes], int, int]]:
+    """Each `/Tag <<…>> BDC` line and the span of what it holds, to the first `EMC` line after
+    it (the next sequence is looked for after that line)."""
+    position, size = 0, len(data)
+    while (block := OPEN.search(data, position)) is not None:
+        start = block.end()
+        close = data.find(b"\nEMC", start)
+        while close >= 0 and close + 4 < size and data[close + 4] != 10:  # "EMC" and the line's end
+            close = data.find(b"\nEMC", close + 1)
+        if close < 0:
+            position = block.start() + 1
+            continue
+        yield block, start, close + 1
+        position = close + 4
 
 
 def _read_tokens(page_index: int, data: bytes, names: dict[bytes, Font]) -> list[Mark]:
@@ -344,7 +418,7 @@ def _read_tokens(page_index: int, data: bytes, names: dict[bytes, Font]) -> list
         group = match.lastgroup
         if group == "tj":
             if current is not None:
-                current.text += font.text(_codes(match.group("tj")))
+                current.text += font.shown(match.group("tj"))
                 current.spaced = current.spaced or _spaced(match.group("tj"), font)
                 current.last_tj, current.font = match.span(), font
                 current.y = (current.y[0] if current.y else y, y)
@@ -387,24 +461,23 @@ def _spaced(operator: bytes, font: Font) -> bool:
     if not operator.startswith(b"[") or b"-" not in operator:
         return False
     size = 2 * font.width
-    for run in GAP_RUN.finditer(operator):
+    for run in WIDE_RUN.finditer(operator):
         gaps = run.group(1)
-        if -sum(float(n) for n in NUMBERS.findall(gaps)) <= WORD_BREAK:
+        width = font.widths.get(gaps)
+        if width is None:
+            width = font.widths[gaps] = -sum(float(n) for n in NUMBERS.findall(gaps))
+        if width <= WORD_BREAK:
             continue
-        before = re.sub(rb"\s", b"", operator[operator.rfind(b"<", 0, run.start()) + 1 : run.start()])[-size:]
-        after = re.sub(rb"\s", b"", operator[run.end() : operator.find(b">", run.end())])[:size]
+        before = operator[operator.rfind(b"<", 0, run.start()) + 1 : run.start()].translate(None, SPACES)[-size:]
+        after = operator[run.end() : operator.find(b">", run.end())].translate(None, SPACES)[:size]
         if len(before) == len(after) == size:
-            pair = font.text(bytes.fromhex((before + after).decode()))
+            pair = font.glyphs[before] + font.glyphs[after]
             if pair[:1].isalpha() and pair[-1:].isalpha():
                 return True
     return False
 
 
-def _codes(operator: bytes) -> bytes:
-    """The codes a text-showing operator shows (its hex strings, adjustments left out)."""
-    inner = GAPS.sub(b"", operator)
-    start, end = inner.find(b"<"), inner.rfind(b">")
-    return bytes.fromhex(inner[start + 1 : end].decode()) if 0 <= start < end else b""
+SPACES = b" \t\n\r\f\v"  # what `\s` is in a bytes pattern
 
 
 # ---- alignment ---------------------------------------------------------------------------------------
