@@ -18,7 +18,7 @@ from lxml import etree
 
 from dossier.write.validate import ace_command
 from tests.conftest import WITH_ACE, Built, _build
-from tests.helpers import NS, copy_fixture, epub_documents, epub_file, epubcheck_messages
+from tests.helpers import NS, copy_fixture, epub_documents, epub_file, epubcheck_messages, run_cli
 
 OPF = "EPUB/content.opf"
 SVG = "http://www.w3.org/2000/svg"
@@ -295,6 +295,18 @@ def test_conformance_is_claimed_only_with_its_certifier(bundled_build: Built, mi
         assert _meta(_opf(bundled_build.epub), "dcterms:conformsTo"), "Ace ran and every check passed"
     else:
         assert "warning[epub-a11y-unchecked]" in bundled_build.stderr
+
+
+@pytest.mark.skipif(ace_command() is None, reason="DAISY Ace is not installed here")
+def test_no_ace_says_ace_is_off_not_missing(tmp_path: Path) -> None:
+    """`--no-ace` where Ace is installed: the EPUB makes no claim, and the warning says why
+    (Ace is off), not that Ace is missing, which would send the user to reinstall it."""
+    root = copy_fixture("mini", tmp_path)
+    result = run_cli("build", str(root), "--out", str(tmp_path / "out"), "--format", "epub", "--no-ace", env=WITH_ACE)
+    assert result.returncode == 0, result.stderr
+    assert "warning[epub-a11y-unchecked]: EPUB: DAISY Ace is off (--no-ace" in result.stderr
+    assert "not found" not in result.stderr
+    assert not _meta(_opf(next((tmp_path / "out").glob("*.epub"))), "dcterms:conformsTo")
 
 
 # -- a dossier whose parts are in the wrong language, with its rights --------------------------

@@ -129,7 +129,7 @@ def write_epub(
     package = epub_package(book, rendered, pictures, documents, parsed, printed.cover, features, claim)
     _write(package, target, stamp, config)
     _report_problems(book, problems, report)
-    if not _ace_passes(book, target, audited, report) and claim is not None:
+    if not _ace_passes(book, target, audited, report, wanted=ace) and claim is not None:
         withdraw_claim(target, stamp, config)
     return report
 
@@ -218,7 +218,7 @@ def _report_problems(book: Book, problems: list[Problem], report: Report) -> Non
         report.warning(_CODES[problem.check], _where(book, problem.document, problem.text, problem.lang), message)
 
 
-def _ace_passes(book: Book, target: Path, audited: bool, report: Report) -> bool:
+def _ace_passes(book: Book, target: Path, audited: bool, report: Report, wanted: bool = True) -> bool:
     """If `audited`, DAISY Ace on the written EPUB: whether it found nothing (what it found is
     reported, as warnings, at the chapter it is in). EPUBCheck runs after, as the EPUB format's
     check (`dossier.formats.epub`), once."""
@@ -228,8 +228,11 @@ def _ace_passes(book: Book, target: Path, audited: bool, report: Report) -> bool
         ace = run_ace(target)
         locate(book, ace, report, level="warning")
         return not ace
-    if not ace_off():
-        where = Location(book.config.path)
+    where = Location(book.config.path)
+    if not wanted:  # --no-ace, or a draft of `watch`: Ace may well be installed
+        report.warning("epub-a11y-unchecked", where, "EPUB: DAISY Ace is off (--no-ace, or a draft of watch), "
+                       "so the EPUB makes no accessibility conformance claim")
+    elif not ace_off():
         report.warning("epub-a11y-unchecked", where, f"EPUB: DAISY Ace not found, so the EPUB makes no accessibility "
                        f"conformance claim ({ACE_SETUP})")
     return False
