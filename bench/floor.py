@@ -1,7 +1,8 @@
 """The floor of a PDF build: WeasyPrint alone, on the print HTML a build dumped (DOSSIER_DUMP_HTML).
 
-Same HTML, same stylesheets, same fonts, same PDF options (variant, tags), the same page breaks
-(those the build's note guard added, so one layout here gives the build's pages) as the build, and
+Same HTML (with the build's page guard marks and moves in it), same stylesheets (its long pages
+among them), same fonts, same PDF options (variant, tags), the same hyphenation patterns (so one
+layout here gives the build's pages) as the build, and
 WeasyPrint's own URL fetcher; nothing of `dossier` is imported. Run as its own process so
 that its time includes starting Python and importing WeasyPrint, as the build's does.
 
@@ -26,12 +27,10 @@ def main() -> None:
     fonts = FontConfiguration()
     sheets = [CSS(filename=path, font_config=fonts) for path in manifest["stylesheets"]]
     html = HTML(filename=str(dump / manifest["html"]), base_url=manifest["base_url"])
-    breaks = manifest.get("page_breaks", {"paths": []})
-    for path in breaks["paths"]:  # the pages the build's note guard chose, as the build sets them
-        element = html.etree_element
-        for index in path:
-            element = element[index]
-        element.set(breaks["attribute"], "")
+    import pyphen  # the dossier's hyphenation exceptions, as the build's layout had them
+
+    for name, file in manifest.get("hyphenation", {}).items():
+        pyphen.LANGUAGES[name] = dump / file
     html.write_pdf(
         str(target),
         stylesheets=sheets,

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from dossier.errors import DossierError, Location, Report, Severity
-from dossier.formats import names, output_name
+from dossier.formats import defaults, names, output_name
 from dossier.manifest import Manifest, digests, input_hashes, read_plan, text_hash
 from dossier.write.atomic import staged
 
@@ -29,10 +29,10 @@ if TYPE_CHECKING:
 
 @dataclass
 class BuildOptions:
-    formats: tuple[str, ...] = field(default_factory=names)
+    formats: tuple[str, ...] = field(default_factory=defaults)
     pdf_variant: str = "pdf/ua-1"
     paper: Paper | None = None  # overrides dossier.toml's layout.paper
-    print_ready: bool = False  # bleed and crop marks
+    print_ready: bool = False  # PDF/X-4, bleed and crop marks, the cover apart
     ace: bool = True  # DAISY Ace checks the EPUB (when installed): without it, no conformance claim
 
 

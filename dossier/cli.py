@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from dossier import __version__
 from dossier.errors import DossierError, Location, Report
-from dossier.formats import names
+from dossier.formats import defaults, names
 from dossier.formats.pdf import PAPERS
 
 if TYPE_CHECKING:
@@ -80,7 +80,7 @@ def _one_of(words: Sequence[str]) -> str:
     return f"{', '.join(words[:-1])} or {words[-1]}" if len(words) > 1 else words[0]
 
 
-_FORMATS_HELP = _one_of([*names(), ",".join(names())])
+_FORMATS_HELP = _one_of([*names(), ",".join(defaults())])
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -151,7 +151,8 @@ def _build_arguments(command: argparse.ArgumentParser) -> None:
         "--out", metavar="OUT", help="output folder (default: DIR/build, or ./build for the bundled dossier)"
     )
     command.add_argument(
-        "--format", type=_formats, default=names(), metavar="FORMATS", help=f"{_FORMATS_HELP} (default)"
+        "--format", type=_formats, default=defaults(), metavar="FORMATS",
+        help=f"{_FORMATS_HELP}; default: {','.join(defaults())}",
     )
     command.add_argument(
         "--pdf-variant",
@@ -163,7 +164,10 @@ def _build_arguments(command: argparse.ArgumentParser) -> None:
         "--paper", type=_paper, metavar="PAPER", help=f"{_one_of(PAPERS)} (default: layout.paper in dossier.toml)"
     )
     command.add_argument(
-        "--print-ready", action="store_true", help="add 3 mm of bleed and crop marks to the PDF, for a print shop"
+        "--print-ready",
+        action="store_true",
+        help="for a print shop: a PDF/X-4 interior (CMYK, 3 mm of bleed, crop marks in a slug, an even page count) "
+        "and the cover as a PDF of its own",
     )
     talk = command.add_mutually_exclusive_group()
     talk.add_argument("-q", "--quiet", action="store_true", help="print errors only (and the outputs on stdout)")
@@ -199,8 +203,11 @@ def _build_setup(args: argparse.Namespace) -> tuple[Path, Path, Any]:
 
     root, bundled = _dossier_dir(args.dir)
     out = Path(args.out).resolve() if args.out else (Path.cwd() / "build" if bundled else root / "build")
+    formats = args.format
+    if args.print_ready and "cover" not in formats:
+        formats = (*formats, "cover")  # a print shop takes the cover apart from the interior
     ace = not getattr(args, "no_ace", True)  # `watch` has no --no-ace: its drafts never run Ace
-    return root, out, BuildOptions(args.format, args.pdf_variant, args.paper, args.print_ready, ace)
+    return root, out, BuildOptions(formats, args.pdf_variant, args.paper, args.print_ready, ace)
 
 
 def _level(args: argparse.Namespace) -> Level:

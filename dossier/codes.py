@@ -37,7 +37,7 @@ ERRORS = frozenset(
         "layout-missing", "layout-manifest", "layout-outside", "layout-font", "layout-files", "layout-format",
         "layout-template", "layout-sandbox",
         # the print layout
-        "resource-refused",
+        "resource-refused", "hyphenation-entry",
         # the PDF's tags (a PDF/UA build, `dossier check`)
         "pdf-untagged", "pdf-lang", "pdf-tree", "pdf-parent-tree", "pdf-link", "pdf-note", "pdf-table",
         "pdf-figure", "pdf-id", "pdf-text",

@@ -12,7 +12,7 @@ import pytest
 import dossier.formats
 from dossier.build import BuildOptions, build
 from dossier.errors import Report
-from dossier.formats import formats, names, output_name
+from dossier.formats import defaults, formats, names, output_name
 from dossier.formats.builder import Format
 from dossier.formats.graph import needed
 from dossier.formats.results import RESULTS
@@ -21,10 +21,14 @@ from tests.helpers import FIXTURES
 
 
 def test_the_registry_lists_the_outputs_and_what_each_needs() -> None:
-    assert names() == ("pdf", "epub")
+    assert names() == ("pdf", "epub", "cover")
+    assert defaults() == ("pdf", "epub")  # the cover's own PDF is for a print shop (--print-ready)
     assert needed([formats()["pdf"]]) == ["print-layout"]
-    assert needed([formats()["epub"]]) == ["print-layout", "page-map", "cover"]
-    assert needed(formats().values()) == ["print-layout", "page-map", "cover"]
+    # the EPUB's cover image is drawn from the cover's layout (the book's first page, or the
+    # cover's own pages for a print shop)
+    assert needed([formats()["epub"]]) == ["print-layout", "page-map", "cover-layout", "cover"]
+    assert needed([formats()["cover"]]) == ["print-layout", "cover-layout"]
+    assert needed(formats().values()) == ["print-layout", "page-map", "cover-layout", "cover"]
     assert output_name("essai", 2, "epub") == "essai-2.epub"
 
 

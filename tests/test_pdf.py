@@ -47,7 +47,7 @@ class Pdf:
 def _build_pdf(root: Path, out: Path, *options: str) -> Path:
     result = run_cli("build", str(root), "--out", str(out), "--format", "pdf", *options)
     assert result.returncode == 0, result.stderr
-    return next(out.glob("*.pdf"))
+    return next(p for p in out.glob("*.pdf") if not p.name.endswith(".cover.pdf"))
 
 
 @pytest.fixture(scope="session")
@@ -58,7 +58,7 @@ def print_a4(tmp_path_factory: pytest.TempPathFactory) -> Pdf:
 
 @pytest.fixture(scope="session")
 def print_a5_ready(tmp_path_factory: pytest.TempPathFactory) -> Pdf:
-    """A5, for a print shop: bleed and crop marks."""
+    """A5, for a print shop: a PDF/X-4 interior with bleed and crop marks (its cover apart)."""
     out = tmp_path_factory.mktemp("print-a5")
     return Pdf(_build_pdf(FIXTURES / "print", out, "--paper", "a5", "--print-ready"), "A5")
 
@@ -81,7 +81,8 @@ def bundled_pdf(bundled_build: Any) -> Pdf:
 
 
 ALL = ["mini_pdf", "print_a4", "print_a5_ready", "print_letter_pdfa", "bundled_pdf"]
-TAGGED = ["mini_pdf", "print_a4", "print_a5_ready", "bundled_pdf"]  # PDF/UA-1, the default
+TAGGED = ["mini_pdf", "print_a4", "print_a5_ready", "bundled_pdf"]  # tagged (all but PDF/A are)
+UA = ["mini_pdf", "print_a4", "bundled_pdf"]  # PDF/UA-1, the default (print-ready is a PDF/X-4)
 
 
 @pytest.fixture(params=ALL)
@@ -262,11 +263,17 @@ def test_print_ready_has_3mm_bleed_and_crop_marks(print_a5_ready: Pdf) -> None:
 
 
 def test_cover_background_runs_into_the_bleed(print_a5_ready: Pdf) -> None:
+    """On the cover's own PDF (print-ready builds set it apart from the interior)."""
     import pypdfium2 as pdfium
 
-    image = pdfium.PdfDocument(str(print_a5_ready.path))[0].render(scale=1).to_pil().convert("RGB")
-    corner = image.getpixel((4, image.height // 2))  # 1.4 mm from the edge: in the bleed
-    assert corner != (255, 255, 255), "the cover's paper tone stops at the trim"
+    cover = print_a5_ready.path.with_name(print_a5_ready.path.name.removesuffix(".pdf") + ".cover.pdf")
+    page = PdfReader(str(cover)).pages[0]
+    media, trim = float(page.mediabox.left), float(page.trimbox.left)
+    image = pdfium.PdfDocument(str(cover))[0].render(scale=1).to_pil().convert("RGB")
+    bleed = image.getpixel((round(trim - media - 1.5 * MM), image.height // 2))  # 1.5 mm out of the trim
+    assert bleed != (255, 255, 255), "the cover's paper tone stops at the trim"
+    slug = image.getpixel((round(trim - media - 6 * MM), image.height // 2))  # beyond the 3 mm bleed
+    assert slug == (255, 255, 255), "the cover's background runs into the slug, under the marks"
 
 
 def test_no_text_outside_the_page(any_pdf: Pdf) -> None:
@@ -371,9 +378,9 @@ def is_blank(page: PageData) -> bool:
 
 
 def test_cover_title_pages_and_blanks_are_bare(print_a4: Pdf) -> None:
-    """Nothing in the margins of the cover, the title page or its verso, and nothing at all on
-    the cover's verso; a page left blank before a right-hand chapter opening has its folio but
-    no running head."""
+    """Nothing in the margins of the cover, the title page or its verso; nothing at all on a
+    blank page (the cover's verso, a page left blank before a right-hand chapter opening): no
+    running head, no folio, as French practice has it."""
     pages = plumbed(print_a4.path)
     for index in (0, 2, 3):
         assert margin_text(pages[index], "head") == margin_text(pages[index], "foot") == "", index + 1
@@ -381,18 +388,20 @@ def test_cover_title_pages_and_blanks_are_bare(print_a4: Pdf) -> None:
     blanks = [index for index, page in enumerate(pages[4:], 4) if is_blank(page)]
     assert len(blanks) >= 2  # the fixture's chapters end on right-hand pages
     for index in blanks:
-        assert margin_text(pages[index], "head") == "", f"page {index + 1}: a running head on a blank page"
-        assert margin_text(pages[index], "foot") == f"{index + 1} / {len(pages)}"
+        assert pages[index].chars == [], f"page {index + 1}: text on a blank page: {pages[index].text!r}"
 
 
 def test_running_heads_and_folios(print_a4: Pdf) -> None:
     """Left pages carry the dossier's title, right pages the chapter's; none on a chapter's
-    first page or a blank page; every page from the Sommaire on has its folio `n / total`."""
+    first page or a blank page; every page from the Sommaire on but the blank ones has its
+    folio `n / total`."""
     reader = print_a4.reader
     pages = plumbed(print_a4.path)
     title = norm(reader.metadata.title)
     chapters = [(page, norm(text)) for level, text, page in outline(reader) if level == 1]
     for index, page in enumerate(pages[4:], 4):
+        if not page.chars:  # a blank page (test_cover_title_pages_and_blanks_are_bare)
+            continue
         assert margin_text(page, "foot") == f"{index + 1} / {len(pages)}", index + 1
         chapter = [text for start, text in chapters if start <= index]
         opening = any(start == index for start, _ in chapters)
@@ -403,7 +412,8 @@ def test_running_heads_and_folios(print_a4: Pdf) -> None:
 
 
 def test_outline_levels(print_a4: Pdf) -> None:
-    chapters = [title for level, title, _ in outline(print_a4.reader) if level == 1]
+    # a heading's last two words are bound by a no-break space (render/breaks.py): a space to a reader
+    chapters = [title.replace("\xa0", " ") for level, title, _ in outline(print_a4.reader) if level == 1]
     assert chapters == ["Avant-propos", "La composition du texte", "Tableaux et figures", "Sources"]
 
 
@@ -509,8 +519,10 @@ def test_images_have_alt_text(print_a4: Pdf) -> None:
     assert figures and all(alt and len(alt) > 10 for alt in figures), figures
 
 
-def test_pdf_ua_identification(ua_pdf: Pdf) -> None:
-    assert re.search(r'pdfuaid:part="1"|<pdfuaid:part>1</pdfuaid:part>', xmp(ua_pdf.reader))
+@pytest.mark.parametrize("name", UA)
+def test_pdf_ua_identification(name: str, request: pytest.FixtureRequest) -> None:
+    reader = request.getfixturevalue(name).reader
+    assert re.search(r'pdfuaid:part="1"|<pdfuaid:part>1</pdfuaid:part>', xmp(reader))
 
 
 def test_pdf_a_3b_by_option(print_letter_pdfa: Pdf, print_a4: Pdf) -> None:

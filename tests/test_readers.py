@@ -628,10 +628,6 @@ def test_note_labels_and_dates_use_lining_figures(unpacked: Path, browser: Any, 
             assert "lining-nums" in page.locator(selector).first.evaluate("e => getComputedStyle(e).fontVariantNumeric")
     finally:
         reader.close()
-    from dossier.write import fonts
-
-    if not hasattr(fonts, "LAYOUT_FEATURES"):  # the subsetter that keeps the figures is print-edition's
-        pytest.xfail("the font subsetter drops lnum until the print-edition branch's dossier/write/fonts.py lands")
     with zipfile.ZipFile(bundled_build.epub) as archive:
         for name in (n for n in archive.namelist() if n.startswith("EPUB/fonts/Vollkorn")):
             font = TTFont(io.BytesIO(archive.read(name)))

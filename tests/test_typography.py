@@ -50,8 +50,10 @@ FRENCH = [
     # dashes (Pandoc's smart punctuation); a hyphen stays one
     ("1990--2000 -- voire --- plus, Kassym-Jomart", "1990–2000 – voire — plus, Kassym-Jomart"),
     # no-break space after M. art. p. n° and the like
-    ("M. Dupont, art. 4, p. 12, n° 5", f"M.{NB}Dupont, art.{NB}4, p.{NB}12, n°{NB}5"),
-    ("n°5", f"n°{NB}5"),
+    ("M. Dupont, art. 4, p. 12, n° 5", f"M.{NB}Dupont, art.{NB}4, p.{NB}12, nº{NB}5"),
+    # the number sign is a raised o (U+00BA), not the degree sign; a temperature keeps its degree
+    ("Loi N°4 du 20 mai, à 20 °C", f"Loi Nº{NB}4 du 20{NB}mai, à 20{NB}°C"),
+    ("n°5", f"nº{NB}5"),
     # numbers: thousands grouped with a narrow no-break space, units and % bound to the number
     ("2 030 soldats", f"2{NN}030 soldats"),
     ("12 % et 12%", f"12{NB}% et 12{NB}%"),
@@ -159,8 +161,9 @@ def _typeset(tree: etree._Element, locale: str = "fr") -> etree._Element:
 
 
 def _skeleton(text: str) -> str:
-    """The text without its spaces, quotes as one mark, a run of dots or `…` as one dot."""
-    text = re.sub(r"[\s\u00a0\u202f\u2009]", "", text)
+    """The text without its spaces, quotes as one mark, a run of dots or `…` as one dot, the
+    number sign's raised o as the degree sign it replaces (`n°` → `nº`)."""
+    text = re.sub(r"[\s\u00a0\u202f\u2009]", "", text).replace("º", "°")
     text = re.sub("[\"'«»“”‘’]", "Q", text)
     text = re.sub(r"[-–—]+", "-", text)
     return re.sub(r"[.…]+", ".", text)

@@ -15,7 +15,7 @@ from functools import cache
 from dossier.formats.builder import Format
 
 # The modules that declare an output, in the order outputs are listed.
-REGISTRY = ("dossier.formats.pdf", "dossier.formats.epub")
+REGISTRY = ("dossier.formats.pdf", "dossier.formats.epub", "dossier.formats.cover")
 
 
 @cache
@@ -42,13 +42,21 @@ def _check(found: dict[str, Format]) -> None:
 
 
 def names() -> tuple[str, ...]:
-    """The formats' names, in the registry's order: what `dossier build` makes by default."""
+    """The formats' names, in the registry's order."""
     return tuple(formats())
 
 
+def defaults() -> tuple[str, ...]:
+    """What `dossier build` makes when no format is asked for (the cover's own PDF is made for
+    a print shop, with `--print-ready`)."""
+    return tuple(name for name, declared in formats().items() if declared.default)
+
+
 def output_name(slug: str, edition: int, name: str) -> str:
-    """The file a format writes: `SLUG-EDITION.NAME` (e.g. `allocution-tokayev-2022-01-07-2.pdf`)."""
-    return f"{slug}-{edition}.{name}"
+    """The file a format writes: `SLUG-EDITION.NAME` (e.g. `allocution-tokayev-2022-01-07-2.pdf`),
+    or `SLUG-EDITION.SUFFIX` for a format with a suffix of its own (`….cover.pdf`)."""
+    declared = formats().get(name)
+    return f"{slug}-{edition}.{declared.suffix if declared and declared.suffix else name}"
 
 
 def owner(layout_file: str) -> str | None:

@@ -50,7 +50,7 @@ class Result:
 class Format:
     """An output: one file per build, `SLUG-EDITION.NAME`."""
 
-    name: str  # also the file's suffix and the name on the command line
+    name: str  # also the file's suffix (but `suffix`) and the name on the command line
     label: str  # what the progress shows while it is written
     # The output at the target; `results` holds `needs`. It may return warnings (a `Report`: what
     # its checks found); an error is raised (`DossierError`), and then no output is kept.
@@ -61,6 +61,8 @@ class Format:
     # Made in a second process while the parent makes the shared results (dossier.write.parallel):
     # its needs must be portable; it receives them as soon as they are made.
     beside: bool = False
+    suffix: str = ""  # the file's suffix when it is not the name (`cover.pdf`)
+    default: bool = True  # made by `dossier build` when no format is asked for
     # The written output checked while it still has its temporary name (in the process that wrote
     # it): raises `DossierError` for what makes it invalid, returns a `Report` of warnings.
     check: Callable[[Job, Path], Any] | None = None

@@ -16,7 +16,8 @@ def write(job: Job, target: Path, results: Results) -> None:
 
     options = PdfOptions(job.options.pdf_variant, job.options.print_ready)
     sources = {chapter.file_name: chapter.source.path for chapter in job.book.chapters}
-    write_pdf(results["print-layout"], job.book.config, target, options, job.rendered.print_html, sources)
+    laid_out = results["print-layout"]  # the tags are matched with the HTML the pages were laid out from
+    write_pdf(laid_out.document, job.book.config, target, options, laid_out.html, sources)
 
 
 FORMAT = Format(name="pdf", label="writing the PDF", write=write, needs=("print-layout",))

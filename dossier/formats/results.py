@@ -1,9 +1,10 @@
 """The shared results: what several outputs take from one computation, each with what it needs.
 
 The print layout (WeasyPrint's pages) is the PDF's; the EPUB takes from it where each page starts
-(the page map, for its page list) and the cover (the first page, rasterised), so that both
-editions agree. The page map and the cover are small and picklable, so a format made in another
-process can be handed them; the layout, a graph of Python objects, never crosses.
+(the page map, for its page list) and the cover (the first page, rasterised, or the cover's own
+layout for a print shop), so that both editions agree. The page map and the cover are small and
+picklable, so a format made in another process can be handed them; the layouts, graphs of
+Python objects, never cross.
 """
 
 from __future__ import annotations
@@ -16,23 +17,34 @@ from dossier.formats.builder import Job, Result, Results
 
 
 def print_layout(job: Job, results: Results) -> Any:
-    from dossier.write.pdf import PdfOptions, layout
+    from dossier.write.pdf import PdfOptions, print_layout
 
     dump = Path(os.environ["DOSSIER_DUMP_HTML"]) if os.environ.get("DOSSIER_DUMP_HTML") else None  # bench's floor
     options = PdfOptions(job.options.pdf_variant, job.options.print_ready)
-    return layout(job.rendered, job.book.config, options, dump, job.report)
+    return print_layout(job.rendered, job.book.config, options, dump, job.report)
 
 
 def page_map(job: Job, results: Results) -> Any:
     from dossier.write.pages import page_starts
 
-    return page_starts(results["print-layout"], job.rendered.print_html)
+    return page_starts(results["print-layout"].document, job.rendered.print_html)
+
+
+def cover_layout(job: Job, results: Results) -> Any:
+    """The cover's pages: laid out on their own for a print shop (front and back, with the
+    bleed), else the book's first page."""
+    from dossier.write.pdf import PdfOptions, layout_cover
+
+    if job.options.print_ready:
+        return layout_cover(job.rendered, job.book.config, PdfOptions(job.options.pdf_variant, True))
+    document = results["print-layout"].document
+    return document.copy([document.pages[0]])
 
 
 def cover(job: Job, results: Results) -> bytes:
     from dossier.write.cover import cover_image
 
-    return cover_image(results["print-layout"])
+    return cover_image(results["cover-layout"])
 
 
 RESULTS: dict[str, Result] = {
@@ -40,6 +52,7 @@ RESULTS: dict[str, Result] = {
     for r in (
         Result("print-layout", print_layout, stage="layout", label="laying out pages", portable=False),
         Result("page-map", page_map, needs=("print-layout",)),
-        Result("cover", cover, needs=("print-layout",)),
+        Result("cover-layout", cover_layout, needs=("print-layout",), portable=False),
+        Result("cover", cover, needs=("cover-layout",)),
     )
 }

@@ -20,6 +20,7 @@ from functools import cache
 from lxml import etree
 
 NBSP = "\u00a0"
+NUMERO = "\u00ba"  # º, the raised o of `nº` (numéro)
 NNBSP = "\u202f"
 SPACES = frozenset(" \t\n\r\f\u00a0\u2009\u202f")
 NO_BREAK = frozenset((NBSP, NNBSP))
@@ -49,7 +50,7 @@ NO_MARKUP = frozenset({"title", "option", "textarea", "svg", "math", "sup", "sub
 QUOTES = {"fr": "«»“”", "en": "“”‘’", "de": "„“‚‘", "it": "«»“”", "es": "«»“”", "ru": "«»„“"}
 ABBREVIATIONS = {
     "fr": frozenset({"M.", "MM.", "Mme", "Mmes", "Mlle", "Mlles", "Dr", "Me", "Mgr", "art.", "p.", "pp.",
-                     "n°", "nos", "vol.", "chap.", "fig.", "t."}),
+                     "n°", "nº", "Nº", "nos", "vol.", "chap.", "fig.", "t."}),
     "en": frozenset({"Mr", "Mrs", "Ms", "Dr", "St", "p.", "pp.", "No.", "no.", "vol.", "ch.", "fig.", "art."}),
 }
 UNITS = ("%", "‰", "€", "$", "£", "°C", "°", "km²", "km", "m²", "cm", "mm", "kg", "ha", "h", "min", "Mo", "Go")
@@ -276,12 +277,15 @@ class _Typesetter:
         elif ch in SPACES and ch not in NO_BREAK:
             self.out.append(replace(c, char=self._binding_space(i)))
         else:
+            if lang.french and ch == "°" and self._number_sign():
+                c = replace(c, char=NUMERO)  # `n°` → `nº` (Lexique: the degree sign is not an o)
+                ch = NUMERO
             if lang.french and (ch in ";!?" or (ch == ":" and not self._between_digits(i))):
                 self._space_before(c, NBSP if ch == ":" else NNBSP)
             elif not lang.french and ch in ";:!?":
                 self._no_space_before()
             self.out.append(c)
-            if lang.french and (ch.isdigit() or ch == "°"):
+            if lang.french and (ch.isdigit() or ch in "°º"):
                 self._space_after_number(c, i)
         return i + 1
 
@@ -301,6 +305,15 @@ class _Typesetter:
             end -= 1
         if end < len(self.out) and end and (self.out[end - 1].char.isalnum() or self.out[end - 1].char in "’”)]»"):
             del self.out[end:]
+
+    def _number_sign(self) -> bool:
+        """A degree sign right after a word-initial `n` or `N` is the number sign (`n° 4`)."""
+        prev = self._prev()
+        before = self.out[-2] if len(self.out) >= 2 else None
+        return (
+            prev is not None and prev.char in "nN" and not prev.fixed
+            and (before is None or not before.char.isalnum())
+        )
 
     def _between_digits(self, i: int) -> bool:
         """`10:30`: a colon between digits is not punctuation."""
@@ -439,13 +452,13 @@ class _Typesetter:
         return len(before) >= 2 and before[-1].char in SPACES and before[-2].char.isdigit()
 
     def _space_after_number(self, c: _Char, i: int) -> None:
-        """`12%` → `12 %`, `n°4` → `n° 4` (French)."""
+        """`12%` → `12 %`, `n°4` → `nº 4` (French)."""
         nxt = self._next(i)
         if nxt is None or nxt.fixed or nxt.lang != c.lang:
             return
         if c.char.isdigit() and nxt.char in "%‰":
             self.out.append(replace(c, char=NBSP, segment=nxt.segment, raised=False))
-        elif c.char == "°" and nxt.char.isdigit() and self._word_before() in ("n°", "N°"):
+        elif c.char in "°º" and nxt.char.isdigit() and self._word_before() in ("n°", "N°", "nº", "Nº"):
             self.out.append(replace(c, char=NBSP, raised=False))
 
 

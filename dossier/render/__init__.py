@@ -15,11 +15,12 @@ from lxml import etree
 from markupsafe import Markup
 
 from dossier import __version__
+from dossier.l10n.hyphenation import Hyphenation, dossier_hyphenation
 from dossier.l10n.notecalls import place_note_calls
 from dossier.l10n.typography import typeset
 from dossier.model import Book, Chapter, GlossaryEntry
 from dossier.render.abbreviations import initialisms, mark_abbreviations
-from dossier.render.breaks import break_long_runs
+from dossier.render.breaks import bind_last_words, break_long_runs, mark_addresses, wbr_addresses
 from dossier.render.cite import bibliography
 from dossier.render.figures import FigureFile
 from dossier.render.markup import FragmentRenderer, Target
@@ -58,6 +59,8 @@ class Rendered:
     layout_dirs: list[Path]
     epub_files: list[FigureFile] = field(default_factory=list)
     epub_extra: list[Path] = field(default_factory=list)  # a house layout's sheets, added to the EPUB's
+    cover_html: str = ""  # the cover alone, front and back (print-ready builds write it apart)
+    hyphenation: Hyphenation = field(default_factory=Hyphenation)  # the print layout's exceptions
 
 
 def _context(book: Book, env: Environment) -> dict[str, Any]:
@@ -96,6 +99,12 @@ def render_print(book: Book, env: Environment) -> str:
     renderer = FragmentRenderer(env, "print", context)
     chapters = [_chapter_values(renderer, chapter) for chapter in book.chapters]
     text = env.get_template("print.html.j2").render(context, rendered_chapters=chapters, target="print")
+    return _typeset(text, book.config.locale, "print")
+
+
+def render_print_cover(book: Book, env: Environment) -> str:
+    """The cover as its own print document (front and back), for a print shop."""
+    text = env.get_template("print-cover.html.j2").render(_context(book, env), target="print")
     return _typeset(text, book.config.locale, "print")
 
 
@@ -159,7 +168,12 @@ def _typeset(text: str, locale: str, target: Target, abbreviations: dict[str, Gl
             typeset(part, locale)
     if body is not None:
         place_note_calls(body, locale)
+        mark_addresses(body)
         break_long_runs(body)
+        if target == "print":
+            bind_last_words(body)  # a page's fixed measure; a reading system's varies (and its nav keeps plain spaces)
+        else:
+            wbr_addresses(body)
         mark_abbreviations(body, abbreviations or {})
     mark_document(root, print_document=target == "print")
     if target == "print":
@@ -175,14 +189,19 @@ def render(book: Book, epub: bool = True) -> Rendered:
     paper = book.config.layout.paper.lower()
     with template_errors(folders):
         print_html = render_print(book, env)
+        cover_html = render_print_cover(book, env)
     rendered = Rendered(
         print_html=print_html,
+        cover_html=cover_html,
         print_stylesheets=[_find("print.css", folders), _find(f"paper-{paper}.css", folders)]
         + [sheet for fmt, sheet in extra if fmt == "pdf"],
         epub_documents=[],
         epub_stylesheet=_find("epub.css", folders),
         layout_dirs=folders,
         epub_extra=[sheet for fmt, sheet in extra if fmt == "epub"],
+        hyphenation=dossier_hyphenation(
+            book.config.root, [text for entry in book.glossary for text in (entry.term, entry.expansion or "")]
+        ),
     )
     return with_epub(book, rendered, env) if epub else rendered
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import re
 import traceback
 from collections.abc import Iterator, Sequence
 from functools import partial
@@ -35,31 +34,64 @@ def _date(value: dt.date | CslDate, locale: str, form: dates.Form = "long") -> s
     return dates.format_date(value, locale, form)
 
 
-# Where a printed URL may break (after a slash or ? & = _ #, before a dot): line breakers see
-# few break opportunities in a URL, so a long one overflows or leaves a stretched line.
-_URL_BREAK = re.compile(r"(?<=[^/]/)(?=[^/])|(?<=[?&=_#])|(?<=\w)(?=\.\w)")
-_URL_RUN = 24  # a longer stretch without a break opportunity gets one every so many characters
+# Where a printed URL may break: before a slash, a dot, a hyphen, `?`, `&`, `=`, `_` or `#`
+# (the next line then opens with the punctuation, which no reader takes for a hyphenation),
+# after the `//` of its scheme, and every few characters in a long stretch with none of these.
+# Line breakers also break after a slash, a hyphen or `?` on their own (UAX #14): a word joiner
+# after those keeps the break where the rule puts it.
+_URL_PUNCTUATION = frozenset("/.-?&=_#")
+_BREAK_AFTER = frozenset("/-?")  # where UAX #14 would break: held by a word joiner
+WORD_JOINER = "\u2060"
+_URL_RUN = 20  # a longer stretch without a break opportunity gets one every so many characters
 
 
 def url_pieces(url: str) -> list[str]:
-    """The URL cut at the places it may break across lines."""
-    return [piece for part in _URL_BREAK.split(url) for piece in _runs(part)]
-
-
-def url_breaks(url: str) -> Markup:
-    """The URL as text, with `<wbr/>` at the places it may break across lines."""
-    return Markup("<wbr/>").join(escape(piece) for piece in url_pieces(url))
-
-
-def _runs(part: str) -> list[str]:
-    pieces, since = [""], 0
-    for char in part:
-        if since == _URL_RUN:
+    """The URL cut at the places it may break across lines (each piece after the first
+    starts with the punctuation it breaks before), word joiners where a break must not be."""
+    pieces = [""]
+    since = 0
+    for index, char in enumerate(url):
+        previous = url[index - 1] if index else ""
+        scheme_end = previous == "/" and url[max(0, index - 3) : index] == "://"
+        punctuation = char in _URL_PUNCTUATION and previous not in _URL_PUNCTUATION | {":"}
+        long_stretch = since >= _URL_RUN and char.isalnum() and previous.isalnum()
+        if (index and (scheme_end or punctuation)) or long_stretch:
             pieces.append("")
             since = 0
         pieces[-1] += char
-        since = 0 if char == "-" else since + 1
+        since += 1
+        following = url[index + 1] if index + 1 < len(url) else ""
+        if char in _BREAK_AFTER and following and following not in _URL_PUNCTUATION and not _scheme(url, index):
+            pieces[-1] += WORD_JOINER
+    if len(pieces) > 1 and all(c in _URL_PUNCTUATION for c in pieces[-1]):
+        last = pieces.pop()
+        pieces[-1] += last  # a closing slash stays on its line
     return pieces
+
+
+def _scheme(url: str, index: int) -> bool:
+    """Is `url[index]` the second slash of `://` (after which the URL may break)?"""
+    return url[max(0, index - 2) : index + 1] == "://"
+
+
+ZERO_WIDTH_SPACE = "\u200b"
+
+
+def url_breaks(url: str) -> Markup:
+    """The URL as text, with a zero-width space at the places it may break across lines (not
+    `<wbr/>`: WeasyPrint does not break a line at an element between two runs of a link's
+    text, measured: a note line of 25 pt word spaces beside an unbroken address)."""
+    return Markup(escape(ZERO_WIDTH_SPACE.join(url_pieces(url))))
+
+
+def text_length(markup: str) -> int:
+    """The length of the text a reader sees in `markup` (a table cell), its print notes left out."""
+    from lxml import html
+
+    fragment = html.fragment_fromstring(str(markup) or " ", create_parent="div")
+    for note in fragment.xpath('.//*[contains(concat(" ", normalize-space(@class), " "), " footnote ")]'):
+        note.drop_tree()
+    return len(fragment.text_content().strip())
 
 
 def family_names(source: Any) -> list[str]:
@@ -99,6 +131,7 @@ def environment(folders: Sequence[Path], locale: str) -> Environment:
         number=partial(numbers.format_number, locale=locale),
         percent=partial(numbers.format_percentage, locale=locale),
         url_breaks=url_breaks,
+        text_length=text_length,
     )
     env.globals.update(
         locale=locale, group_of=cite.group_of, title_lang=partial(cite.title_lang, locale=locale),

@@ -1,4 +1,4 @@
-"""The EPUB's cover image: the PDF's first page, rasterised, so both editions look alike.
+"""The EPUB's cover image: the PDF's first page (its trimmed page), rasterised, so both editions look alike.
 
 WeasyPrint writes that page alone as a PDF (in memory), PDFium renders it, Pillow encodes it.
 The same layout gives the same pixels and the same bytes, build after build.
@@ -22,8 +22,11 @@ def cover_image(document: Any, long_side: int = LONG_SIDE) -> bytes:
     with _quiet_weasyprint():
         pdf = document.copy([document.pages[0]]).write_pdf()
     page = pdfium.PdfDocument(pdf)[0]
-    width, height = page.get_size()
-    image = page.render(scale=long_side / max(width, height), fill_color=(255, 255, 255, 255)).to_pil()
+    media, trim = page.get_mediabox(), page.get_trimbox()  # a print-ready cover: its bleed left out
+    crop = (trim[0] - media[0], trim[1] - media[1], media[2] - trim[2], media[3] - trim[3])
+    width, height = trim[2] - trim[0], trim[3] - trim[1]
+    scale = long_side / max(width, height)
+    image = page.render(scale=scale, crop=crop, fill_color=(255, 255, 255, 255)).to_pil()
     out = io.BytesIO()
     image.convert("RGB").save(out, "JPEG", quality=JPEG_QUALITY, optimize=True, progressive=False)
     return out.getvalue()

@@ -1,9 +1,11 @@
 """Fonts for the EPUB: those its stylesheet names, cut down to the characters the book uses (fontTools' subsetter).
 
 The licences (SIL OFL 1.1, no reserved font name) allow it; the name table, which carries the
-copyright and licence notices, is kept whole, and so are the OpenType features the stylesheet
-relies on (kerning, ligatures, marks); stylistic sets and alternate figures, which it does not
-ask for, are dropped. Timestamps are not touched, so the same text gives the same bytes.
+copyright and licence notices, is kept whole, and so are the OpenType features the stylesheets
+rely on: kerning, ligatures, marks, and the figures — old-style and lining (`onum`, `lnum`),
+proportional and tabular, superior (`sups`), as in the print edition. Stylistic sets and other
+alternates are dropped.
+Timestamps are not touched, so the same text gives the same bytes.
 """
 
 from __future__ import annotations
@@ -17,11 +19,17 @@ from pathlib import Path
 ALWAYS = string.printable.strip() + "\u00a0\u202f\u2009«»“”‘’–—…•◦▪·"
 
 
+LAYOUT_FEATURES = (
+    "kern", "liga", "calt", "ccmp", "locl", "mark", "mkmk",
+    "lnum", "onum", "pnum", "tnum", "sups",
+)  # fmt: skip
+
+
 def subset_font(path: Path, text: str) -> bytes:
     from fontTools import subset
 
     options = subset.Options()
-    options.layout_features = ["kern", "liga", "calt", "ccmp", "locl", "mark", "mkmk"]
+    options.layout_features = [*LAYOUT_FEATURES]
     options.name_IDs = ["*"]
     options.name_languages = ["*"]
     options.name_legacy = True

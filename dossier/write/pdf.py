@@ -16,6 +16,7 @@ import hashlib
 import io
 import json
 import logging
+import re
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -24,22 +25,34 @@ from typing import TYPE_CHECKING, Any
 from dossier.errors import DossierError, Location, Report
 from dossier.model import Config
 from dossier.render import Rendered
-
-if TYPE_CHECKING:
-    from dossier.write.footnotes import ElementPath
 from dossier.resources import assets_dir, data_root
 from dossier.write.images import PRINT_DPI
+
+if TYPE_CHECKING:
+    from dossier.write.footnotes import Fix
+
+logger = logging.getLogger(__name__)
 
 PDF_VARIANTS = ("pdf/ua-1", "pdf/a-3b")
 # pikepdf keeps WeasyPrint's compressed streams as they are (compressing the rewritten pages),
 # and its object streams; the file's /ID is computed from its content, so the same input gives
 # the same bytes.
 SAVE_OPTIONS: dict[str, Any] = {"deterministic_id": True}
+PRINT_READY_VARIANT = "pdf/x-4"  # what a print shop takes: CMYK, an output intent (print-ready.css)
 PRINT_READY_STYLESHEET = "print-ready.css"
-# A block that would push notes off their call's page starts a new page instead
-# (dossier/write/footnotes.py); a few rounds settle it, each one a full layout.
-PAGE_BREAK_ATTRIBUTE = "data-page-break"
-MAX_RELAYOUTS = 3
+PAGE_GUARD_STYLESHEET = "page-guard.css.j2"
+# The page guard's rounds (dossier/write/footnotes.py), each one a full layout; most dossiers
+# settle in one or two.
+MAX_RELAYOUTS = 4
+
+
+@dataclass(frozen=True)
+class PrintLayout:
+    """The laid-out pages and the HTML they were laid out from: the print HTML with the page
+    guard's marks, moves and splits (write/footnotes.py), the text the tagger must find on them."""
+
+    document: Any
+    html: str
 
 
 @dataclass(frozen=True)
@@ -63,44 +76,127 @@ def layout(
     dump: Path | None = None,
     report: Report | None = None,
 ) -> Any:
+    """WeasyPrint's `Document` (`print_layout`'s, without its HTML)."""
+    return print_layout(rendered, config, options, dump, report).document
+
+
+def print_layout(
+    rendered: Rendered,
+    config: Config,
+    options: PdfOptions | None = None,
+    dump: Path | None = None,
+    report: Report | None = None,
+) -> PrintLayout:
     """WeasyPrint's `Document`: the pages, kept so the EPUB can use the same page breaks.
-    Laid out again (rarely more than once) while a note is away from its call's page.
+    Laid out again (a few times at most) while the page guard (write/footnotes.py) finds a
+    note away from its call, a hole at a page's foot or three hyphens in a row.
     `dump`: a folder where the HTML and what WeasyPrint is given with it are written (below).
     `report`: where WeasyPrint's remarks on the layout's stylesheets go, as located warnings."""
     from weasyprint import CSS, HTML
     from weasyprint.text.fonts import FontConfiguration
 
+    from dossier.l10n.hyphenation import patched
     from dossier.write.csslog import css_messages
     from dossier.write.fetch import DossierFetcher, Mounts
-    from dossier.write.footnotes import break_points, element_at
+    from dossier.write.footnotes import Setting, apply, best_setting, fixes, paths, probe_html
 
     print_ready = options.print_ready if options else False
     house = config.layout_files.house if config.layout_files else None
     mounts = Mounts({"dossier": config.root, "data": data_root(), **({"layout": house} if house else {})})
     fetcher = DossierFetcher([config.root, *rendered.layout_dirs, assets_dir()], mounts)
     fonts = FontConfiguration()
-    breaks: list[ElementPath] = []
+    profiles: dict[str, Any] = {}  # print-ready.css's output profile: WeasyPrint's output intent
+    done: list[Fix] = []
+    document = None
+    laid_out = None
     missing: list[tuple[Location, str]] = []
     with css_messages(partial(_layout_path, mounts, rendered.layout_dirs)) as messages:
         sheets = [
-            CSS(url=mounts.url(p), url_fetcher=fetcher, font_config=fonts) for p in stylesheets(rendered, print_ready)
+            CSS(url=mounts.url(p), url_fetcher=fetcher, font_config=fonts, color_profiles=profiles)
+            for p in stylesheets(rendered, print_ready)
         ]
         for _ in range(MAX_RELAYOUTS + 1):
             html = HTML(string=rendered.print_html, base_url=mounts.url(config.root), url_fetcher=fetcher)
-            for path in breaks:  # print.css starts these on a new page
-                element_at(html.etree_element, path).set(PAGE_BREAK_ATTRIBUTE, "")
-            document = html.render(stylesheets=sheets, font_config=fonts, dpi=PRINT_DPI)
+            laid_out = html.etree_element
+            if print_ready:  # the cover is a PDF of its own (layout_cover): the interior starts at the title page
+                _drop_cover(laid_out)
+            numbering = paths(html.etree_element)  # before a fix moves an element
+            apply(html.etree_element, done)  # print.css reads the marks
+            css = _page_guard_css(rendered, done, document)
+            guard = [CSS(string=css, font_config=fonts)] if css else []
+            with patched(rendered.hyphenation, _languages(rendered.print_html)):
+                document = html.render(
+                    stylesheets=sheets + guard, font_config=fonts, color_profiles=profiles, dpi=PRINT_DPI
+                )
             missing += _refusals(fetcher, config)
-            more = [path for path in break_points(document) if path not in breaks]
+
+            def probe(elements: list[Any], root: Any = html.etree_element) -> dict[Any, Setting]:
+                """Lay copies of the paragraphs out with each setting: the one that suits each."""
+                if not elements:
+                    return {}
+                trial = HTML(string=probe_html(root, elements), base_url=mounts.url(config.root), url_fetcher=fetcher)
+                with patched(rendered.hyphenation, _languages(rendered.print_html)):
+                    laid = trial.render(stylesheets=sheets, font_config=fonts, color_profiles=profiles, dpi=PRINT_DPI)
+                return best_setting(laid, elements)
+
+            more = fixes(document, numbering, done, probe)
             if not more:
                 break
-            breaks += more
+            for fix in more:
+                logger.debug("page guard: %s %s (%s)", fix.kind, fix.path, fix.reason)
+            done += more
     for message in messages if report is not None else ():
         report.warning(message.code, message.location, message.message)
     for location, text in dict.fromkeys(missing) if report is not None else ():
         report.warning("css-missing", location, text)
     if dump is not None:
-        dump_print_html(rendered, config, options or PdfOptions(), dump, breaks)
+        guard_css = _page_guard_css(rendered, done, document)
+        dump_print_html(rendered, config, options or PdfOptions(), dump, done, guard_css, laid_out)
+    return PrintLayout(document, _html(laid_out) if laid_out is not None else rendered.print_html)
+
+
+XLINK = "http://www.w3.org/1999/xlink"
+
+
+def _html(tree: Any) -> str:
+    """A laid-out tree as HTML again. WeasyPrint's parser puts inline SVG in its namespace, which
+    ElementTree would write as `ns0:svg`: the names are written as the print HTML had them."""
+    import copy
+    import xml.etree.ElementTree as ET
+
+    tree = copy.deepcopy(tree)
+    for element in tree.iter():
+        if isinstance(element.tag, str) and element.tag.startswith("{"):
+            element.tag = element.tag.split("}", 1)[1]
+        for name in [n for n in element.attrib if n.startswith("{")]:
+            space, local = name[1:].split("}", 1)
+            prefix = "xlink:" if space == XLINK else "xml:" if space.endswith("/XML/1998/namespace") else ""
+            element.set(prefix + local, element.attrib.pop(name))
+    return "<!DOCTYPE html>\n" + ET.tostring(tree, encoding="unicode", method="html")
+
+
+def layout_cover(rendered: Rendered, config: Config, options: PdfOptions | None = None) -> Any:
+    """The cover's own document (front and back, `rendered.cover_html`), laid out with the
+    same stylesheets as the book (print-ready.css too, for a print shop)."""
+    from weasyprint import CSS, HTML
+    from weasyprint.text.fonts import FontConfiguration
+
+    from dossier.write.fetch import DossierFetcher, Mounts
+
+    house = config.layout_files.house if config.layout_files else None
+    mounts = Mounts({"dossier": config.root, "data": data_root(), **({"layout": house} if house else {})})
+    fetcher = DossierFetcher([config.root, *rendered.layout_dirs, assets_dir()], mounts)
+    fonts = FontConfiguration()
+    profiles: dict[str, Any] = {}  # print-ready.css's output profile: WeasyPrint's output intent
+    print_ready = options.print_ready if options else False
+    sheets = [
+        CSS(url=mounts.url(p), url_fetcher=fetcher, font_config=fonts, color_profiles=profiles)
+        for p in stylesheets(rendered, print_ready)
+    ]
+    html = HTML(string=rendered.cover_html, base_url=mounts.url(config.root), url_fetcher=fetcher)
+    with _quiet_weasyprint():
+        document = html.render(stylesheets=sheets, font_config=fonts, color_profiles=profiles, dpi=PRINT_DPI)
+    _refusals(fetcher, config)
     return document
 
 
@@ -111,30 +207,37 @@ def write_pdf(
     options: PdfOptions,
     print_html: str,
     sources: dict[str, Path] | None = None,
+    part: str = "",
 ) -> None:
     """Write the laid-out document, its tags rebuilt from the print HTML (dossier/write/tagging.py).
     Its dates are the editions' (from the print HTML's `dcterms` metadata), never the build time,
-    and its identifier derives from the dossier's identifier and edition, so the same input gives
-    the same file. A PDF/UA PDF is written only if the tag checks find nothing
-    (dossier/validate/tags.py): else the build fails with what they found, located at the
-    chapter of the page (`sources`: the print HTML's `data-doc` names → chapter files)."""
+    and its identifier derives from the dossier's identifier and edition (and `part`: "cover" for
+    the cover's own PDF), so the same input gives the same file. A PDF/UA PDF is written only if
+    the tag checks find nothing (dossier/validate/tags.py): else the build fails with what they
+    found, located at the chapter of the page (`sources`: the print HTML's `data-doc` names →
+    chapter files). Print-ready: a PDF/X-4 (never labelled PDF/UA), finished for the print shop
+    (write/printready.py), its interior padded to an even page count."""
     if options.variant not in PDF_VARIANTS:
         raise ValueError(f"unknown PDF variant {options.variant!r}")
-    identifier = hashlib.sha256(f"{config.identifier}#{config.edition.number}".encode()).hexdigest()[:32]
+    identifier = hashlib.sha256(f"{config.identifier}#{config.edition.number}{part}".encode()).hexdigest()[:32]
     with _quiet_weasyprint():
         data = document.write_pdf(
-            pdf_variant=options.variant,
+            pdf_variant=PRINT_READY_VARIANT if options.print_ready else options.variant,
             pdf_identifier=identifier.encode(),
             pdf_tags=True,
             uncompressed_pdf=False,
         )
     written, summary = tag_pdf(data, print_html, config.locale)
-    if options.variant == "pdf/ua-1":
+    if options.variant == "pdf/ua-1" and not options.print_ready:
         findings = check_pdf(written)
         if summary.unplaced:
             findings.append(_unplaced(summary.unplaced))
         _refuse_findings(findings, config, summary.page_documents, sources or {})
     target.write_bytes(written)
+    if options.print_ready:
+        from dossier.write.printready import finish
+
+        finish(target, even=not part)
 
 
 def tag_pdf(data: bytes, print_html: str, locale: str) -> tuple[bytes, Any]:
@@ -184,25 +287,74 @@ def _refuse_findings(
     raise DossierError(report)
 
 
+def _drop_cover(root: Any) -> None:
+    """The print HTML without its cover section (the cover's own PDF carries it)."""
+    for parent in root.iter():
+        for child in list(parent):
+            if child.tag == "section" and "cover" in (child.get("class") or "").split():
+                parent.remove(child)
+                return
+
+
 def dump_print_html(
-    rendered: Rendered, config: Config, options: PdfOptions, folder: Path, breaks: list[ElementPath]
+    rendered: Rendered,
+    config: Config,
+    options: PdfOptions,
+    folder: Path,
+    done: list[Fix],
+    guard_css: str = "",
+    tree: Any = None,
 ) -> None:
     """The print HTML and what WeasyPrint is given with it, for the benchmark's floor (a debugging aid:
-    DOSSIER_DUMP_HTML=DIR). `weasyprint.json` names the stylesheets, the base URL, the PDF options
-    and the page breaks the note guard added (element paths and the attribute print.css breaks
-    on), so that one layout of the dump gives the build's own pages."""
+    DOSSIER_DUMP_HTML=DIR). The HTML is the one the last layout was given (`tree`: the page
+    guard's marks, moves and splits made, write/footnotes.py); `weasyprint.json` names the
+    stylesheets (the guard's long pages among them), the base URL, the PDF options, the guard's
+    fixes (for the record) and the hyphenation patterns the layout used (written beside it), so
+    that one layout of the dump gives the build's own pages."""
+    from dossier.l10n.hyphenation import dictionaries
+    from dossier.write.footnotes import describe
+
     folder.mkdir(parents=True, exist_ok=True)
-    (folder / "print.html").write_text(rendered.print_html, encoding="utf-8")
+    html = _html(tree) if tree is not None else rendered.print_html
+    (folder / "print.html").write_text(html, encoding="utf-8")
+    hyphenation = {}
+    for name, text in dictionaries(rendered.hyphenation, _languages(rendered.print_html)).items():
+        (folder / f"hyph_{name}.dic").write_bytes(text)
+        hyphenation[name] = f"hyph_{name}.dic"
+    sheets = [str(p) for p in stylesheets(rendered, options.print_ready)]
+    if guard_css:
+        (folder / "page-guard.css").write_text(guard_css, encoding="utf-8")
+        sheets.append(str(folder / "page-guard.css"))
     manifest = {
         "html": "print.html",
         "base_url": config.root.as_uri() + "/",
-        "stylesheets": [str(p) for p in stylesheets(rendered, options.print_ready)],
+        "stylesheets": sheets,
         "pdf_variant": options.variant,
         "pdf_tags": True,
         "dpi": PRINT_DPI,
-        "page_breaks": {"attribute": PAGE_BREAK_ATTRIBUTE, "paths": [list(p) for p in breaks]},
+        "page_guard": describe(done),
+        "hyphenation": hyphenation,
     }
     (folder / "weasyprint.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
+
+
+def _page_guard_css(rendered: Rendered, done: list[Fix], document: Any) -> str:
+    """The page guard's long pages as a stylesheet (the layout's page-guard.css.j2), with the
+    leading of the text as the last layout measured it."""
+    from jinja2 import Environment, FileSystemLoader
+
+    from dossier.write.footnotes import long_pages, text_leading
+
+    pages = long_pages(done)
+    if not pages or document is None:
+        return ""
+    env = Environment(loader=FileSystemLoader([str(d) for d in rendered.layout_dirs]), autoescape=False)
+    return env.get_template(PAGE_GUARD_STYLESHEET).render(pages=pages, line=f"{text_leading(document):.2f}px")
+
+
+def _languages(html: str) -> set[str]:
+    """The languages the print HTML names (its `lang` attributes)."""
+    return set(re.findall(r'\slang="([^"]+)"', html))
 
 
 def _layout_file(rendered: Rendered, name: str) -> Path:
