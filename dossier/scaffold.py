@@ -48,6 +48,7 @@ def scaffold(target: Path, locale: str) -> Path:
 
 
 SHIPPED_FONTS = "../../assets/fonts/"  # where the default layout's files name the shipped fonts
+SHIPPED_ICC = "../../assets/icc/"  # where print-ready.css names the output intent's colour profile
 
 
 def scaffold_layout(target: Path) -> Path:
@@ -67,9 +68,13 @@ def scaffold_layout(target: Path) -> Path:
         destination = target / relative
         destination.parent.mkdir(parents=True, exist_ok=True)
         if path.suffix == ".css":  # the shipped fonts' place → the copies'
-            destination.write_text(path.read_text(encoding="utf-8").replace(SHIPPED_FONTS, "fonts/"), encoding="utf-8")
+            css = path.read_text(encoding="utf-8").replace(SHIPPED_FONTS, "fonts/").replace(SHIPPED_ICC, "icc/")
+            destination.write_text(css, encoding="utf-8")
         else:
             destination.write_bytes(path.read_bytes())
+    for profile in sorted((assets_dir() / "icc").iterdir()):  # the colour profile with its licence
+        (target / "icc").mkdir(parents=True, exist_ok=True)
+        (target / "icc" / profile.name).write_bytes(profile.read_bytes())
     fonts = []
     for font in manifest.get("fonts", []):
         for key in ("file", "licence"):

@@ -20,7 +20,7 @@ from dossier.l10n.notecalls import place_note_calls
 from dossier.l10n.typography import typeset
 from dossier.model import Book, Chapter, GlossaryEntry
 from dossier.render.abbreviations import initialisms, mark_abbreviations
-from dossier.render.breaks import bind_last_words, break_long_runs, mark_addresses, wbr_addresses
+from dossier.render.breaks import bind_last_words, break_long_runs, drop_word_joiners, mark_addresses, wbr_addresses
 from dossier.render.cite import bibliography
 from dossier.render.figures import FigureFile
 from dossier.render.markup import FragmentRenderer, Target
@@ -174,6 +174,7 @@ def _typeset(text: str, locale: str, target: Target, abbreviations: dict[str, Gl
             bind_last_words(body)  # a page's fixed measure; a reading system's varies (and its nav keeps plain spaces)
         else:
             wbr_addresses(body)
+            drop_word_joiners(body)
         mark_abbreviations(body, abbreviations or {})
     mark_document(root, print_document=target == "print")
     if target == "print":

@@ -19,7 +19,7 @@ from typing import Any
 
 from lxml import etree
 
-from dossier.render.templates import ZERO_WIDTH_SPACE, url_pieces
+from dossier.render.templates import WORD_JOINER, ZERO_WIDTH_SPACE, url_pieces
 
 LONG_RUN = 30  # no word of the dossier's languages is this long; shorter runs are left alone
 _LONG = re.compile(rf"[^\s\u200b]{{{LONG_RUN},}}")
@@ -117,18 +117,26 @@ HEADING_CLASSES = {"title", "cover-title"}
 BIND_LIMIT = 30  # characters: two last words longer than this may break (about 100 mm of a 17 pt heading: A5's measure)
 
 
+BOUND = "bound"  # print.css: `span.bound { white-space: nowrap }`
+
+
 def bind_last_words(root: etree._Element) -> None:
-    """A heading (and the title page's title) never ends on a lone word: the space before its
-    last word becomes a no-break space, when the heading has three words or more and the last
-    two are short enough to share a line in any measure."""
+    """A heading (and the title page's title) never ends on a lone word: its last two words are
+    held on one line, when the heading has three words or more and the last two are short
+    enough to share a line in any measure. (The title page's and cover's titles are the block
+    elements with those classes; a cited work's `span.title` is text of a note.)"""
     for element in root.iter():
         if not isinstance(element.tag, str):
             continue
-        if _local(element.tag) in HEADINGS or HEADING_CLASSES & set((element.get("class") or "").split()):
+        classes = set((element.get("class") or "").split())
+        if _local(element.tag) in HEADINGS or (HEADING_CLASSES & classes and _local(element.tag) in {"h1", "p", "div"}):
             _bind(element)
 
 
 def _bind(heading: etree._Element) -> None:
+    """The last two words wrapped in `span.bound` (no-wrap), so that the text, the PDF's text
+    layer and its outline keep a plain space a reader can search; when the two words are not in
+    one text node (an emphasis across them), the space becomes a no-break space instead."""
     segments = list(_segments(heading))
     text = "".join(getattr(e, a) for e, a in segments)
     words = text.split()
@@ -137,14 +145,34 @@ def _bind(heading: etree._Element) -> None:
     last_space = text.rstrip().rfind(" ")
     if last_space < 0 or text[last_space + 1 :].strip() != words[-1]:
         return
+    start = text.rfind(words[-2], 0, last_space)
+    end = last_space + 1 + len(words[-1])
     offset = 0
     for element, attr in segments:
         value = getattr(element, attr)
         if offset <= last_space < offset + len(value):
             index = last_space - offset
-            setattr(element, attr, value[:index] + "\u00a0" + value[index + 1 :])
+            if offset <= start and end <= offset + len(value) and text[start:last_space] == words[-2]:
+                _wrap(element, attr, start - offset, end - offset)
+            else:
+                setattr(element, attr, value[:index] + "\u00a0" + value[index + 1 :])
             return
         offset += len(value)
+
+
+def _wrap(element: etree._Element, attr: str, start: int, end: int) -> None:
+    """`span.bound` around `[start:end]` of the element's text or tail (in place)."""
+    value = getattr(element, attr)
+    namespace = etree.QName(element).namespace
+    span = etree.Element(f"{{{namespace}}}span" if namespace else "span", {"class": BOUND})
+    span.text = value[start:end]
+    span.tail = value[end:]
+    setattr(element, attr, value[:start])
+    if attr == "text":
+        element.insert(0, span)
+    else:
+        parent = element.getparent()
+        parent.insert(parent.index(element) + 1, span)
 
 
 def _segments(element: etree._Element) -> Iterator[tuple[etree._Element, str]]:
@@ -193,3 +221,16 @@ def _wbr_tag(element: Any) -> str:
     """`wbr` in the element's namespace (the EPUB's documents are XHTML)."""
     tag = element.tag
     return f"{tag[: tag.index('}') + 1]}wbr" if tag.startswith("{") else "wbr"
+
+
+def drop_word_joiners(body: Any) -> None:
+    """The EPUB keeps no word joiner (url_pieces holds print's line breaker off a slash with
+    them): a reader who copies an address, searches or listens gets its plain text; a reading
+    system may break after a slash, which is where a reader expects an address to break."""
+    for element in body.iter():
+        if not isinstance(element.tag, str):
+            continue
+        if element.text and WORD_JOINER in element.text:
+            element.text = element.text.replace(WORD_JOINER, "")
+        if element.tail and WORD_JOINER in element.tail:
+            element.tail = element.tail.replace(WORD_JOINER, "")
