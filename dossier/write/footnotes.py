@@ -737,19 +737,19 @@ def _parents(document: Any) -> dict[Any, Any]:
     return {child: parent for parent in root.iter() for child in parent}
 
 
-def _previous(element: Any, parents: dict[Any, Any]) -> Any | None:
+def _sibling(element: Any, parents: dict[Any, Any], step: int) -> Any | None:
+    """The element `step` places after `element` among its parent's children (before, if negative)."""
     parent = parents.get(element)
     if parent is None:
         return None
     siblings = list(parent)
-    index = siblings.index(element)
-    return siblings[index - 1] if index else None
+    index = siblings.index(element) + step
+    return siblings[index] if 0 <= index < len(siblings) else None
+
+
+def _previous(element: Any, parents: dict[Any, Any]) -> Any | None:
+    return _sibling(element, parents, -1)
 
 
 def _next(element: Any, parents: dict[Any, Any]) -> Any | None:
-    parent = parents.get(element)
-    if parent is None:
-        return None
-    siblings = list(parent)
-    index = siblings.index(element)
-    return siblings[index + 1] if index + 1 < len(siblings) else None
+    return _sibling(element, parents, 1)
