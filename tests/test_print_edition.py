@@ -143,16 +143,10 @@ def test_notes_are_set_ragged_right(bundled: Built) -> None:
 # ---- holes at a page's foot ---------------------------------------------------------------------------
 
 
-def test_no_hole_at_the_foot_of_a_page_outside_chapter_ends(built: Built, request: pytest.FixtureRequest) -> None:
+def test_no_hole_at_the_foot_of_a_page_outside_chapter_ends(built: Built) -> None:
     """The empty space between the last thing set on a page (a line, a table row, a figure)
     and its notes (or the foot of the text block) is at most four lines, but on a chapter's
     last page."""
-    if request.node.callspec.params.get("built") == "bundled":
-        # strict: when the guard mends these, the test says so and this mark must go
-        request.applymarker(pytest.mark.xfail(strict=True, reason=(
-            "issue 17, open: 3 bundled pages keep a hole (p. 22 before the timeline, the chapter's "
-            "last element, which does not fit after the chronology; p. 36 in the glossary; p. 39)"
-        )))
     feet = {f.page: f for f in foot_space(built.pdf, A4_HEIGHT - A4_BOTTOM, LEADING, A4_TOP)}
     checked = running_text_pages(built.pdf)
     assert len(checked) >= 3

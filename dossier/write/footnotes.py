@@ -27,11 +27,17 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 HEADINGS = {"h1", "h2", "h3", "h4", "h5", "h6"}
+LEADS = {*HEADINGS, "dt"}  # blocks that lead into the next one (`break-after: avoid`): a term into its definition
+CONTAINERS = {"ul", "ol", "dl", "div", "section", "blockquote"}  # blocks whose lines are their children's
 ElementPath = tuple[int, ...]  # an element's place in the document: child indices from the root
 HOLE_LINES = 4.0  # the most empty lines a page's foot may have outside a chapter's end
 HYPHEN_RUN = 2  # the most consecutive lines of a block that may end in a hyphen
 HYPHEN = "\u2010"  # WeasyPrint's hyphenate-character
 PX = 0.75  # points in a CSS pixel (WeasyPrint's box unit)
+# A figure with no text after it to fill the space it leaves (its chapter's last block) may be set
+# smaller to fit what is left of a page, down to this share of its height: a compositor's scaling
+# of a figure to the page, too little to change how it reads.
+FIT_SCALE = 0.85
 
 # The attributes print.css reads (layouts/default/print.css, "the page guard").
 PAGE_BREAK_ATTRIBUTE = "data-page-break"  # a new page before this block
@@ -39,6 +45,7 @@ RELAX_ATTRIBUTE = "data-relax"  # orphans and widows 1 in this block only
 HYPHENS_ATTRIBUTE = "data-hyphens"  # "more": shorter parts; "fewer": a hyphenation zone; "none": none here
 SPACE_ATTRIBUTE = "data-space"  # this paragraph's word spacing, in hundredths of an em
 TRACK_ATTRIBUTE = "data-track"  # this paragraph's letter spacing, in two-hundredths of an em
+FIT_ATTRIBUTE = "data-fit"  # a figure's image set at most this many CSS pixels high (page-guard.css.j2)
 PROBE_ATTRIBUTE = "data-probe"  # a copy of a paragraph in a probe document (`probe_html`)
 LOOSE = 2.0  # a justified line whose word space is this many times the natural one is loose
 # The word spacings tried on a paragraph with a loose line (hundredths of an em, print.css): an
@@ -51,7 +58,7 @@ SPACINGS = ("-5", "-4", "-3", "-2", "-1", "1", "2", "3")
 TRACKINGS = ("-2", "-1", "1", "2")
 NOTHING_BETTER = "0"  # a paragraph probed to no avail, its word spacing the font's (no rule reads it)
 
-Kind = Literal["page-break", "relax", "hyphens", "long-page", "after", "split", "space", "track"]
+Kind = Literal["page-break", "relax", "hyphens", "long-page", "after", "split", "space", "track", "fit"]
 
 
 @dataclass(frozen=True)
@@ -63,7 +70,8 @@ class Fix:
     target: ElementPath | None = None  # "after": the block the element moves behind; "split": the figure
     reason: str = ""  # for the log: what was seen, and where (1-based page)
     value: str = ""  # "space": a word spacing; "track": a letter spacing; "hyphens": more | fewer |
-    # none; "long-page": the page, from 1; "split": the characters (spaces left out) the block's first part keeps
+    # none; "long-page": the page, from 1; "split": the characters (spaces left out) the block's first part keeps;
+    # "fit": the figure's image's greatest height, in CSS pixels
 
 
 @dataclass(frozen=True)
@@ -496,8 +504,10 @@ def _hole_fix(
         fix = Fix("after", numbering[figure], numbering[target], reason) if target in numbering else None
         if fix is not None and add(fix):
             return
-    while (previous := _previous(block, parents)) is not None and previous.tag in HEADINGS and not hole.continued:
-        block = previous  # the headings before the block went with it
+        if target is None and _fit_figure(document, hole, figure, numbering, reason, add):
+            return
+    while (previous := _previous(block, parents)) is not None and previous.tag in LEADS and not hole.continued:
+        block = previous  # the headings (a definition's term) before the block went with it
     text_block = _first_text_block(block, parents)
     row = text_block is not None and text_block.tag in ("td", "th")
     if not row and text_block in numbering and add(Fix("relax", numbering[text_block], reason=reason)):
@@ -560,13 +570,39 @@ def _visible(text: str) -> int:
 
 
 def _first_text_block(element: Any, parents: dict[Any, Any]) -> Any:
-    """`element`, or past the headings that lead into it, the block they lead into."""
-    while element is not None and element.tag in HEADINGS:
-        following = _next(element, parents)
-        if following is None:
+    """`element`, or past the headings (a term) that lead into it, the block they lead into; in
+    a list, its first item (whose own `orphans` and `widows` hold, not the list's)."""
+    while element is not None:
+        if element.tag in LEADS and (following := _next(element, parents)) is not None:
+            element = following
+        elif element.tag in CONTAINERS and len(element):
+            element = element[0]
+        else:
             break
-        element = following
     return element
+
+
+def _fit_figure(
+    document: Any, hole: Hole, figure: Any, numbering: dict[Any, ElementPath], reason: str, add: Any
+) -> bool:
+    """A figure that missed the hole's page, with no text after it to fill the hole: its image
+    set as high as the hole leaves it room for, if that is at least `FIT_SCALE` of its height."""
+    from weasyprint.formatting_structure import boxes
+
+    space = hole.lines * _leading(document.pages[hole.page]._page_box.children[0])
+    for box in document.pages[hole.page + 1]._page_box.children[0].descendants():
+        if box.element is figure and isinstance(box, boxes.BlockBox):
+            images = [
+                b for b in box.descendants()
+                if isinstance(b, boxes.ReplacedBox) or (isinstance(b, boxes.BlockBox) and b.element_tag == "svg")
+            ]
+            if len(images) != 1:
+                return False
+            height = images[0].height
+            room = height - (box.margin_height() - space) - 1  # a pixel to spare, for rounding
+            fits = room >= FIT_SCALE * height
+            return fits and add(Fix("fit", numbering[figure], reason=reason, value=str(int(room))))
+    return False
 
 
 def _displacing_element(document: Any, page_index: int, parents: dict[Any, Any]) -> Any | None:
@@ -611,6 +647,7 @@ MARKS: dict[str, tuple[str, str]] = {  # a fix's kind → the attribute and valu
     "hyphens": (HYPHENS_ATTRIBUTE, ""),  # the value is the fix's
     "space": (SPACE_ATTRIBUTE, ""),  # the value is the fix's
     "track": (TRACK_ATTRIBUTE, ""),  # the value is the fix's
+    "fit": (FIT_ATTRIBUTE, ""),  # the value is the fix's
 }
 
 
@@ -722,6 +759,11 @@ def _hyphenated(left: str, right: str) -> str:
 def long_pages(fixes: Iterable[Fix]) -> list[int]:
     """The pages (from 1) that hold a line more: the layout's stylesheet lengthens them."""
     return sorted({int(f.value) for f in fixes if f.kind == "long-page"})
+
+
+def fitted_heights(fixes: Iterable[Fix]) -> list[int]:
+    """The heights (CSS pixels) figures' images are fitted to: the layout's stylesheet sets them."""
+    return sorted({int(f.value) for f in fixes if f.kind == "fit"})
 
 
 def describe(fixes: Iterable[Fix]) -> list[dict[str, Any]]:

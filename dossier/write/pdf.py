@@ -339,17 +339,18 @@ def dump_print_html(
 
 
 def _page_guard_css(rendered: Rendered, done: list[Fix], document: Any) -> str:
-    """The page guard's long pages as a stylesheet (the layout's page-guard.css.j2), with the
-    leading of the text as the last layout measured it."""
+    """The page guard's long pages and fitted figures as a stylesheet (the layout's
+    page-guard.css.j2), with the leading of the text as the last layout measured it."""
     from jinja2 import Environment, FileSystemLoader
 
-    from dossier.write.footnotes import long_pages, text_leading
+    from dossier.write.footnotes import fitted_heights, long_pages, text_leading
 
-    pages = long_pages(done)
-    if not pages or document is None:
+    pages, fits = long_pages(done), fitted_heights(done)
+    if not (pages or fits) or document is None:
         return ""
     env = Environment(loader=FileSystemLoader([str(d) for d in rendered.layout_dirs]), autoescape=False)
-    return env.get_template(PAGE_GUARD_STYLESHEET).render(pages=pages, line=f"{text_leading(document):.2f}px")
+    line = f"{text_leading(document):.2f}px"
+    return env.get_template(PAGE_GUARD_STYLESHEET).render(pages=pages, fits=fits, line=line)
 
 
 def _languages(html: str) -> set[str]:
