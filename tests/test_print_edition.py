@@ -22,7 +22,7 @@ import yaml
 from pypdf import PdfReader
 
 from dossier.resources import bundled_dossier
-from tests.helpers import FIXTURES, run_cli
+from tests.helpers import FIXTURES, ROOT, run_cli
 from tests.typeset import (
     AUTO_HYPHEN,
     MM,
@@ -166,6 +166,57 @@ def test_the_large_figure_stays_mid_chapter_with_text_around_it(web: Built) -> N
     body = [line for line in page_lines(pages(web.pdf)[index]) if line.size == BODY_SIZE]
     assert len(body) >= 3, "the figure's page carries running text"
     assert index not in chapter_ends(web.pdf), "the text goes on after the figure"
+
+
+FIT_PAGE = """<!DOCTYPE html><html lang="fr"><head><style>
+@page chapter {{ size: 100mm 150mm; margin: 10mm; }}
+section {{ page: chapter; font: 10pt/14pt serif; }}
+p {{ margin: 0; orphans: 2; widows: 2; }}
+figure {{ margin: 0; break-inside: avoid; }}
+figure svg {{ display: block; }}
+{guard}
+</style></head><body><section class="chapter"><h1>Un chapitre</h1>{text}
+<figure><svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 50 60" width="50mm" height="{height}mm">
+<rect width="50" height="60" fill="#888"/></svg><figcaption>Une figure</figcaption></figure></section>
+</body></html>"""
+
+
+def _fit_layout(height: float, guard: str = "", marks: Any = ()) -> tuple[Any, Any, dict[Any, Any]]:
+    from weasyprint import HTML
+
+    from dossier.write.footnotes import apply, paths
+
+    text = "<p>Une ligne.</p>" * 4
+    html = HTML(string=FIT_PAGE.format(guard=guard, text=text, height=height))
+    numbering = paths(html.etree_element)
+    apply(html.etree_element, marks)
+    return html.render(), html.etree_element, numbering
+
+
+def _guard_template() -> Any:
+    from jinja2 import Environment, FileSystemLoader
+
+    return Environment(loader=FileSystemLoader(str(ROOT / "layouts" / "default"))).get_template("page-guard.css.j2")
+
+
+@pytest.mark.parametrize(("height", "fits"), [(97.0, True), (120.0, False)])
+def test_a_chapters_last_figure_is_fitted_to_the_page_it_missed(height: float, fits: bool) -> None:
+    """A figure that is its chapter's last block and misses the page by a little (97 mm in a
+    130 mm text block after five lines) is set smaller, to the height the page leaves it, and
+    stays on that page; one that would need more than 15 % less (120 mm) is left as it is."""
+    from dossier.write.footnotes import FIT_SCALE, fitted_heights, fixes
+
+    document, _, numbering = _fit_layout(height)
+    assert len(document.pages) == 2  # the figure missed the first page: a hole there
+    found = [f for f in fixes(document, numbering) if f.kind == "fit"]
+    assert bool(found) is fits
+    if not fits:
+        return
+    fitted = int(found[0].value)
+    assert FIT_SCALE * height / 25.4 * 96 <= fitted < height / 25.4 * 96
+    css = _guard_template().render(pages=[], fits=fitted_heights(found), line="0px")
+    document, _, _ = _fit_layout(height, css, found)
+    assert len(document.pages) == 1  # fitted, the figure is set on the page it missed
 
 
 # ---- hyphens ----------------------------------------------------------------------------------------------
