@@ -504,7 +504,8 @@ def _hole_fix(
         fix = Fix("after", numbering[figure], numbering[target], reason) if target in numbering else None
         if fix is not None and add(fix):
             return
-        if target is None and _fit_figure(document, hole, figure, numbering, reason, add):
+        last = _next(figure, parents) is None  # its chapter's last block: no text to fill the hole
+        if last and _fit_figure(document, hole, figure, numbering, reason, add):
             return
     while (previous := _previous(block, parents)) is not None and previous.tag in LEADS and not hole.continued:
         block = previous  # the headings (a definition's term) before the block went with it
