@@ -11,8 +11,8 @@ output is the same from one run to the next. With `--diagnostics json`, stderr c
 array of every dossier's diagnostics.
 
 The jobs are shared: with J jobs and D dossiers, min(J, D) builds run at once, each allowed
-J // min(J, D) jobs of its own (the EPUB beside the PDF, EPUBCheck beside Ace), so that about J
-processes are busy, and memory stays that of J one-job builds at most.
+J // min(J, D) jobs of its own (the EPUB beside the PDF, EPUBCheck beside Ace): with two jobs
+and two dossiers, two one-job builds at once, not two builds of two jobs each.
 """
 
 from __future__ import annotations
