@@ -34,6 +34,7 @@ class BuildOptions:
     paper: Paper | None = None  # overrides dossier.toml's layout.paper
     print_ready: bool = False  # PDF/X-4, bleed and crop marks, the cover apart
     ace: bool = True  # DAISY Ace checks the EPUB (when installed): without it, no conformance claim
+    jobs: int | None = None  # `--jobs N`: how many processes at once (None: DOSSIER_JOBS, else the cores)
 
 
 @dataclass

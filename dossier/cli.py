@@ -76,6 +76,12 @@ def _paper(value: str) -> str:
     return papers[value.lower()]
 
 
+def _jobs(value: str) -> int:
+    if not value.isdigit() or int(value) < 1:
+        raise argparse.ArgumentTypeError(f"takes a positive integer, not {value!r}")
+    return int(value)
+
+
 def _one_of(words: Sequence[str]) -> str:
     return f"{', '.join(words[:-1])} or {words[-1]}" if len(words) > 1 else words[0]
 
@@ -94,7 +100,7 @@ def _parser() -> argparse.ArgumentParser:
     build = commands.add_parser(
         "build", help="build the PDF and the EPUB", description="Build the dossier's PDF and EPUB (what is stale)."
     )
-    _build_arguments(build)
+    _build_arguments(build, many=True)
     build.add_argument("--force", action="store_true", help="build even if nothing changed since the last build")
     build.add_argument(  # `watch` makes drafts: it never runs Ace
         "--no-ace",
@@ -115,7 +121,7 @@ def _parser() -> argparse.ArgumentParser:
         help="validate the dossier without writing anything",
         description="Run every validation; write nothing.",
     )
-    check.add_argument("dir", nargs="?", metavar="DIR", help="the dossier folder (default as for build)")
+    check.add_argument("dir", nargs="*", metavar="DIR", help="the dossier folder, or several (default as for build)")
     check.add_argument("-v", "--verbose", action="store_true", help="also say which checks ran or were skipped")
     _diagnostic_arguments(check)
 
@@ -140,15 +146,23 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _build_arguments(command: argparse.ArgumentParser) -> None:
+def _build_arguments(command: argparse.ArgumentParser, many: bool = False) -> None:
     command.add_argument(
         "dir",
-        nargs="?",
+        nargs="*" if many else "?",
         metavar="DIR",
-        help="the dossier folder (default: the current folder if it holds a dossier.toml, else the bundled dossier)",
+        help=("the dossier folder, or several (built in parallel)" if many else "the dossier folder")
+        + " (default: the current folder if it holds a dossier.toml, else the bundled dossier)",
     )
     command.add_argument(
-        "--out", metavar="OUT", help="output folder (default: DIR/build, or ./build for the bundled dossier)"
+        "--out",
+        metavar="OUT",
+        help="output folder (default: DIR/build, or ./build for the bundled dossier)"
+        + ("; with several DIRs, OUT/NAME for each, NAME the dossier folder's name" if many else ""),
+    )
+    command.add_argument(
+        "-j", "--jobs", type=_jobs, metavar="N",
+        help="run N processes at most at once (default: DOSSIER_JOBS, else the cores available; 1: one at a time)",
     )
     command.add_argument(
         "--format", type=_formats, default=defaults(), metavar="FORMATS",
@@ -207,7 +221,7 @@ def _build_setup(args: argparse.Namespace) -> tuple[Path, Path, Any]:
     if args.print_ready and "cover" not in formats:
         formats = (*formats, "cover")  # a print shop takes the cover apart from the interior
     ace = not getattr(args, "no_ace", True)  # `watch` has no --no-ace: its drafts never run Ace
-    return root, out, BuildOptions(formats, args.pdf_variant, args.paper, args.print_ready, ace)
+    return root, out, BuildOptions(formats, args.pdf_variant, args.paper, args.print_ready, ace, args.jobs)
 
 
 def _level(args: argparse.Namespace) -> Level:
@@ -219,6 +233,9 @@ def _cmd_build(args: argparse.Namespace, report: Report) -> int:
     from dossier.build import build
     from dossier.progress import make_progress
 
+    if len(args.dir) > 1:
+        return _cmd_build_many(args)
+    args.dir = args.dir[0] if args.dir else None
     root, out, options = _build_setup(args)
     progress = make_progress(_level(args))
     try:
@@ -233,6 +250,45 @@ def _cmd_build(args: argparse.Namespace, report: Report) -> int:
     for path in result.outputs:
         print(path)
     return 0
+
+
+def _cmd_build_many(args: argparse.Namespace) -> int:
+    """Several dossiers, each by a `dossier build DIR` of its own (`dossier.many`)."""
+    from dossier.many import build_many, slots
+    from dossier.write.parallel import jobs_allowed
+
+    folders = [Path(d).resolve() for d in args.dir]
+    _refuse_clashes(args.dir, folders, bool(args.out))
+    jobs = jobs_allowed(args.jobs)
+    _, each = slots(jobs, len(folders))
+    out = Path(args.out).resolve() if args.out else None
+    argv = [_one_build(args, d, out / f.name if out else None, each) for d, f in zip(args.dir, folders, strict=True)]
+    return build_many(args.dir, argv, jobs, args.diagnostics)
+
+
+def _refuse_clashes(given: list[str], folders: list[Path], out: bool) -> None:
+    """Two builds never write one folder: a dossier named twice, or (with --out) two of one name."""
+    seen: dict[Path | str, Path] = {}
+    for shown, folder in zip(given, folders, strict=True):
+        key: Path | str = folder.name if out else folder
+        if key in seen:
+            twice = seen[key] == folder
+            clash = "is named twice" if twice else f"has the name of {_shown(seen[key])}"
+            why = "it would be built twice at once" if twice else f"with --out, each dossier goes to OUT/{folder.name}"
+            message = f"usage: dossier build [options] DIR [DIR ...]\ndossier build: error: {shown} {clash}: {why}"
+            print(message, file=sys.stderr)
+            raise SystemExit(2)
+        seen[key] = folder
+
+
+def _one_build(args: argparse.Namespace, folder: str, out: Path | None, jobs: int) -> list[str]:
+    """The command line of one dossier's build, with this one's options."""
+    argv = ["build", folder, "--format", ",".join(args.format), "--pdf-variant", args.pdf_variant]
+    argv += ["--jobs", str(jobs), "--diagnostics", args.diagnostics, "-v" if args.verbose else "-q"]
+    argv += ["--out", str(out)] if out else []
+    argv += ["--paper", args.paper] if args.paper else []
+    flags = {"--print-ready": args.print_ready, "--force": args.force, "--no-ace": args.no_ace, "--strict": args.strict}
+    return argv + [flag for flag, on in flags.items() if on]
 
 
 def _shown(path: Path) -> str:
@@ -250,15 +306,39 @@ def _cmd_watch(args: argparse.Namespace, report: Report) -> int:
 
 
 def _cmd_check(args: argparse.Namespace, report: Report) -> int:
+    if len(args.dir) > 1:
+        return _cmd_check_many(args, report)
+    root, _ = _dossier_dir(args.dir[0] if args.dir else None)
+    detail = _check_one(root, report)
+    _print_report(report, Path.cwd(), args.diagnostics)
+    if args.verbose and args.diagnostics == "text":
+        print(f"dossier: {detail}", file=sys.stderr)
+    return 1 if report.errors else 0
+
+
+def _check_one(root: Path, report: Report) -> str:
+    """Every validation of one dossier; what the spelling check did."""
     from dossier.build import check
     from dossier.validate.spelling import check_spelling
 
-    root, _ = _dossier_dir(args.dir)
     book = check(root, report)
-    spelling = check_spelling(book.config, report)
+    return check_spelling(book.config, report).detail
+
+
+def _cmd_check_many(args: argparse.Namespace, report: Report) -> int:
+    """Each dossier checked in turn, one that fails not stopping the next; one report of them all."""
+    details = []
+    for folder in args.dir:
+        found = Report(strict=report.strict)
+        try:
+            details.append(f"{folder}: {_check_one(_dossier_dir(folder)[0], found)}")
+        except DossierError as exc:
+            found.diagnostics += [d for d in exc.report.diagnostics if d not in found.diagnostics]
+        report.extend(found)
     _print_report(report, Path.cwd(), args.diagnostics)
     if args.verbose and args.diagnostics == "text":
-        print(f"dossier: {spelling.detail}", file=sys.stderr)
+        for detail in details:
+            print(f"dossier: {detail}", file=sys.stderr)
     return 1 if report.errors else 0
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from dossier.errors import DossierError, Location, Report
-from dossier.write.parallel import Background, Handoff, parallel_allowed
+from dossier.write.parallel import Background, Handoff, cores, jobs_allowed, parallel_allowed
 from tests.conftest import Built
 from tests.helpers import FIXTURES, ROOT, run_cli
 
@@ -41,11 +41,24 @@ def test_help_imports_no_heavy_library(args: tuple[str, ...]) -> None:
 
 
 def test_epub_beside_pdf_is_the_same_as_one_after_the_other(mini_build: Built, tmp_path: Path) -> None:
-    """DOSSIER_JOBS=1 makes the EPUB after the PDF in one process: the same bytes both ways."""
-    result = run_cli("build", str(FIXTURES / "mini"), "--out", str(tmp_path), env={"DOSSIER_JOBS": "1"})
+    """`--jobs 1` makes the EPUB after the PDF in one process: the same bytes as the fixture's
+    build, which had the default jobs (the cores: two or more here, else the test says nothing)."""
+    if jobs_allowed() < 2 or cores() < 2:
+        pytest.skip("one job by default here: the fixture's build was made in one process too")
+    result = run_cli("build", str(FIXTURES / "mini"), "--out", str(tmp_path), "--jobs", "1")
     assert result.returncode == 0, result.stderr
     assert (tmp_path / mini_build.epub.name).read_bytes() == mini_build.epub.read_bytes()
     assert (tmp_path / mini_build.pdf.name).read_bytes() == mini_build.pdf.read_bytes()
+
+
+@pytest.mark.parametrize(("flag", "variable", "expected"), [(None, "1", 1), (None, "3", 3), (2, "1", 2), (None, "x", None)])
+def test_jobs_from_the_flag_else_dossier_jobs_else_the_cores(
+    flag: int | None, variable: str, expected: int | None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DOSSIER_JOBS", variable)
+    assert jobs_allowed(flag) == (cores() if expected is None else expected)
+    if jobs_allowed(flag) == 1:
+        assert not parallel_allowed(flag)
 
 
 def _write_pid(path: Path) -> None:

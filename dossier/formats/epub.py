@@ -2,7 +2,8 @@
 
 Its own documents are rendered beside the layout, in a second process when there is a second
 core; the page map and the cover are handed to it once the layout is made. EPUBCheck checks it
-there, while the PDF is written.
+there, while the PDF is written; when more than one job is allowed, beside DAISY Ace (each a
+process of its own: a JVM, a Chromium) rather than after it, with the same findings.
 """
 
 from __future__ import annotations
@@ -22,10 +23,14 @@ def write(job: Job, target: Path, results: Results) -> Report:
     EPUBCheck then finds anything."""
     from dossier.render import with_epub
     from dossier.write.epub import FromPrint, build_time, write_epub
+    from dossier.write.parallel import jobs_allowed
+    from dossier.write.validate import start_epubcheck
 
     documents = with_epub(job.book, job.rendered)
     printed = FromPrint(results["page-map"], results["cover"])  # in a second process: waits for the layout
-    return write_epub(job.book, documents, target, build_time(job.book, job.epoch), printed, ace=job.options.ace)
+    beside = start_epubcheck if jobs_allowed(job.options.jobs) > 1 else None  # taken up by `check`
+    stamp = build_time(job.book, job.epoch)
+    return write_epub(job.book, documents, target, stamp, printed, ace=job.options.ace, before_ace=beside)
 
 
 def check(job: Job, target: Path) -> Report:

@@ -50,9 +50,10 @@ def make(job: Job, targets: dict[str, Path], progress: Progress = lambda _: None
     beside: list[tuple[Format, Handoff, Background]] = []
     for declared in chosen:
         if declared.beside:
-            handoff = Handoff(parallel_allowed())  # a pipe only when a child reads it
+            jobs = job.options.jobs
+            handoff = Handoff(parallel_allowed(jobs))  # a pipe only when a child reads it
             job_beside = _beside(declared, job, targets[declared.name], handoff, check)
-            beside.append((declared, handoff, Background(job_beside, handoff)))
+            beside.append((declared, handoff, Background(job_beside, handoff, jobs)))
     done: dict[str, Any] = {}
     sent: set[str] = set()
     try:

@@ -25,6 +25,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -104,12 +105,19 @@ class Features:
 
 
 def write_epub(
-    book: Book, rendered: Rendered, target: Path, stamp: dt.datetime, layout: Any, ace: bool = True
+    book: Book,
+    rendered: Rendered,
+    target: Path,
+    stamp: dt.datetime,
+    layout: Any,
+    ace: bool = True,
+    before_ace: Callable[[Path], None] | None = None,
 ) -> Report:
     """The EPUB at `target`; `layout` is WeasyPrint's document for the PDF of the same build, or
     what the EPUB takes from it (`FromPrint`). With `ace` (and Ace installed), DAISY Ace checks
-    it and a conformance claim can be made. Returns what the checks found (warnings, located);
-    raises `DossierError` when EPUBCheck rejects the EPUB."""
+    it and a conformance claim can be made; `before_ace` is called with the written EPUB just
+    before Ace starts (EPUBCheck started beside it: `dossier.formats.epub`). Returns what the
+    checks found (warnings, located); raises `DossierError` when EPUBCheck rejects the EPUB."""
     from dossier.write.validate import ace_command, ace_off, epubcheck_available
 
     config = book.config
@@ -129,6 +137,8 @@ def write_epub(
     package = epub_package(book, rendered, pictures, documents, parsed, printed.cover, features, claim)
     _write(package, target, stamp, config)
     _report_problems(book, problems, report)
+    if audited and before_ace is not None:
+        before_ace(target)
     if not _ace_passes(book, target, audited, report, wanted=ace) and claim is not None:
         withdraw_claim(target, stamp, config)
     return report

@@ -6,8 +6,8 @@ the parent lays the book out; the parent then hands it what the EPUB takes from 
 subsets the fonts and zips. The layout itself, a graph of Python objects, never has to cross.
 The garbage collector's generations are frozen at the fork so that the child, by collecting,
 does not copy every page of the parent. Without `fork` (Windows), with one CPU, when other
-threads run (a fork would copy only this one), or with DOSSIER_JOBS=1, the job runs in the
-parent when it is waited for: the same bytes either way. The standard library's
+threads run (a fork would copy only this one), or with one job allowed (`--jobs 1`,
+DOSSIER_JOBS=1), the job runs in the parent when it is waited for: the same bytes either way. The standard library's
 `multiprocessing` forks and carries the child's result (or its exception) back.
 """
 
@@ -26,13 +26,27 @@ from collections.abc import Callable
 from typing import Any
 
 
-def parallel_allowed() -> bool:
-    if os.environ.get("DOSSIER_JOBS", "").strip() == "1":
+def cores() -> int:
+    """The cores this process may run on."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+def jobs_allowed(requested: int | None = None) -> int:
+    """How many jobs may run at once: `--jobs N` if given, else DOSSIER_JOBS (a positive
+    integer; anything else is ignored), else the cores available."""
+    if requested is not None:
+        return max(1, requested)
+    value = os.environ.get("DOSSIER_JOBS", "").strip()
+    return int(value) if value.isdigit() and int(value) > 0 else cores()
+
+
+def parallel_allowed(jobs: int | None = None) -> bool:
+    """Whether a job may fork: more than one job allowed (`jobs_allowed`), a second core, `fork`."""
+    if jobs_allowed(jobs) == 1:
         return False
     if threading.active_count() > 1:  # a fork copies only this thread: another one's locks could stay held
         return False
-    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-    return cpus > 1 and "fork" in multiprocessing.get_all_start_methods()
+    return cores() > 1 and "fork" in multiprocessing.get_all_start_methods()
 
 
 class Handoff:
@@ -58,10 +72,10 @@ class Background:
     """`job` started in a child process now (or run in this one at `wait`); `handoff`, if any,
     carries a value to it later."""
 
-    def __init__(self, job: Callable[[], Any], handoff: Handoff | None = None) -> None:
+    def __init__(self, job: Callable[[], Any], handoff: Handoff | None = None, jobs: int | None = None) -> None:
         self.job = job
         self.process: Any = None
-        if parallel_allowed() and (handoff is None or handoff.send is not None):
+        if parallel_allowed(jobs) and (handoff is None or handoff.send is not None):
             context = multiprocessing.get_context("fork")
             self.receive, send = context.Pipe(duplex=False)
             gc.freeze()

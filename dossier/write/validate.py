@@ -8,16 +8,24 @@ headless Chromium: `npm install -g --ignore-scripts @daisy/ace` gives `ace-puppe
 Debian's `chromium` is named in PUPPETEER_EXECUTABLE_PATH (set here when it is not). Either
 tool missing is a finding of its own (a warning), not a crash. DOSSIER_ACE names the Ace
 command, or is `off`: builds then never run Ace (and their EPUBs claim no conformance).
+
+Ace runs first (its findings may withdraw the claim), then EPUBCheck. When more than one job
+is allowed, EPUBCheck is started on the EPUB's bytes as Ace starts (`start_epubcheck`: a thread
+waiting on its JVM, beside Ace's Chromium), and `run_epubcheck` takes its findings if the EPUB
+is still those bytes; an EPUB Ace made withdraw its claim is checked again, as it now is. The
+findings, and so the diagnostics and their order, are the same either way.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
 import shutil
 import subprocess
 import tempfile
+import threading
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -53,7 +61,57 @@ CHECKED_NAME = "book.epub"
 
 
 def run_epubcheck(path: Path) -> list[Finding]:
-    """EPUBCheck's errors and warnings on the EPUB at `path` (any name: it is checked as `.epub`)."""
+    """EPUBCheck's errors and warnings on the EPUB at `path` (any name: it is checked as `.epub`):
+    those of the run `start_epubcheck` started on these bytes, if any."""
+    started = _STARTED.pop(path, None)
+    if started is not None:
+        found = started.result()
+        if started.digest == _digest(path):
+            return found
+    return _epubcheck_findings(path)
+
+
+class _Started:
+    """EPUBCheck on a copy of an EPUB, in a thread (the JVM is a process of its own)."""
+
+    def __init__(self, path: Path) -> None:
+        self.folder = tempfile.TemporaryDirectory(prefix="dossier-epubcheck-ahead-")
+        self.copy = Path(self.folder.name) / CHECKED_NAME
+        shutil.copyfile(path, self.copy)  # the bytes checked, whatever happens to `path` meanwhile
+        self.digest = _digest(self.copy)
+        self.found: list[Finding] = []
+        self.failure: BaseException | None = None
+        self.thread = threading.Thread(target=self._run, name="epubcheck", daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        try:
+            self.found = _epubcheck_findings(self.copy)
+        except BaseException as exc:  # raised where the findings are taken, never taken for a pass
+            self.failure = exc
+
+    def result(self) -> list[Finding]:
+        self.thread.join()
+        self.folder.cleanup()
+        if self.failure is not None:
+            raise self.failure
+        return self.found
+
+
+_STARTED: dict[Path, _Started] = {}
+
+
+def start_epubcheck(path: Path) -> None:
+    """EPUBCheck started now on the EPUB at `path`, for the next `run_epubcheck(path)` to take up."""
+    if not epubcheck_off() and _java() is not None:
+        _STARTED[path] = _Started(path)
+
+
+def _digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _epubcheck_findings(path: Path) -> list[Finding]:
     try:
         messages = epubcheck_messages(path)
     except (OSError, ValueError, subprocess.SubprocessError) as exc:
