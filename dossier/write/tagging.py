@@ -10,9 +10,12 @@ target's id; a figure's `/BBox` is in CSS pixels, y down; `TH` has no `/Scope`; 
 `/Lang` or `/ID`; and the text of a line break is lost for text extraction (the space dropped at
 a line's end, the hyphen added by hyphenation copied as a character).
 
-So the pages' marked content is read back as text (each `MCID`, through the fonts' ToUnicode
-maps) and aligned with the text of the print HTML the PDF was made from, letters only (so that
-spaces, hyphens, digits and generated content do not shift it). Every marked-content sequence
+So each marked-content sequence's text is taken and aligned with the text of the print HTML the
+PDF was made from, letters only (so that spaces, hyphens, digits and generated content do not
+shift it). The text is WeasyPrint's own, from the box it drew in the sequence, recorded during
+`write_pdf` (`drawn_marks`); read back from the content streams (each `MCID`, through the fonts'
+ToUnicode maps) only where that is missing: a figure's sequence (an SVG's text), a page whose
+sequences nest, a PDF not written inside `drawn_marks`. Every marked-content sequence
 then belongs to an element of the HTML, and the tree is made again from the HTML's elements:
 one element per HTML element, whatever page its parts are on, with the language, the ids, the
 notes after the paragraph that calls them, and the link annotations it holds. What aligns with
@@ -27,6 +30,7 @@ content) and the HTML, whoever assembled the pages.
 from __future__ import annotations
 
 import bisect
+import gc
 import itertools
 import re
 from collections.abc import Callable, Iterator
@@ -124,8 +128,9 @@ def drawn_marks() -> Iterator[DrawnPages]:
     original = weasyprint_pdf.add_tags
 
     def add_tags(pdf: Any, document: Any, version: Any, page_streams: Any) -> Any:
-        for stream in page_streams:
-            pages.append({v["mcid"]: _drawn(box, v["tag"]) for box, v in stream._tags.items()})
+        with uncollected():
+            for stream in page_streams:
+                pages.append({v["mcid"]: _drawn(box, v["tag"]) for box, v in stream._tags.items()})
         return original(pdf, document, version, page_streams)
 
     weasyprint_pdf.add_tags = add_tags
@@ -133,6 +138,21 @@ def drawn_marks() -> Iterator[DrawnPages]:
         yield pages
     finally:
         weasyprint_pdf.add_tags = original
+
+
+@contextmanager
+def uncollected() -> Iterator[None]:
+    """Python's cyclic garbage collector paused: the pass makes tens of thousands of small objects
+    with no cycles among them (reference counting frees them), and each full collection they
+    would set off walks the whole heap, WeasyPrint's laid-out pages with it (millions of objects
+    at 300 pages; a few tenths of a second each)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _drawn(box: Any, tag: str) -> Drawn | None:
@@ -1358,12 +1378,13 @@ def retag(pdf: pikepdf.Pdf, print_html: str, locale: str, drawn: DrawnPages | No
     """Rebuild the structure tree of a PDF written from `print_html` (see the module). `drawn`:
     what WeasyPrint drew in each page's sequences, recorded by `drawn_marks` around the
     `write_pdf` that made the PDF; without it, the text is read back from the content streams."""
-    tagger = Tagger(pdf, Skeleton(print_html), locale)
-    tagger.read(drawn)
-    tagger.place()
-    document = tagger.build()
-    tagger.write(document)
-    tagger.edit_content()
+    with uncollected():
+        tagger = Tagger(pdf, Skeleton(print_html), locale)
+        tagger.read(drawn)
+        tagger.place()
+        document = tagger.build()
+        tagger.write(document)
+        tagger.edit_content()
     marks = [m for ms in tagger.marks for m in ms]
     return Summary(
         marks=len(marks),
