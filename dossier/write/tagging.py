@@ -120,18 +120,22 @@ def drawn_marks() -> Iterator[DrawnPages]:
     that the pass need not read the text back from the content streams. WeasyPrint (70) numbers
     the sequences of a page in `Stream.marked` and hands each page's `{box: {"tag", "mcid"}}` to
     `weasyprint.pdf.add_tags`; that call — the one place — is wrapped while the block runs, and
-    the map read before WeasyPrint empties it. A write without tags never calls it (an empty
-    list: the pass then reads the text back)."""
+    the map read before WeasyPrint empties it. A write without tags never calls it, nor a
+    WeasyPrint without that function (an empty list: the pass then reads the text back)."""
     import weasyprint.pdf as weasyprint_pdf
 
     pages: DrawnPages = []
-    original = weasyprint_pdf.add_tags
+    original = getattr(weasyprint_pdf, "add_tags", None)
+    if original is None:
+        yield pages
+        return
 
-    def add_tags(pdf: Any, document: Any, version: Any, page_streams: Any) -> Any:
+    def add_tags(*args: Any) -> Any:
+        page_streams = args[-1]  # (pdf, document, pdf_version, page_streams)
         with uncollected():
             for stream in page_streams:
-                pages.append({v["mcid"]: _drawn(box, v["tag"]) for box, v in stream._tags.items()})
-        return original(pdf, document, version, page_streams)
+                pages.append({v["mcid"]: _drawn(box, v["tag"]) for box, v in getattr(stream, "_tags", {}).items()})
+        return original(*args)
 
     weasyprint_pdf.add_tags = add_tags
     try:
