@@ -220,14 +220,16 @@ def write_pdf(
     if options.variant not in PDF_VARIANTS:
         raise ValueError(f"unknown PDF variant {options.variant!r}")
     identifier = hashlib.sha256(f"{config.identifier}#{config.edition.number}{part}".encode()).hexdigest()[:32]
-    with _quiet_weasyprint():
+    from dossier.write.tagging import drawn_marks
+
+    with _quiet_weasyprint(), drawn_marks() as drawn:
         data = document.write_pdf(
             pdf_variant=PRINT_READY_VARIANT if options.print_ready else options.variant,
             pdf_identifier=identifier.encode(),
             pdf_tags=True,
             uncompressed_pdf=False,
         )
-    written, summary = tag_pdf(data, print_html, config.locale)
+    written, summary = tag_pdf(data, print_html, config.locale, drawn)
     if options.variant == "pdf/ua-1" and not options.print_ready:
         findings = check_pdf(written)
         if summary.unplaced:
@@ -240,15 +242,15 @@ def write_pdf(
         finish(target, even=not part)
 
 
-def tag_pdf(data: bytes, print_html: str, locale: str) -> tuple[bytes, Any]:
+def tag_pdf(data: bytes, print_html: str, locale: str, drawn: list[Any] | None = None) -> tuple[bytes, Any]:
     """WeasyPrint's PDF with its structure tree rebuilt (dossier/write/tagging.py), and what the
-    pass did."""
+    pass did. `drawn`: what WeasyPrint drew in each sequence (`tagging.drawn_marks`), if known."""
     import pikepdf
 
     from dossier.write.tagging import retag
 
     with pikepdf.open(io.BytesIO(data)) as pdf:
-        summary = retag(pdf, print_html, locale)
+        summary = retag(pdf, print_html, locale, drawn)
         out = io.BytesIO()
         pdf.save(out, stream_decode_level=pikepdf.StreamDecodeLevel.none, **SAVE_OPTIONS)
     return out.getvalue(), summary

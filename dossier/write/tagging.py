@@ -10,9 +10,12 @@ target's id; a figure's `/BBox` is in CSS pixels, y down; `TH` has no `/Scope`; 
 `/Lang` or `/ID`; and the text of a line break is lost for text extraction (the space dropped at
 a line's end, the hyphen added by hyphenation copied as a character).
 
-So the pages' marked content is read back as text (each `MCID`, through the fonts' ToUnicode
-maps) and aligned with the text of the print HTML the PDF was made from, letters only (so that
-spaces, hyphens, digits and generated content do not shift it). Every marked-content sequence
+So each marked-content sequence's text is taken and aligned with the text of the print HTML the
+PDF was made from, letters only (so that spaces, hyphens, digits and generated content do not
+shift it). The text is WeasyPrint's own, from the box it drew in the sequence, recorded during
+`write_pdf` (`drawn_marks`); read back from the content streams (each `MCID`, through the fonts'
+ToUnicode maps) only where that is missing: a figure's sequence (an SVG's text), a page whose
+sequences nest, a PDF not written inside `drawn_marks`. Every marked-content sequence
 then belongs to an element of the HTML, and the tree is made again from the HTML's elements:
 one element per HTML element, whatever page its parts are on, with the language, the ids, the
 notes after the paragraph that calls them, and the link annotations it holds. What aligns with
@@ -27,9 +30,11 @@ content) and the HTML, whoever assembled the pages.
 from __future__ import annotations
 
 import bisect
+import gc
 import itertools
 import re
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -91,6 +96,82 @@ class Mark:
     artifact: str | None = None  # "Header", "Footer" or "" (pagination artifact)
     gap: bool = False  # placed between two aligned marks, by its text (digits, punctuation)
     unplaced: bool = False
+    body: tuple[int, int] = (-1, -1)  # what the sequence holds, in the page's bytes
+    scanned: bool = True  # its operators read (`last_tj`, `font`, `spaced`); else on demand
+
+
+@dataclass(frozen=True, slots=True)
+class Drawn:
+    """What WeasyPrint drew in one marked-content sequence, taken from its box when it wrote it:
+    the text of the line (as text extraction reads it: zero-width characters are not drawn),
+    its baseline (the `Tm` WeasyPrint writes, CSS px) and whether the box is letter-spaced."""
+
+    text: str
+    y: float | None
+    letter_spaced: bool
+
+
+DrawnPages = list[dict[int, "Drawn | None"]]  # per page, MCID → what was drawn (None: a figure)
+
+
+@contextmanager
+def drawn_marks() -> Iterator[DrawnPages]:
+    """Around a `write_pdf`: each page's MCIDs and what WeasyPrint drew in them (`Drawn`), so
+    that the pass need not read the text back from the content streams. WeasyPrint (70) numbers
+    the sequences of a page in `Stream.marked` and hands each page's `{box: {"tag", "mcid"}}` to
+    `weasyprint.pdf.add_tags`; that call — the one place — is wrapped while the block runs, and
+    the map read before WeasyPrint empties it. A write without tags never calls it, nor a
+    WeasyPrint without that function (an empty list: the pass then reads the text back)."""
+    import weasyprint.pdf as weasyprint_pdf
+
+    pages: DrawnPages = []
+    original = getattr(weasyprint_pdf, "add_tags", None)
+    if original is None:
+        yield pages
+        return
+
+    def add_tags(*args: Any) -> Any:
+        page_streams = args[-1]  # (pdf, document, pdf_version, page_streams)
+        with uncollected():
+            for stream in page_streams:
+                pages.append({v["mcid"]: _drawn(box, v["tag"]) for box, v in getattr(stream, "_tags", {}).items()})
+        return original(*args)
+
+    weasyprint_pdf.add_tags = add_tags
+    try:
+        yield pages
+    finally:
+        weasyprint_pdf.add_tags = original
+
+
+@contextmanager
+def uncollected() -> Iterator[None]:
+    """Python's cyclic garbage collector paused: the pass makes tens of thousands of small objects
+    with no cycles among them (reference counting frees them), and each full collection they
+    would set off walks the whole heap, WeasyPrint's laid-out pages with it (millions of objects
+    at 300 pages; a few tenths of a second each)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _drawn(box: Any, tag: str) -> Drawn | None:
+    """What `weasyprint/draw/text.py` draws of a text box: nothing if it is hidden, blank or of
+    no size; else its layout's text (the box's `text` lacks a trailing space the line still
+    draws) at its baseline. Not a figure's (an SVG's text is read from the page)."""
+    layout = getattr(box, "pango_layout", None) if tag == "Span" else None
+    if layout is None:
+        return None
+    text = layout.text
+    style = box.style
+    if not text or style["visibility"] != "visible" or not text.strip() or style["font_size"] < 1e-6:
+        return Drawn("", None, False)
+    spacing = style["letter_spacing"]
+    return Drawn(text.translate(INVISIBLE), box.position_y + box.baseline, spacing not in ("normal", 0))
 
 
 @dataclass
@@ -352,44 +433,69 @@ def page_content(page: Any) -> bytes:
     return contents.read_bytes()
 
 
-def read_marks(pdf: pikepdf.Pdf, page_index: int, data: bytes, fonts: dict[Any, Font]) -> list[Mark]:
+def read_marks(
+    pdf: pikepdf.Pdf, page_index: int, data: bytes, fonts: dict[Any, Font], drawn: dict[int, Drawn | None] | None = None
+) -> list[Mark]:
     """The page's marked-content sequences with an MCID, in drawing order, with their text.
     WeasyPrint nests nothing in a text's sequence: each is read whole (its BDC line to the next EMC
-    line, `_sequences`); a page where a sequence holds another one is read token by token."""
-    names = _page_fonts(pdf.pages[page_index], fonts)
+    line, `_sequences`); a page where a sequence holds another one is read token by token.
+    `drawn`: what WeasyPrint drew in each (`drawn_marks`): its text and line are taken from there,
+    and its operators are read only when needed (`scan`); else its text is read back through the
+    fonts' ToUnicode maps."""
+    names: dict[bytes, Font] | None = None
     marks: list[Mark] = []
-    font = Font({}, 2)
-    y = 0.0
     tags: dict[bytes, str] = {}
     for block, start, end in _sequences(data):
         if data.find(b"BDC", start, end) >= 0 or data.find(b"BMC", start, end) >= 0:
-            return _read_tokens(page_index, data, names)
+            return _read_tokens(page_index, data, _page_fonts(pdf.pages[page_index], fonts))
         found = MCID.search(block.group("props"))
         if found is None:
             continue
         tag = block.group("tag")
         name = tags.get(tag) or tags.setdefault(tag, tag.decode())
-        mark = Mark(page_index, int(found.group(1)), name, block.span("open"))
-        texts = []
-        last = None
-        for match in TEXT.finditer(data, start, end):  # the sequence's operators, not a copy of them
-            kind = match.lastindex
-            if kind == 1:
-                font = names.get(match.group(1), font)
-            elif kind == 3:
-                y = float(match.group(3))
-                mark.y = (mark.y[0], y) if mark.y else (y, y)
-            else:
-                operator = match.group(2)
-                texts.append(font.shown(operator))
-                last = match
-                mark.font = font
-                mark.spaced = mark.spaced or _spaced(operator, font)
-        if last is not None:
-            mark.last_tj = last.span(2)
-            mark.text = "".join(texts)
+        mark = Mark(page_index, int(found.group(1)), name, block.span("open"), body=(start, end))
+        known = drawn.get(mark.mcid) if drawn is not None else None
+        if known is not None:
+            mark.text = known.text
+            mark.y = (known.y, known.y) if known.y is not None else None
+            mark.scanned = False
+            if known.letter_spaced:
+                names = names if names is not None else _page_fonts(pdf.pages[page_index], fonts)
+                scan(mark, data, names)
+        else:
+            names = names if names is not None else _page_fonts(pdf.pages[page_index], fonts)
+            scan(mark, data, names, text=True)
         marks.append(mark)
     return marks
+
+
+def scan(mark: Mark, data: bytes, names: dict[bytes, Font], text: bool = False) -> None:
+    """A sequence's operators (not a copy of them): its last text-showing operator and font, and
+    whether it is letter-spaced; with `text`, its text and lines, read through the fonts (each
+    sequence of WeasyPrint's sets its font before its first string)."""
+    font = Font({}, 2)
+    texts = []
+    last = None
+    for match in TEXT.finditer(data, *mark.body):
+        kind = match.lastindex
+        if kind == 1:
+            font = names.get(match.group(1), font)
+        elif kind == 3:
+            if text:
+                y = float(match.group(3))
+                mark.y = (mark.y[0], y) if mark.y else (y, y)
+        else:
+            operator = match.group(2)
+            if text:
+                texts.append(font.shown(operator))
+            last = match
+            mark.font = font
+            mark.spaced = mark.spaced or _spaced(operator, font)
+    if last is not None:
+        mark.last_tj = last.span(2)
+        if text:
+            mark.text = "".join(texts)
+    mark.scanned = True
 
 
 def _sequences(data: bytes) -> Iterator[tuple[re.Match[bytes], int, int]]:
@@ -544,6 +650,7 @@ class Tagger:
         self.annotation_page: dict[tuple[int, int], int] = {}
         self.kinds_memo: dict[tuple[int, int], list[str]] = {}
         self.reach_memo: dict[tuple[int, int], bool] = {}
+        self.fonts: dict[Any, Font] = {}
 
     def page_document(self, marks: list[Mark]) -> str | None:
         mark = next((m for m in marks if m.segment >= 0), None)
@@ -556,13 +663,15 @@ class Tagger:
 
     # -- reading
 
-    def read(self) -> None:
-        fonts: dict[Any, Font] = {}
+    def read(self, drawn: DrawnPages | None = None) -> None:
+        """Each page's marks (their text from `drawn` when it covers every page), aligned with
+        the HTML."""
         pointers = [0, 0]
+        known = drawn if drawn is not None and len(drawn) == len(self.pages) else None
         for index in range(len(self.pages)):
             data = page_content(self.pages[index])
             self.contents.append(data)
-            marks = read_marks(self.pdf, index, data, fonts)
+            marks = read_marks(self.pdf, index, data, self.fonts, known[index] if known else None)
             self.marks.append(marks)
             for mark in marks:
                 self.by_key[(index, mark.mcid)] = mark
@@ -1112,7 +1221,7 @@ class Tagger:
                     start, end = mark.bdc
                     bdc = data[start:end]
                     edits.append((start, end, bdc.replace(b">>", b" /ActualText " + _text_string(text) + b">>", 1)))
-                elif (mark.edit is not None or mark.space) and mark.last_tj is not None:
+                elif (mark.edit is not None or mark.space) and self._scanned(mark).last_tj is not None:
                     replaced = _split_last_glyph(data, mark)
                     if replaced is not None:
                         edits.append((*mark.last_tj, replaced))
@@ -1125,6 +1234,12 @@ class Tagger:
                 position = end
             pieces.append(data[position:])
             self.pages[index].obj.Contents = self.pdf.make_stream(b"".join(pieces))
+
+    def _scanned(self, mark: Mark) -> Mark:
+        """The mark with its operators read (`scan`), if they were not yet."""
+        if not mark.scanned:
+            scan(mark, self.contents[mark.page], _page_fonts(self.pages[mark.page], self.fonts))
+        return mark
 
 
 def _spaced_text(mark: Mark) -> str | None:
@@ -1263,14 +1378,17 @@ def _definition_items(kids: list[Any]) -> list[Any]:
     return items
 
 
-def retag(pdf: pikepdf.Pdf, print_html: str, locale: str) -> Summary:
-    """Rebuild the structure tree of a PDF written from `print_html` (see the module)."""
-    tagger = Tagger(pdf, Skeleton(print_html), locale)
-    tagger.read()
-    tagger.place()
-    document = tagger.build()
-    tagger.write(document)
-    tagger.edit_content()
+def retag(pdf: pikepdf.Pdf, print_html: str, locale: str, drawn: DrawnPages | None = None) -> Summary:
+    """Rebuild the structure tree of a PDF written from `print_html` (see the module). `drawn`:
+    what WeasyPrint drew in each page's sequences, recorded by `drawn_marks` around the
+    `write_pdf` that made the PDF; without it, the text is read back from the content streams."""
+    with uncollected():
+        tagger = Tagger(pdf, Skeleton(print_html), locale)
+        tagger.read(drawn)
+        tagger.place()
+        document = tagger.build()
+        tagger.write(document)
+        tagger.edit_content()
     marks = [m for ms in tagger.marks for m in ms]
     return Summary(
         marks=len(marks),
