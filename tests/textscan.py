@@ -26,14 +26,21 @@ WEEKDAYS_FR = "lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche"
 
 def pdf_glyph_text(path: Path) -> str:
     """The PDF's text from its glyphs: a new line where the text goes back left, a tab where
-    a wide gap without a space separates two glyphs (table cells); hyphenated words joined."""
+    a wide gap without a space separates two glyphs (table cells); hyphenated words joined.
+
+    The page-margin content (running heads, folios: marked as artifacts) comes after all the
+    pages, one page's to a line, so that a passage the page break cuts reads on without it,
+    as the reader reads it, and is still scanned."""
     import pdfplumber
 
     lines: list[str] = []
+    margins: list[str] = []
     with pdfplumber.open(str(path)) as pdf:
         for page in pdf.pages:
             line, last = "", None
-            for char in page.chars:
+            chars = [char for char in page.chars if char.get("tag") != "Artifact"]
+            margins += _runs([char for char in page.chars if char.get("tag") == "Artifact"])
+            for char in chars:
                 if last is not None and char["x0"] < last["x1"] - 1:
                     lines.append(line)
                     line = ""
@@ -42,8 +49,22 @@ def pdf_glyph_text(path: Path) -> str:
                 line += char["text"]
                 last = char
             lines.append(line + "\f")
-    text = "\n".join(lines)
+    text = "\n".join(lines + margins)
     return re.sub("\u2010\n", "", text)  # WeasyPrint's hyphen at a line's end
+
+
+def _runs(chars: list[dict]) -> list[str]:
+    """Glyphs as runs of neighbours on one line (a running head, a folio, a lone generated dot)."""
+    runs: list[str] = []
+    last = None
+    for char in chars:
+        near = last is not None and abs(char["top"] - last["top"]) < 1 and -1 < char["x0"] - last["x1"] < 6
+        if near:
+            runs[-1] += char["text"]
+        else:
+            runs.append(char["text"])
+        last = char
+    return runs
 
 
 def _lang(element: etree._Element) -> str | None:
