@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from dossier import __version__
-from dossier.errors import DossierError, Location, Report
+from dossier.errors import DossierError, Location, Report, shown
 from dossier.formats import defaults, names
 from dossier.formats.pdf import PAPERS
 
@@ -45,7 +45,7 @@ def _is_checkout(folder: Path) -> bool:
     return all((folder / part).is_file() for part in ("pyproject.toml", "content/dossier.toml", "dossier/cli.py"))
 
 
-def _refuse_markdown_folder(root: Path, shown: str) -> None:
+def _refuse_markdown_folder(root: Path, given: str) -> None:
     """A folder with Markdown but no dossier.toml (a Pandoc project, say): say what makes it a dossier."""
     if (root / "dossier.toml").exists() or not root.is_dir():
         return
@@ -56,7 +56,7 @@ def _refuse_markdown_folder(root: Path, shown: str) -> None:
     raise DossierError.single(
         "config-missing",
         Location(root / "dossier.toml"),
-        f"no dossier.toml here, but Markdown ({listed}): `dossier import {shown}` makes a dossier of it, "
+        f"no dossier.toml here, but Markdown ({listed}): `dossier import {given}` makes a dossier of it, "
         "`dossier new DIR` starts a new one",
     )
 
@@ -244,7 +244,7 @@ def _cmd_build(args: argparse.Namespace, report: Report) -> int:
         progress.finish()
     _print_report(report, Path.cwd(), args.diagnostics)
     if not result.written:
-        progress.say(f"nothing changed since the last build: nothing written to {_shown(out)}")
+        progress.say(f"nothing changed since the last build: nothing written to {shown(out)}")
     elif result.unchanged:
         progress.say(f"up to date, not rewritten: {', '.join(p.name for p in result.unchanged)}")
     for path in result.outputs:
@@ -269,13 +269,13 @@ def _cmd_build_many(args: argparse.Namespace) -> int:
 def _refuse_clashes(given: list[str], folders: list[Path], out: bool) -> None:
     """Two builds never write one folder: a dossier named twice, or (with --out) two of one name."""
     seen: dict[Path | str, Path] = {}
-    for shown, folder in zip(given, folders, strict=True):
+    for named, folder in zip(given, folders, strict=True):
         key: Path | str = folder.name if out else folder
         if key in seen:
             twice = seen[key] == folder
-            clash = "is named twice" if twice else f"has the name of {_shown(seen[key])}"
+            clash = "is named twice" if twice else f"has the name of {shown(seen[key])}"
             why = "it would be built twice at once" if twice else f"with --out, each dossier goes to OUT/{folder.name}"
-            message = f"usage: dossier build [options] DIR [DIR ...]\ndossier build: error: {shown} {clash}: {why}"
+            message = f"usage: dossier build [options] DIR [DIR ...]\ndossier build: error: {named} {clash}: {why}"
             print(message, file=sys.stderr)
             raise SystemExit(2)
         seen[key] = folder
@@ -289,13 +289,6 @@ def _one_build(args: argparse.Namespace, folder: str, out: Path | None, jobs: in
     argv += ["--paper", args.paper] if args.paper else []
     flags = {"--print-ready": args.print_ready, "--force": args.force, "--no-ace": args.no_ace, "--strict": args.strict}
     return argv + [flag for flag, on in flags.items() if on]
-
-
-def _shown(path: Path) -> str:
-    try:
-        return str(path.relative_to(Path.cwd())) or "."
-    except ValueError:
-        return str(path)
 
 
 def _cmd_watch(args: argparse.Namespace, report: Report) -> int:
@@ -360,10 +353,10 @@ def _cmd_import(args: argparse.Namespace, report: Report) -> int:
     _print_report(found, Path.cwd())
     print(imported.target)
     if found.errors:
-        where = _shown(imported.target)
+        where = shown(imported.target)
         print(f"dossier: {where} was written; fix the errors above, then `dossier build {where}`", file=sys.stderr)
         return 1
-    print(f"dossier: next: dossier build {_shown(imported.target)}", file=sys.stderr)
+    print(f"dossier: next: dossier build {shown(imported.target)}", file=sys.stderr)
     return 0
 
 

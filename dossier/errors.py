@@ -18,6 +18,14 @@ class Severity(StrEnum):
     WARNING = "warning"
 
 
+def shown(path: Path) -> str:
+    """A path as the user sees it: relative to the current folder when it is inside."""
+    try:
+        return str(path.relative_to(Path.cwd())) or "."
+    except ValueError:
+        return str(path)
+
+
 @dataclass(frozen=True, order=True)
 class Location:
     """A place in a file; line and column are 1-based, None where they do not apply."""

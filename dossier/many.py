@@ -26,6 +26,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
+from dossier.errors import shown
+
 
 @dataclass(frozen=True)
 class Built:
@@ -75,7 +77,7 @@ def summary(built: Built, form: str = "text") -> str:
     """`DIR: OUTPUT, OUTPUT (12.3 s)`, or `DIR: 2 errors (0.4 s)`, or what else ended it."""
     took = f"({built.seconds:.1f} s)"
     if built.status == 0:
-        outputs = ", ".join(_shown(Path(line)) for line in built.stdout.splitlines() if line.strip())
+        outputs = ", ".join(shown(Path(line)) for line in built.stdout.splitlines() if line.strip())
         return f"{built.folder}: {outputs or 'nothing to build'} {took}"
     if built.status == 1:
         errors = _error_count(built, form)
@@ -99,10 +101,3 @@ def _json_diagnostics(built: Built) -> list[dict]:
             except ValueError:
                 return []
     return []
-
-
-def _shown(path: Path) -> str:
-    try:
-        return str(path.relative_to(Path.cwd())) or "."
-    except ValueError:
-        return str(path)

@@ -459,12 +459,9 @@ def read_marks(
             mark.text = known.text
             mark.y = (known.y, known.y) if known.y is not None else None
             mark.scanned = False
-            if known.letter_spaced:
-                names = names if names is not None else _page_fonts(pdf.pages[page_index], fonts)
-                scan(mark, data, names)
-        else:
+        if known is None or known.letter_spaced:
             names = names if names is not None else _page_fonts(pdf.pages[page_index], fonts)
-            scan(mark, data, names, text=True)
+            scan(mark, data, names, text=known is None)
         marks.append(mark)
     return marks
 
