@@ -13,20 +13,32 @@ array of every dossier's diagnostics.
 The jobs are shared: with J jobs and D dossiers, min(J, D) builds run at once, each allowed
 J // min(J, D) jobs of its own (the EPUB beside the PDF, EPUBCheck beside Ace): with two jobs
 and two dossiers, two one-job builds at once, not two builds of two jobs each.
+
+A dossier's lines are printed as soon as it and every dossier before it are done (a newsroom
+rebuilding twenty dossiers sees them come, in the order given). Ctrl-C stops them all: each
+build runs in a session of its own, so the terminal's interrupt reaches this process alone, which
+passes it on once to every build still running (each then stops as `dossier build` does, its
+previous outputs untouched) and waits for them, killing one that has not ended after
+`GRACE` seconds; the dossiers that were done are reported, the others as interrupted, exit 130.
 """
 
 from __future__ import annotations
 
 import json
+import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from dossier.errors import shown
+
+GRACE = 20.0  # seconds a build has to stop after Ctrl-C before it is killed
+INTERRUPTED = 130
 
 
 @dataclass(frozen=True)
@@ -46,31 +58,109 @@ def slots(jobs: int, count: int) -> tuple[int, int]:
     return running, max(1, jobs // running)
 
 
+@dataclass
+class Running:
+    """The builds started and not yet reaped; once `stopping`, no new one starts."""
+
+    processes: set[subprocess.Popen[str]] = field(default_factory=set)
+    stopping: bool = False
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def start(self, command: list[str]) -> subprocess.Popen[str] | None:
+        with self.lock:
+            if self.stopping:
+                return None
+            process = subprocess.Popen(
+                command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True
+            )
+            self.processes.add(process)
+            return process
+
+    def done(self, process: subprocess.Popen[str]) -> None:
+        with self.lock:
+            self.processes.discard(process)
+
+    def stop(self) -> None:
+        """Interrupt every build still running, once; kill those still there after GRACE."""
+        with self.lock:
+            self.stopping = True
+            running = list(self.processes)
+        for process in running:
+            process.send_signal(signal.SIGINT)  # nothing, if it has ended
+        deadline = time.monotonic() + GRACE
+        for process in running:
+            try:
+                process.wait(timeout=max(0.0, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+
 def build_many(folders: Sequence[str], argv: Sequence[Sequence[str]], jobs: int, form: str) -> int:
-    """Each `dossier ARGV[i]` run for FOLDERS[i], `jobs` at most at once; 1 if any failed."""
-    running, _ = slots(jobs, len(folders))
-    with ThreadPoolExecutor(max_workers=running) as pool:
-        futures = [pool.submit(_run, folder, list(args)) for folder, args in zip(folders, argv, strict=True)]
+    """Each `dossier ARGV[i]` run for FOLDERS[i], `jobs` at most at once; 1 if any failed, 130
+    if interrupted."""
+    count, _ = slots(jobs, len(folders))
+    running = Running()
+    built: list[Built] = []
+    with ThreadPoolExecutor(max_workers=count) as pool:
+        futures = [pool.submit(_run, running, folder, list(args)) for folder, args in zip(folders, argv, strict=True)]
         try:
-            built = [future.result() for future in futures]
+            for future in futures:
+                built.append(_wait(future))
+                if form != "json":
+                    _say(built[-1], form)
         except KeyboardInterrupt:
-            pool.shutdown(wait=False, cancel_futures=True)
-            raise
+            running.stop()
+            pool.shutdown(wait=True, cancel_futures=True)
+            _report_stopped(folders, futures, built, form)
+            return INTERRUPTED
     if form == "json":
-        merged = [item for b in built for item in _json_diagnostics(b)]
-        print(json.dumps(merged, ensure_ascii=False), file=sys.stderr)
-    for one in built:
-        if form != "json":
-            sys.stderr.write(one.stderr)
-            sys.stderr.flush()
-        print(summary(one, form), flush=True)
+        _say_json(built)
     return 1 if any(b.status for b in built) else 0
 
 
-def _run(folder: str, args: list[str]) -> Built:
+def _wait(future: Future[Built]) -> Built:
+    """The build's result; waiting in short steps, so that Ctrl-C is seen at once."""
+    while True:
+        try:
+            return future.result(timeout=0.2)
+        except TimeoutError:
+            continue
+
+
+def _report_stopped(folders: Sequence[str], futures: list[Future[Built]], built: list[Built], form: str) -> None:
+    """After Ctrl-C: the dossiers not yet reported, each as it ended (done, or interrupted)."""
+    for folder, future in list(zip(folders, futures, strict=True))[len(built) :]:
+        one = future.result() if future.done() and not future.cancelled() else None
+        built.append(one or Built(folder, INTERRUPTED, "", "", 0.0))
+        if form != "json":
+            _say(built[-1], form)
+    if form == "json":
+        _say_json(built)
+
+
+def _say(one: Built, form: str) -> None:
+    sys.stderr.write(one.stderr)
+    sys.stderr.flush()
+    print(summary(one, form), flush=True)
+
+
+def _say_json(built: list[Built]) -> None:
+    merged = [item for b in built for item in _json_diagnostics(b)]
+    print(json.dumps(merged, ensure_ascii=False), file=sys.stderr)
+    for one in built:
+        print(summary(one, "json"), flush=True)
+
+
+def _run(running: Running, folder: str, args: list[str]) -> Built:
     started = time.perf_counter()
-    done = subprocess.run([sys.executable, "-m", "dossier", *args], capture_output=True, text=True, check=False)
-    return Built(folder, done.returncode, done.stdout, done.stderr, time.perf_counter() - started)
+    process = running.start([sys.executable, "-m", "dossier", *args])
+    if process is None:  # Ctrl-C came before its turn
+        return Built(folder, INTERRUPTED, "", "", 0.0)
+    try:
+        stdout, stderr = process.communicate()
+    finally:
+        running.done(process)
+    return Built(folder, process.returncode, stdout, stderr, time.perf_counter() - started)
 
 
 def summary(built: Built, form: str = "text") -> str:

@@ -81,7 +81,9 @@ def test_check_several_dossiers(tmp_path: Path) -> None:
     assert not (tmp_path / "a" / "build").exists() and not (tmp_path / "b" / "build").exists()
 
 
-@pytest.mark.parametrize(("jobs", "count", "expected"), [(2, 3, (2, 1)), (1, 3, (1, 1)), (4, 2, (2, 2)), (4, 1, (1, 4))])
+@pytest.mark.parametrize(
+    ("jobs", "count", "expected"), [(2, 3, (2, 1)), (1, 3, (1, 1)), (4, 2, (2, 2)), (4, 1, (1, 4))]
+)
 def test_jobs_are_shared_between_dossiers(jobs: int, count: int, expected: tuple[int, int]) -> None:
     """At most `jobs` builds at once, and each allowed its share of the jobs."""
     assert slots(jobs, count) == expected
@@ -120,3 +122,94 @@ def test_epubcheck_started_beside_gives_the_findings_of_the_bytes_checked(
     start_epubcheck(target)
     shutil.copyfile(good, target)  # as a withdrawn claim rewrites the EPUB while EPUBCheck runs
     assert run_epubcheck(target) == run_epubcheck(good) == []
+
+
+def _children(pid: int) -> list[int]:
+    """The processes whose parent is `pid` (Linux /proc)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            found.append(int(stat.parent.name))
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+def test_ctrl_c_stops_every_build_and_keeps_the_previous_outputs(tmp_path: Path) -> None:
+    """Ctrl-C during `dossier build a b`: both builds stop (none left running), each dossier's
+    previous outputs are as they were (or, if it was done, its new ones, whole), the dossiers
+    are each reported, exit 130, no traceback; the next build is right."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from tests.helpers import ROOT
+
+    _scaffold(tmp_path, "a", "b")
+    first = run_cli("build", "a", "b", "--out", "out", "--no-ace", cwd=tmp_path)
+    assert first.returncode == 0, first.stderr
+    previous = {name: _outputs(tmp_path / "out" / name) for name in ("a", "b")}
+    environment = {**os.environ, "PYTHONPATH": str(ROOT)}
+    command = [sys.executable, "-m", "dossier", "build", "a", "b", "--out", "out", "--no-ace", "--force", "-j", "2"]
+    parent = subprocess.Popen(command, cwd=tmp_path, env=environment, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 60
+    while len(_children(parent.pid)) < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    builds = _children(parent.pid)
+    assert len(builds) == 2
+    time.sleep(2.0)  # into the builds (start-up, load, layout)
+    parent.send_signal(signal.SIGINT)  # as the terminal does: to this process, the builds are in sessions of their own
+    stdout, stderr = (s.decode() for s in parent.communicate(timeout=120))
+    assert parent.returncode == 130, stderr
+    assert "Traceback" not in stderr
+    assert not [pid for pid in builds if _alive(pid)]
+    lines = stdout.splitlines()
+    assert [line.split(":")[0] for line in lines] == ["a", "b"]
+    interrupted = [line for line in lines if "interrupted (exit status 130)" in line]
+    assert interrupted, stdout  # the builds take longer than two seconds: at least one was stopped
+    for name, line in zip(("a", "b"), lines, strict=True):
+        now = _outputs(tmp_path / "out" / name)
+        assert sorted(now) == sorted(previous[name])  # no partial file left beside them
+        if line in interrupted:
+            assert now == previous[name]
+    again = run_cli("build", "a", "b", "--out", "out", "--no-ace", "--force", cwd=tmp_path)
+    assert again.returncode == 0, again.stderr
+    for name in ("a", "b"):
+        assert _outputs(tmp_path / "out" / name) == previous[name]  # byte-identical rebuilds
+
+
+def test_each_dossier_reported_when_it_and_those_before_it_are_done(tmp_path: Path) -> None:
+    """A dossier that fails at once is reported while the next is still building."""
+    import os
+    import subprocess
+    import sys
+
+    from tests.helpers import ROOT
+
+    _scaffold(tmp_path, "a", "b")
+    (tmp_path / "a" / "sources.yaml").write_text("- id: [unclosed\n", encoding="utf-8")
+    environment = {**os.environ, "PYTHONPATH": str(ROOT)}
+    command = [sys.executable, "-m", "dossier", "build", "a", "b", "--out", "out", "--no-ace", "-j", "2"]
+    parent = subprocess.Popen(
+        command, cwd=tmp_path, env=environment, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    assert parent.stdout is not None
+    first = parent.stdout.readline()
+    still_building = [pid for pid in _children(parent.pid) if _alive(pid)]
+    rest, stderr = parent.communicate(timeout=300)
+    assert first.startswith("a: failed, 1 error"), (first, stderr)
+    assert still_building, "a's line came only when b was done"
+    assert rest.startswith("b: out/b/titre-du-dossier-1.pdf, out/b/titre-du-dossier-1.epub")
+    assert parent.returncode == 1
