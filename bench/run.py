@@ -39,6 +39,7 @@ REPO = HERE.parent
 sys.path.insert(0, str(HERE))
 
 from synth import synthesise  # noqa: E402  (bench/ is not a package)
+from typst_ref import typst_reference  # noqa: E402
 
 MB = 1024 * 1024
 TARGETS = {
@@ -230,6 +231,8 @@ def bench_dossier(name: str, source: Path, work: Path, repeats: int, peer: bool)
             ratios["pandoc_cpu"].append(cold.cpu / (epub.cpu + pdf.cpu))
         if repetition == 0:  # the tag post-pass against write_pdf, on the same dump (CPU, in one process)
             result_tagging = tagging(dump, work / f"{name}-tagging.json", log)
+        if repetition == 0 and peer:  # what a user would pick instead: Pandoc to Typst (bench/typst_ref.py)
+            result_typst = typst_reference(root, work, log)
         front = front_time(root)
         ratios.setdefault("front", []).append(front / cold.wall)
         runs["noop"].append(measure(build_command(root, out), env=env, log=log))
@@ -243,6 +246,8 @@ def bench_dossier(name: str, source: Path, work: Path, repeats: int, peer: bool)
             result[f"{key}_peak_mb"] = statistics.median(r.peak_mb for r in values)
             result[f"{key}_failed"] = sum(r.status != 0 for r in values)
     result["tagging"] = result_tagging
+    if peer:
+        result["typst"] = result_typst
     result["load_resolve_share"] = statistics.median(ratios["front"])
     result["build_over_floor"] = statistics.median(ratios["floor"])
     result["build_over_floor_cpu"] = statistics.median(ratios["floor_cpu"])
@@ -359,6 +364,15 @@ def table(results: dict[str, Any]) -> str:
             value = figures.get(key)
             cells.append((form.format(value) if value is not None else "–").rjust(len(title)))
         lines.append(" | ".join(cells))
+    for name, figures in results["dossiers"].items():
+        typst = figures.get("typst")
+        if typst and typst.get("pages") and figures.get("pages"):
+            lines.append(
+                f"{name}: dossier {figures['pages']} pages in {figures['cold_s']:.1f} s "
+                f"({figures['pages'] / figures['cold_s']:.1f} pages/s); Pandoc + Typst {typst['pages']} pages in "
+                f"{typst['pandoc_s']:.1f} + {typst['typst_s']:.1f} s ({typst['pages_per_s']:.1f} pages/s, "
+                f"Typst alone {typst['typst_pages_per_s']:.1f})"
+            )
     lines.append(f"dossier --help: {results['help_s']:.3f} s")
     memory = results["memory"]
     lines.append(
