@@ -6,6 +6,7 @@ refuses a PDF whose tags fail a check.
 
 from __future__ import annotations
 
+import collections
 import functools
 import itertools
 import re
@@ -389,6 +390,42 @@ def test_note_calls_stand_apart_in_extracted_text(bundled: Tagged) -> None:
     text = subprocess.run(["pdftotext", "-f", "7", "-l", "20", str(bundled.path), "-"], capture_output=True, text=True).stdout
     assert re.search(r"[a-zé]\[\d+\]", text)
     assert not re.search(r"[a-zé]\d+[.,;](?!\w)", text)  # "rferl01.htm" is an address, not a call
+
+
+
+def _artifact_runs(path: Path) -> list[str]:
+    """The glyphs drawn inside an `/Artifact` sequence (pdfplumber reads the content streams'
+    marked content), as runs of neighbours on a line: a leader, a running head, a folio."""
+    import pdfplumber
+
+    from tests.textscan import _runs
+
+    runs: list[str] = []
+    with pdfplumber.open(str(path)) as pdf:
+        for page in pdf.pages:
+            runs += _runs([char for char in page.chars if char.get("tag") == "Artifact"])
+    return runs
+
+
+@pytest.mark.skipif(shutil.which("pdftotext") is None, reason="poppler-utils missing")
+def test_full_stops_after_note_calls_are_text(bundled: Tagged) -> None:
+    """A sentence's full stop after a note call ("minutes⁶⁴." at a paragraph's or a line's end, a
+    box of its own) is the HTML's text: drawn inside the paragraph's content, not an artifact,
+    and in the extracted text after the call; the Sommaire's leaders stay artifacts."""
+    tree = lxml_html.document_fromstring(_print_html(bundled.root))
+    calls = collections.Counter(
+        f"[{a.text_content().strip()}]."
+        for a in tree.iter("a")
+        if "noteref" in (a.get("class") or "").split() and (a.tail or "").startswith(".")
+    )
+    assert sum(calls.values()) >= 5
+    runs = _artifact_runs(bundled.path)
+    assert [run for run in runs if run.strip() in (".", "…")] == []  # a lone dot: a full stop lost
+    leaders = [run for run in runs if re.fullmatch(r"[\s.]*", run) and run.count(".") >= 3]
+    assert len(leaders) >= 8  # each chapter's line of the Sommaire
+    text = subprocess.run(["pdftotext", str(bundled.path), "-"], capture_output=True, text=True).stdout
+    missing = {call: (n, text.count(call)) for call, n in calls.items() if text.count(call) < n}
+    assert missing == {}  # each call's number in brackets, then its full stop
 
 
 # ---- the claim follows the checks ------------------------------------------------------------------

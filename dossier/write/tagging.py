@@ -272,6 +272,12 @@ class Skeleton:
                 target.length += len(letters)
         return index
 
+    def segment_of(self, stream: int, position: int) -> int:
+        """The segment of a letter of a stream (`locate` without the raw offset, which needs
+        the segment's letter runs)."""
+        target = self.streams[stream]
+        return target.lettered[bisect.bisect_right(target.starts, position) - 1]
+
     def locate(self, stream: int, position: int) -> tuple[int, int]:
         """The segment and raw offset of a letter of a stream."""
         target = self.streams[stream]
@@ -613,7 +619,7 @@ def align(marks: list[Mark], skeleton: Skeleton, pointers: list[int], may_skip: 
         if found is not None:
             stream, position = found
             mark.stream, mark.start, mark.end = stream, position, position + len(letters)
-            mark.segment = skeleton.locate(stream, position)[0]
+            mark.segment = skeleton.segment_of(stream, position)
             pointers[stream] = mark.end
             current = stream
 
@@ -639,6 +645,7 @@ class Tagger:
         self.old_kids: dict[tuple[int, int], set[tuple[int, int]]] = {}
         self.element_marks: dict[Any, list[Mark]] = {}  # placed in an element, after its text
         self.labels: dict[Any, list[Mark]] = {}  # an element's label (list number, note number)
+        self.label_ends: dict[Mark, list[Mark]] = {}  # a label's last mark → the label
         self.segment_marks: dict[int, list[Mark]] = {}
         self.links: dict[Any, list[Any]] = {}  # <a> → its link annotations
         self.figure_marks: dict[Any, Mark] = {}
@@ -758,7 +765,7 @@ class Tagger:
                         mark.stream = -2
         for marks in self.marks:
             for i, mark in enumerate(marks):
-                if mark.stream == -1:
+                if mark.stream == -1 and mark.artifact is None:
                     self._leftover(mark, marks, i)
         for marks in self.marks:
             for mark in marks:
@@ -845,8 +852,8 @@ class Tagger:
         """A mark whose letters are nowhere next in the HTML: margin content and repeated table
         headers become artifacts; the rest is generated content, put in the element WeasyPrint
         put it in (found through the old tree, where one of its neighbours aligned)."""
-        if not mark.text.translate(INVISIBLE).strip() or LEADER.fullmatch(mark.text):
-            mark.artifact = "Layout"  # nothing to read (a zero-width space), or a leader
+        if not mark.text.translate(INVISIBLE).strip():
+            mark.artifact = "Layout"  # nothing to read (a zero-width space)
             return
         old = self.old_parent(mark)
         kinds = self.old_kinds(old) if old is not None else []
@@ -858,26 +865,53 @@ class Tagger:
         if "/THead" in kinds and any(c.isalpha() for c in mark.text):
             mark.artifact = ""
             return
-        if self._in_gap(mark, marks, index):
+        dots = LEADER.fullmatch(mark.text) is not None
+        if dots and _in_leader(marks, index):
+            mark.artifact = "Layout"  # a leader (`leader(". ")`: a sequence a dot)
             return
+        if dots and self._after_label(mark, marks, index):
+            return  # the dot of a note's number (`attr(data-n) "."`), with it
+        if self._in_gap(mark, marks, index):
+            if not (dots and self._in_toc(mark)):
+                return  # text of the HTML: a full stop after a note call is the sentence's
+            mark.stream, mark.segment, mark.start, mark.end, mark.gap = -1, -1, -1, -1, False
         found = self._aligned_relative(old)
         if found is None:
             mark.artifact, mark.unplaced = "", True  # neither it nor anything around it is in the HTML
             return
         element, kind = found
+        if dots and _ancestor(element, is_toc) is not None:
+            mark.artifact = "Layout"  # a dot of the Sommaire's: a leader's, not the HTML's
+            return
         mark.stream = -2
         if "/Lbl" in kinds[:2]:
             item = _ancestor(element, lambda e: e.tag in ("li", "dt"))
             if item is not None:
                 self.labels.setdefault(item, []).append(mark)
+                self.label_ends[mark] = self.labels[item]
                 return
         note = _ancestor(element, is_note)
         if kind != "/Link" and note is not None and NUMBER.fullmatch(mark.text) and note not in self.labels:
             self.labels[note] = [mark]  # a note's number
+            self.label_ends[mark] = self.labels[note]
             return
         inline = ("a",) if kind == "/Link" else ()
         host = _ancestor(element, lambda e: e.tag in BLOCKS or e.tag in ("li", "dt", "dd", "td", "th", *inline))
         self.element_marks.setdefault(host if host is not None else element, []).append(mark)
+
+    def _in_toc(self, mark: Mark) -> bool:
+        return _ancestor(self.skeleton.segments[mark.segment].element, is_toc) is not None
+
+    def _after_label(self, mark: Mark, marks: list[Mark], index: int) -> bool:
+        """A dot drawn right after a label placed already (a note's number and its generated
+        dot are two boxes): it joins that label."""
+        label = self.label_ends.pop(marks[index - 1], None) if index > 0 else None
+        if label is None:
+            return False
+        label.append(mark)
+        self.label_ends[mark] = label
+        mark.stream = -2
+        return True
 
     def _in_gap(self, mark: Mark, marks: list[Mark], index: int) -> bool:
         """A mark without letters whose text is in the HTML between its aligned neighbours
@@ -949,17 +983,19 @@ class Tagger:
                 self._gap(stream, a, b)
 
     def _gap(self, stream: int, a: Mark, b: Mark) -> None:
-        head_a = a.text.rstrip()
         tail = a.text[_last_letter(a.text) + 1 :]
+        hyphen = tail[-1:] in HYPHENS and tail != ""
+        line_end = a.page != b.page or (a.y is not None and b.y is not None and abs(a.y[1] - b.y[0]) > 0.5)
+        if not hyphen and (not line_end or not a.text.rstrip()):
+            return  # nothing a line break changed (the HTML's text between them is not read)
         head = b.text[: _first_letter(b.text)]
         start = self.skeleton.locate(stream, a.end - 1)
         end = self.skeleton.locate(stream, b.start)
         between = self.skeleton.between(stream, (start[0], start[1] + 1), end).translate(INVISIBLE)
-        line_end = a.page != b.page or (a.y is not None and b.y is not None and abs(a.y[1] - b.y[0]) > 0.5)
-        if tail and tail[-1] in HYPHENS and tail[-1] not in between:
+        if hyphen and tail[-1] not in between:
             a.edit = SHY  # a hyphen of the hyphenation
             return
-        if not line_end or not head_a:
+        if not line_end or not a.text.rstrip():
             return
         if tail.endswith("-") and "-" in between and not head:
             a.edit = HYPHEN  # a hyphen of the text at a line's end: not a hyphenation one
@@ -1237,6 +1273,11 @@ class Tagger:
         if not mark.scanned:
             scan(mark, self.contents[mark.page], _page_fonts(self.pages[mark.page], self.fonts))
         return mark
+
+
+def _in_leader(marks: list[Mark], index: int) -> bool:
+    """WeasyPrint draws a leader as one sequence a dot: a dot next to another one is a leader's."""
+    return any(0 <= i < len(marks) and LEADER.fullmatch(marks[i].text) for i in (index - 1, index + 1))
 
 
 def _spaced_text(mark: Mark) -> str | None:
