@@ -655,6 +655,7 @@ class Tagger:
         self.kinds_memo: dict[tuple[int, int], list[str]] = {}
         self.reach_memo: dict[tuple[int, int], bool] = {}
         self.fonts: dict[Any, Font] = {}
+        self.page_fonts: dict[int, dict[bytes, Font]] = {}  # a page's font names → their fonts
 
     def page_document(self, marks: list[Mark]) -> str | None:
         mark = next((m for m in marks if m.segment >= 0), None)
@@ -1271,7 +1272,10 @@ class Tagger:
     def _scanned(self, mark: Mark) -> Mark:
         """The mark with its operators read (`scan`), if they were not yet."""
         if not mark.scanned:
-            scan(mark, self.contents[mark.page], _page_fonts(self.pages[mark.page], self.fonts))
+            names = self.page_fonts.get(mark.page)
+            if names is None:
+                names = self.page_fonts[mark.page] = _page_fonts(self.pages[mark.page], self.fonts)
+            scan(mark, self.contents[mark.page], names)
         return mark
 
 
