@@ -472,10 +472,10 @@ def read_marks(
     return marks
 
 
-def scan(mark: Mark, data: bytes, names: dict[bytes, Font], text: bool = False) -> None:
+def scan(mark: Mark, data: bytes, names: dict[bytes, Font], text: bool = False, spacing: bool = True) -> None:
     """A sequence's operators (not a copy of them): its last text-showing operator and font, and
-    whether it is letter-spaced; with `text`, its text and lines, read through the fonts (each
-    sequence of WeasyPrint's sets its font before its first string)."""
+    with `spacing` whether it is letter-spaced; with `text`, its text and lines, read through the
+    fonts (each sequence of WeasyPrint's sets its font before its first string)."""
     font = Font({}, 2)
     texts = []
     last = None
@@ -493,7 +493,8 @@ def scan(mark: Mark, data: bytes, names: dict[bytes, Font], text: bool = False) 
                 texts.append(font.shown(operator))
             last = match
             mark.font = font
-            mark.spaced = mark.spaced or _spaced(operator, font)
+            if spacing:
+                mark.spaced = mark.spaced or _spaced(operator, font)
     if last is not None:
         mark.last_tj = last.span(2)
         if text:
@@ -853,8 +854,9 @@ class Tagger:
         """A mark whose letters are nowhere next in the HTML: margin content and repeated table
         headers become artifacts; the rest is generated content, put in the element WeasyPrint
         put it in (found through the old tree, where one of its neighbours aligned)."""
-        if not mark.text.translate(INVISIBLE).strip():
-            mark.artifact = "Layout"  # nothing to read (a zero-width space)
+        dots = LEADER.fullmatch(mark.text) is not None
+        if not mark.text.translate(INVISIBLE).strip() or (dots and _in_leader(marks, index)):
+            mark.artifact = "Layout"  # nothing to read (a zero-width space), or a leader (a sequence a dot)
             return
         old = self.old_parent(mark)
         kinds = self.old_kinds(old) if old is not None else []
@@ -865,10 +867,6 @@ class Tagger:
             return
         if "/THead" in kinds and any(c.isalpha() for c in mark.text):
             mark.artifact = ""
-            return
-        dots = LEADER.fullmatch(mark.text) is not None
-        if dots and _in_leader(marks, index):
-            mark.artifact = "Layout"  # a leader (`leader(". ")`: a sequence a dot)
             return
         if dots and self._after_label(mark, marks, index):
             return  # the dot of a note's number (`attr(data-n) "."`), with it
@@ -1275,7 +1273,7 @@ class Tagger:
             names = self.page_fonts.get(mark.page)
             if names is None:
                 names = self.page_fonts[mark.page] = _page_fonts(self.pages[mark.page], self.fonts)
-            scan(mark, self.contents[mark.page], names)
+            scan(mark, self.contents[mark.page], names, spacing=False)  # the edit is chosen: `spaced` is not read
         return mark
 
 
