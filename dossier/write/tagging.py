@@ -171,7 +171,10 @@ def _drawn(box: Any, tag: str) -> Drawn | None:
     if not text or style["visibility"] != "visible" or not text.strip() or style["font_size"] < 1e-6:
         return Drawn("", None, False)
     spacing = style["letter_spacing"]
-    return Drawn(text.translate(INVISIBLE), box.position_y + box.baseline, spacing not in ("normal", 0))
+    # letter-spaced as text extraction sees it: only a spacing near a word break (thousandths of
+    # an em) may read as one, with kerning; the page guard's tracking (±0.01 em) cannot
+    wide = spacing != "normal" and spacing * 1000 > LETTER_SPACED * style["font_size"]
+    return Drawn(text.translate(INVISIBLE), box.position_y + box.baseline, wide)
 
 
 @dataclass
@@ -356,6 +359,7 @@ GAPS = re.compile(rb">[^<]*<")  # between two hex strings of a TJ: adjustments
 WIDE_RUN = re.compile(rb"(?<!<)>\s*(-[\d.]+(?:\s*<>\s*-?[\d.]+)+|-\d*\d\d\d[\d.]*)\s*<(?!>)")
 NUMBERS = re.compile(rb"-?[\d.]+")
 WORD_BREAK = 100  # a gap wider than this (thousandths of an em) reads as a space (poppler: 0.1 em)
+LETTER_SPACED = WORD_BREAK / 2  # a CSS letter-spacing under this cannot make a gap that wide
 HEX = re.compile(rb"<([0-9A-Fa-f\s]*)>")
 BFCHAR = re.compile(rb"<([0-9A-Fa-f]+)>\s*<([0-9A-Fa-f]*)>")
 BFRANGE = re.compile(rb"<([0-9A-Fa-f]+)>\s*<([0-9A-Fa-f]+)>\s*(<[0-9A-Fa-f]*>|\[[^\]]*\])")
@@ -714,42 +718,41 @@ class Tagger:
         return array[mark.mcid]
 
     def old_kinds(self, element: Any) -> list[str]:
-        """The structure types of an old element and its ancestors."""
+        """The structure types of an old element and its ancestors (each ancestor's read once:
+        the marks left over share them)."""
         key = element.objgen
-        if key not in self.kinds_memo:
+        kinds = self.kinds_memo.get(key)
+        if kinds is None:
             kinds = []
-            for _ in range(64):
-                if not isinstance(element, pikepdf.Dictionary) or element.get("/Type") == "/StructTreeRoot":
-                    break
-                kinds.append(str(element.get("/S", "")))
-                element = element.get("/P")
+            if isinstance(element, pikepdf.Dictionary) and element.get("/Type") != "/StructTreeRoot":
+                parent = element.get("/P")
+                kinds = [str(element.get("/S", "")), *(self.old_kinds(parent) if parent is not None else ())]
             self.kinds_memo[key] = kinds
-        return self.kinds_memo[key]
+        return kinds
 
     def reachable(self, element: Any) -> bool:
         """Is an old element reachable from the root (WeasyPrint's margin content is not)?"""
         key = element.objgen
-        if key not in self.reach_memo:
-            self.reach_memo[key] = self._reachable(element)
-        return self.reach_memo[key]
+        found = self.reach_memo.get(key)
+        if found is None:
+            found = self.reach_memo[key] = self._reachable(element)
+        return found
 
     def _reachable(self, element: Any) -> bool:
         """Climbs to the element below the tree's top (WeasyPrint's `Document`) and looks for it
         there: that is where WeasyPrint leaves margin content out."""
-        for _ in range(64):
-            parent = element.get("/P") if isinstance(element, pikepdf.Dictionary) else None
-            if parent is None:
-                return False
-            above = parent.get("/P")
-            if parent.get("/Type") == "/StructTreeRoot" or above is None or above.get("/Type") == "/StructTreeRoot":
-                key = parent.objgen
-                if key not in self.old_kids:
-                    kids = parent.get("/K")
-                    items = kids if isinstance(kids, pikepdf.Array) else [kids]
-                    self.old_kids[key] = {k.objgen for k in items if isinstance(k, pikepdf.Dictionary)}
-                return element.objgen in self.old_kids[key]
-            element = parent
-        return False
+        parent = element.get("/P") if isinstance(element, pikepdf.Dictionary) else None
+        if parent is None:
+            return False
+        above = parent.get("/P")
+        if parent.get("/Type") == "/StructTreeRoot" or above is None or above.get("/Type") == "/StructTreeRoot":
+            key = parent.objgen
+            if key not in self.old_kids:
+                kids = parent.get("/K")
+                items = kids if isinstance(kids, pikepdf.Array) else [kids]
+                self.old_kids[key] = {k.objgen for k in items if isinstance(k, pikepdf.Dictionary)}
+            return element.objgen in self.old_kids[key]
+        return self.reachable(parent)  # as its ancestors are
 
     # -- placing what did not align
 
