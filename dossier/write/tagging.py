@@ -359,6 +359,7 @@ GAPS = re.compile(rb">[^<]*<")  # between two hex strings of a TJ: adjustments
 WIDE_RUN = re.compile(rb"(?<!<)>\s*(-[\d.]+(?:\s*<>\s*-?[\d.]+)+|-\d*\d\d\d[\d.]*)\s*<(?!>)")
 NUMBERS = re.compile(rb"-?[\d.]+")
 WORD_BREAK = 100  # a gap wider than this (thousandths of an em) reads as a space (poppler: 0.1 em)
+LINE = 6.0  # CSS px: a raised call separator is still on its line (a line is ~14 px)
 LETTER_SPACED = WORD_BREAK / 2  # a CSS letter-spacing under this cannot make a gap that wide
 HEX = re.compile(rb"<([0-9A-Fa-f\s]*)>")
 BFCHAR = re.compile(rb"<([0-9A-Fa-f]+)>\s*<([0-9A-Fa-f]*)>")
@@ -646,6 +647,7 @@ class Tagger:
         self.contents: list[bytes] = []
         self.marks: list[list[Mark]] = []
         self.by_key: dict[tuple[int, int], Mark] = {}
+        self.mark_index: dict[int, int] = {}  # id(mark) → its place among its page's marks
         self.old_parents: dict[int, Any] = self._parent_tree()
         self.old_kids: dict[tuple[int, int], set[tuple[int, int]]] = {}
         self.element_marks: dict[Any, list[Mark]] = {}  # placed in an element, after its text
@@ -683,6 +685,7 @@ class Tagger:
             self.contents.append(data)
             marks = read_marks(self.pdf, index, data, self.fonts, known[index] if known else None)
             self.marks.append(marks)
+            self.mark_index.update((id(mark), i) for i, mark in enumerate(marks))
             for mark in marks:
                 self.by_key[(index, mark.mcid)] = mark
             align(marks, self.skeleton, pointers, self._may_skip)
@@ -1003,7 +1006,20 @@ class Tagger:
             a.edit = HYPHEN  # a hyphen of the text at a line's end: not a hyphenation one
             return
         if _spaces(between) > _spaces(tail) + _spaces(head) and not tail[-1:].isspace():
-            a.space = True
+            self._line_last(a).space = True
+
+    def _line_last(self, mark: Mark) -> Mark:
+        """The last sequence drawn on an aligned mark's line after it, of those placed by their
+        text (a note call, the full stop after it): the space a line break took reads after
+        them ("Almaty[5]. "), not between the word and its call."""
+        marks = self.marks[mark.page]
+        last = mark
+        for following in marks[self.mark_index[id(mark)] + 1 :]:
+            same_line = following.y is not None and mark.y is not None and abs(following.y[0] - mark.y[1]) < LINE
+            if not same_line or following.artifact is not None or (following.stream >= 0 and not following.gap):
+                break
+            last = following
+        return last
 
     # -- the new tree
 
