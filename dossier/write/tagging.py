@@ -18,10 +18,12 @@ ToUnicode maps) only where that is missing: a figure's sequence (an SVG's text),
 sequences nest, a PDF not written inside `drawn_marks`. Every marked-content sequence
 then belongs to an element of the HTML, and the tree is made again from the HTML's elements:
 one element per HTML element, whatever page its parts are on, with the language, the ids, the
-notes after the paragraph that calls them, and the link annotations it holds. What aligns with
-no text of the HTML is generated content (list numbers, note numbers, leaders, page numbers:
-placed in the element WeasyPrint put it in), a table header repeated on a continued page, or
-page-margin content: these two become artifacts. The few content-stream edits (artifacts,
+notes after the paragraph that calls them, and the link annotations it holds. A sequence without
+letters is the HTML's text when that text is between its aligned neighbours (a full stop drawn
+after a note call, a date in a table): it stays there, in its element. What aligns with no text
+of the HTML is generated content (list numbers, note numbers and their dots, page numbers:
+placed in the element WeasyPrint put it in), a leader (its dots), a table header repeated on a
+continued page, or page-margin content: the last three become artifacts. The few content-stream edits (artifacts,
 `/ActualText` for the line ends and note calls) are made on the bytes, which WeasyPrint writes
 one operator a line. It works from what the PDF holds (its tags, its annotations, its marked
 content) and the HTML, whoever assembled the pages.
