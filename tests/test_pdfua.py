@@ -6,6 +6,7 @@ refuses a PDF whose tags fail a check.
 
 from __future__ import annotations
 
+import collections
 import functools
 import itertools
 import re
@@ -389,6 +390,70 @@ def test_note_calls_stand_apart_in_extracted_text(bundled: Tagged) -> None:
     text = subprocess.run(["pdftotext", "-f", "7", "-l", "20", str(bundled.path), "-"], capture_output=True, text=True).stdout
     assert re.search(r"[a-zé]\[\d+\]", text)
     assert not re.search(r"[a-zé]\d+[.,;](?!\w)", text)  # "rferl01.htm" is an address, not a call
+
+
+
+def _dots(path: Path) -> tuple[list[tuple[dict, dict]], list[list[dict]], int]:
+    """The PDF's full stops after a digit on the same line (a note call's, a note number's), each
+    with that digit; its leaders, runs of three or more dots (spaces apart); and how many dots are
+    artifacts. The glyphs are pdfplumber's, in drawing order, each with the marked content it is
+    in (`tag`)."""
+    import pdfplumber
+
+    after_digits: list[tuple[dict, dict]] = []
+    leaders: list[list[dict]] = []
+    artifacts = 0
+    with pdfplumber.open(str(path)) as pdf:
+        for page in pdf.pages:
+            chars = [c for c in page.chars if c["text"].strip()]
+            artifacts += sum(1 for c in chars if c["text"] == "." and c.get("tag") == "Artifact")
+            run: list[dict] = []
+            for before, char in itertools.pairwise(chars):
+                same_line = abs(before["top"] - char["top"]) < 3 and -1 < char["x0"] - before["x1"] < 3
+                if char["text"] == "." and before["text"].isdigit() and same_line:
+                    after_digits.append((before, char))
+                if char["text"] == "." and (before["text"] == "." or not run):
+                    run.append(char)
+                else:
+                    leaders += [run] if len(run) >= 3 else []
+                    run = [char] if char["text"] == "." else []
+            leaders += [run] if len(run) >= 3 else []
+    return after_digits, leaders, artifacts
+
+
+def _after_call(call: Any) -> str:
+    """The text after a note call: its tail, or the tail of its note (which follows it in the HTML)."""
+    note = call.getnext()
+    if not call.tail and note is not None and "footnote" in (note.get("class") or "").split():
+        return note.tail or ""
+    return call.tail or ""
+
+
+@pytest.mark.skipif(shutil.which("pdftotext") is None, reason="poppler-utils missing")
+def test_full_stops_after_note_calls_are_text(bundled: Tagged) -> None:
+    """A sentence's full stop after a note call ("minutes⁶⁴." at a paragraph's or a line's end, a
+    box of its own) is the HTML's text: drawn inside the paragraph's content, not an artifact,
+    and in the extracted text after the call; the Sommaire's leaders stay artifacts."""
+    tree = lxml_html.document_fromstring(_print_html(bundled.root))
+    calls = collections.Counter(
+        f"[{a.text_content().strip()}]."
+        for a in tree.iter("a")
+        if "noteref" in (a.get("class") or "").split() and _after_call(a).startswith(".")
+    )
+    assert sum(calls.values()) >= 5
+    after_digits, leaders, artifact_dots = _dots(bundled.path)
+    calls_drawn = [(d, c) for d, c in after_digits if d.get("tag") != "Artifact"]  # a call, a note's number
+    assert len(calls_drawn) >= sum(calls.values())
+    assert [(d["text"], round(c["x0"]), round(c["top"])) for d, c in calls_drawn if c.get("tag") == "Artifact"] == []
+    assert len(leaders) >= 8  # each chapter's line of the Sommaire
+    assert all(char.get("tag") == "Artifact" for run in leaders for char in run)
+    assert artifact_dots == sum(map(len, leaders))  # no other dot is an artifact ("op. cit.).")
+    text = subprocess.run(["pdftotext", str(bundled.path), "-"], capture_output=True, text=True).stdout
+    missing = {call: (n, text.count(call)) for call, n in calls.items() if text.count(call) < n}
+    assert missing == {}  # each call's number in brackets, then its full stop
+    # the space a line break took reads after the call and its stop, not between a word and its
+    # call (after a number, "2022 [16]", poppler sets a space of its own: the gap it measures)
+    assert re.findall(r"[^\W\d_]+ \[\d+\]", text) == []
 
 
 # ---- the claim follows the checks ------------------------------------------------------------------

@@ -18,10 +18,12 @@ ToUnicode maps) only where that is missing: a figure's sequence (an SVG's text),
 sequences nest, a PDF not written inside `drawn_marks`. Every marked-content sequence
 then belongs to an element of the HTML, and the tree is made again from the HTML's elements:
 one element per HTML element, whatever page its parts are on, with the language, the ids, the
-notes after the paragraph that calls them, and the link annotations it holds. What aligns with
-no text of the HTML is generated content (list numbers, note numbers, leaders, page numbers:
-placed in the element WeasyPrint put it in), a table header repeated on a continued page, or
-page-margin content: these two become artifacts. The few content-stream edits (artifacts,
+notes after the paragraph that calls them, and the link annotations it holds. A sequence without
+letters is the HTML's text when that text is between its aligned neighbours (a full stop drawn
+after a note call, a date in a table): it stays there, in its element. What aligns with no text
+of the HTML is generated content (list numbers, note numbers and their dots, page numbers:
+placed in the element WeasyPrint put it in), a leader (its dots), a table header repeated on a
+continued page, or page-margin content: the last three become artifacts. The few content-stream edits (artifacts,
 `/ActualText` for the line ends and note calls) are made on the bytes, which WeasyPrint writes
 one operator a line. It works from what the PDF holds (its tags, its annotations, its marked
 content) and the HTML, whoever assembled the pages.
@@ -171,7 +173,10 @@ def _drawn(box: Any, tag: str) -> Drawn | None:
     if not text or style["visibility"] != "visible" or not text.strip() or style["font_size"] < 1e-6:
         return Drawn("", None, False)
     spacing = style["letter_spacing"]
-    return Drawn(text.translate(INVISIBLE), box.position_y + box.baseline, spacing not in ("normal", 0))
+    # letter-spaced as text extraction sees it: only a spacing near a word break (thousandths of
+    # an em) may read as one, with kerning; the page guard's tracking (±0.01 em) cannot
+    wide = spacing != "normal" and spacing * 1000 > LETTER_SPACED * style["font_size"]
+    return Drawn(text.translate(INVISIBLE), box.position_y + box.baseline, wide)
 
 
 @dataclass
@@ -272,6 +277,12 @@ class Skeleton:
                 target.length += len(letters)
         return index
 
+    def segment_of(self, stream: int, position: int) -> int:
+        """The segment of a letter of a stream (`locate` without the raw offset, which needs
+        the segment's letter runs)."""
+        target = self.streams[stream]
+        return target.lettered[bisect.bisect_right(target.starts, position) - 1]
+
     def locate(self, stream: int, position: int) -> tuple[int, int]:
         """The segment and raw offset of a letter of a stream."""
         target = self.streams[stream]
@@ -350,6 +361,8 @@ GAPS = re.compile(rb">[^<]*<")  # between two hex strings of a TJ: adjustments
 WIDE_RUN = re.compile(rb"(?<!<)>\s*(-[\d.]+(?:\s*<>\s*-?[\d.]+)+|-\d*\d\d\d[\d.]*)\s*<(?!>)")
 NUMBERS = re.compile(rb"-?[\d.]+")
 WORD_BREAK = 100  # a gap wider than this (thousandths of an em) reads as a space (poppler: 0.1 em)
+LINE = 6.0  # CSS px: a raised call separator is still on its line (a line is ~14 px)
+LETTER_SPACED = WORD_BREAK / 2  # a CSS letter-spacing under this cannot make a gap that wide
 HEX = re.compile(rb"<([0-9A-Fa-f\s]*)>")
 BFCHAR = re.compile(rb"<([0-9A-Fa-f]+)>\s*<([0-9A-Fa-f]*)>")
 BFRANGE = re.compile(rb"<([0-9A-Fa-f]+)>\s*<([0-9A-Fa-f]+)>\s*(<[0-9A-Fa-f]*>|\[[^\]]*\])")
@@ -466,10 +479,10 @@ def read_marks(
     return marks
 
 
-def scan(mark: Mark, data: bytes, names: dict[bytes, Font], text: bool = False) -> None:
+def scan(mark: Mark, data: bytes, names: dict[bytes, Font], text: bool = False, spacing: bool = True) -> None:
     """A sequence's operators (not a copy of them): its last text-showing operator and font, and
-    whether it is letter-spaced; with `text`, its text and lines, read through the fonts (each
-    sequence of WeasyPrint's sets its font before its first string)."""
+    with `spacing` whether it is letter-spaced; with `text`, its text and lines, read through the
+    fonts (each sequence of WeasyPrint's sets its font before its first string)."""
     font = Font({}, 2)
     texts = []
     last = None
@@ -487,7 +500,8 @@ def scan(mark: Mark, data: bytes, names: dict[bytes, Font], text: bool = False) 
                 texts.append(font.shown(operator))
             last = match
             mark.font = font
-            mark.spaced = mark.spaced or _spaced(operator, font)
+            if spacing:
+                mark.spaced = mark.spaced or _spaced(operator, font)
     if last is not None:
         mark.last_tj = last.span(2)
         if text:
@@ -613,7 +627,7 @@ def align(marks: list[Mark], skeleton: Skeleton, pointers: list[int], may_skip: 
         if found is not None:
             stream, position = found
             mark.stream, mark.start, mark.end = stream, position, position + len(letters)
-            mark.segment = skeleton.locate(stream, position)[0]
+            mark.segment = skeleton.segment_of(stream, position)
             pointers[stream] = mark.end
             current = stream
 
@@ -635,10 +649,12 @@ class Tagger:
         self.contents: list[bytes] = []
         self.marks: list[list[Mark]] = []
         self.by_key: dict[tuple[int, int], Mark] = {}
+        self.mark_index: dict[int, int] = {}  # id(mark) → its place among its page's marks
         self.old_parents: dict[int, Any] = self._parent_tree()
         self.old_kids: dict[tuple[int, int], set[tuple[int, int]]] = {}
         self.element_marks: dict[Any, list[Mark]] = {}  # placed in an element, after its text
         self.labels: dict[Any, list[Mark]] = {}  # an element's label (list number, note number)
+        self.label_ends: dict[Mark, list[Mark]] = {}  # a label's last mark → the label
         self.segment_marks: dict[int, list[Mark]] = {}
         self.links: dict[Any, list[Any]] = {}  # <a> → its link annotations
         self.figure_marks: dict[Any, Mark] = {}
@@ -648,6 +664,7 @@ class Tagger:
         self.kinds_memo: dict[tuple[int, int], list[str]] = {}
         self.reach_memo: dict[tuple[int, int], bool] = {}
         self.fonts: dict[Any, Font] = {}
+        self.page_fonts: dict[int, dict[bytes, Font]] = {}  # a page's font names → their fonts
 
     def page_document(self, marks: list[Mark]) -> str | None:
         mark = next((m for m in marks if m.segment >= 0), None)
@@ -670,6 +687,7 @@ class Tagger:
             self.contents.append(data)
             marks = read_marks(self.pdf, index, data, self.fonts, known[index] if known else None)
             self.marks.append(marks)
+            self.mark_index.update((id(mark), i) for i, mark in enumerate(marks))
             for mark in marks:
                 self.by_key[(index, mark.mcid)] = mark
             align(marks, self.skeleton, pointers, self._may_skip)
@@ -705,42 +723,41 @@ class Tagger:
         return array[mark.mcid]
 
     def old_kinds(self, element: Any) -> list[str]:
-        """The structure types of an old element and its ancestors."""
+        """The structure types of an old element and its ancestors (each ancestor's read once:
+        the marks left over share them)."""
         key = element.objgen
-        if key not in self.kinds_memo:
+        kinds = self.kinds_memo.get(key)
+        if kinds is None:
             kinds = []
-            for _ in range(64):
-                if not isinstance(element, pikepdf.Dictionary) or element.get("/Type") == "/StructTreeRoot":
-                    break
-                kinds.append(str(element.get("/S", "")))
-                element = element.get("/P")
+            if isinstance(element, pikepdf.Dictionary) and element.get("/Type") != "/StructTreeRoot":
+                parent = element.get("/P")
+                kinds = [str(element.get("/S", "")), *(self.old_kinds(parent) if parent is not None else ())]
             self.kinds_memo[key] = kinds
-        return self.kinds_memo[key]
+        return kinds
 
     def reachable(self, element: Any) -> bool:
         """Is an old element reachable from the root (WeasyPrint's margin content is not)?"""
         key = element.objgen
-        if key not in self.reach_memo:
-            self.reach_memo[key] = self._reachable(element)
-        return self.reach_memo[key]
+        found = self.reach_memo.get(key)
+        if found is None:
+            found = self.reach_memo[key] = self._reachable(element)
+        return found
 
     def _reachable(self, element: Any) -> bool:
         """Climbs to the element below the tree's top (WeasyPrint's `Document`) and looks for it
         there: that is where WeasyPrint leaves margin content out."""
-        for _ in range(64):
-            parent = element.get("/P") if isinstance(element, pikepdf.Dictionary) else None
-            if parent is None:
-                return False
-            above = parent.get("/P")
-            if parent.get("/Type") == "/StructTreeRoot" or above is None or above.get("/Type") == "/StructTreeRoot":
-                key = parent.objgen
-                if key not in self.old_kids:
-                    kids = parent.get("/K")
-                    items = kids if isinstance(kids, pikepdf.Array) else [kids]
-                    self.old_kids[key] = {k.objgen for k in items if isinstance(k, pikepdf.Dictionary)}
-                return element.objgen in self.old_kids[key]
-            element = parent
-        return False
+        parent = element.get("/P") if isinstance(element, pikepdf.Dictionary) else None
+        if parent is None:
+            return False
+        above = parent.get("/P")
+        if parent.get("/Type") == "/StructTreeRoot" or above is None or above.get("/Type") == "/StructTreeRoot":
+            key = parent.objgen
+            if key not in self.old_kids:
+                kids = parent.get("/K")
+                items = kids if isinstance(kids, pikepdf.Array) else [kids]
+                self.old_kids[key] = {k.objgen for k in items if isinstance(k, pikepdf.Dictionary)}
+            return element.objgen in self.old_kids[key]
+        return self.reachable(parent)  # as its ancestors are
 
     # -- placing what did not align
 
@@ -758,7 +775,7 @@ class Tagger:
                         mark.stream = -2
         for marks in self.marks:
             for i, mark in enumerate(marks):
-                if mark.stream == -1:
+                if mark.stream == -1 and mark.artifact is None:
                     self._leftover(mark, marks, i)
         for marks in self.marks:
             for mark in marks:
@@ -845,8 +862,9 @@ class Tagger:
         """A mark whose letters are nowhere next in the HTML: margin content and repeated table
         headers become artifacts; the rest is generated content, put in the element WeasyPrint
         put it in (found through the old tree, where one of its neighbours aligned)."""
-        if not mark.text.translate(INVISIBLE).strip() or LEADER.fullmatch(mark.text):
-            mark.artifact = "Layout"  # nothing to read (a zero-width space), or a leader
+        dots = LEADER.fullmatch(mark.text) is not None
+        if not mark.text.translate(INVISIBLE).strip() or (dots and _in_leader(marks, index)):
+            mark.artifact = "Layout"  # nothing to read (a zero-width space), or a leader (a sequence a dot)
             return
         old = self.old_parent(mark)
         kinds = self.old_kinds(old) if old is not None else []
@@ -858,26 +876,49 @@ class Tagger:
         if "/THead" in kinds and any(c.isalpha() for c in mark.text):
             mark.artifact = ""
             return
+        if dots and self._after_label(mark, marks, index):
+            return  # the dot of a note's number (`attr(data-n) "."`), with it
         if self._in_gap(mark, marks, index):
-            return
+            if not (dots and self._in_toc(mark)):
+                return  # text of the HTML: a full stop after a note call is the sentence's
+            mark.stream, mark.segment, mark.start, mark.end, mark.gap = -1, -1, -1, -1, False
         found = self._aligned_relative(old)
         if found is None:
             mark.artifact, mark.unplaced = "", True  # neither it nor anything around it is in the HTML
             return
         element, kind = found
+        if dots and _ancestor(element, is_toc) is not None:
+            mark.artifact = "Layout"  # a dot of the Sommaire's: a leader's, not the HTML's
+            return
         mark.stream = -2
         if "/Lbl" in kinds[:2]:
             item = _ancestor(element, lambda e: e.tag in ("li", "dt"))
             if item is not None:
                 self.labels.setdefault(item, []).append(mark)
+                self.label_ends[mark] = self.labels[item]
                 return
         note = _ancestor(element, is_note)
         if kind != "/Link" and note is not None and NUMBER.fullmatch(mark.text) and note not in self.labels:
             self.labels[note] = [mark]  # a note's number
+            self.label_ends[mark] = self.labels[note]
             return
         inline = ("a",) if kind == "/Link" else ()
         host = _ancestor(element, lambda e: e.tag in BLOCKS or e.tag in ("li", "dt", "dd", "td", "th", *inline))
         self.element_marks.setdefault(host if host is not None else element, []).append(mark)
+
+    def _in_toc(self, mark: Mark) -> bool:
+        return _ancestor(self.skeleton.segments[mark.segment].element, is_toc) is not None
+
+    def _after_label(self, mark: Mark, marks: list[Mark], index: int) -> bool:
+        """A dot drawn right after a label placed already (a note's number and its generated
+        dot are two boxes): it joins that label."""
+        label = self.label_ends.pop(marks[index - 1], None) if index > 0 else None
+        if label is None:
+            return False
+        label.append(mark)
+        self.label_ends[mark] = label
+        mark.stream = -2
+        return True
 
     def _in_gap(self, mark: Mark, marks: list[Mark], index: int) -> bool:
         """A mark without letters whose text is in the HTML between its aligned neighbours
@@ -949,23 +990,38 @@ class Tagger:
                 self._gap(stream, a, b)
 
     def _gap(self, stream: int, a: Mark, b: Mark) -> None:
-        head_a = a.text.rstrip()
         tail = a.text[_last_letter(a.text) + 1 :]
+        hyphen = tail[-1:] in HYPHENS and tail != ""
+        line_end = a.page != b.page or (a.y is not None and b.y is not None and abs(a.y[1] - b.y[0]) > 0.5)
+        if not hyphen and (not line_end or not a.text.rstrip()):
+            return  # nothing a line break changed (the HTML's text between them is not read)
         head = b.text[: _first_letter(b.text)]
         start = self.skeleton.locate(stream, a.end - 1)
         end = self.skeleton.locate(stream, b.start)
         between = self.skeleton.between(stream, (start[0], start[1] + 1), end).translate(INVISIBLE)
-        line_end = a.page != b.page or (a.y is not None and b.y is not None and abs(a.y[1] - b.y[0]) > 0.5)
-        if tail and tail[-1] in HYPHENS and tail[-1] not in between:
+        if hyphen and tail[-1] not in between:
             a.edit = SHY  # a hyphen of the hyphenation
             return
-        if not line_end or not head_a:
+        if not line_end or not a.text.rstrip():
             return
         if tail.endswith("-") and "-" in between and not head:
             a.edit = HYPHEN  # a hyphen of the text at a line's end: not a hyphenation one
             return
         if _spaces(between) > _spaces(tail) + _spaces(head) and not tail[-1:].isspace():
-            a.space = True
+            self._line_last(a).space = True
+
+    def _line_last(self, mark: Mark) -> Mark:
+        """The last sequence drawn on an aligned mark's line after it, of those placed by their
+        text (a note call, the full stop after it): the space a line break took reads after
+        them ("Almaty[5]. "), not between the word and its call."""
+        marks = self.marks[mark.page]
+        last = mark
+        for following in marks[self.mark_index[id(mark)] + 1 :]:
+            same_line = following.y is not None and mark.y is not None and abs(following.y[0] - mark.y[1]) < LINE
+            if not same_line or following.artifact is not None or (following.stream >= 0 and not following.gap):
+                break
+            last = following
+        return last
 
     # -- the new tree
 
@@ -1235,8 +1291,16 @@ class Tagger:
     def _scanned(self, mark: Mark) -> Mark:
         """The mark with its operators read (`scan`), if they were not yet."""
         if not mark.scanned:
-            scan(mark, self.contents[mark.page], _page_fonts(self.pages[mark.page], self.fonts))
+            names = self.page_fonts.get(mark.page)
+            if names is None:
+                names = self.page_fonts[mark.page] = _page_fonts(self.pages[mark.page], self.fonts)
+            scan(mark, self.contents[mark.page], names, spacing=False)  # the edit is chosen: `spaced` is not read
         return mark
+
+
+def _in_leader(marks: list[Mark], index: int) -> bool:
+    """WeasyPrint draws a leader as one sequence a dot: a dot next to another one is a leader's."""
+    return any(0 <= i < len(marks) and LEADER.fullmatch(marks[i].text) for i in (index - 1, index + 1))
 
 
 def _spaced_text(mark: Mark) -> str | None:
@@ -1383,15 +1447,18 @@ def retag(pdf: pikepdf.Pdf, print_html: str, locale: str, drawn: DrawnPages | No
         tagger = Tagger(pdf, Skeleton(print_html), locale)
         tagger.read(drawn)
         tagger.place()
-        document = tagger.build()
-        tagger.write(document)
+        tagger.write(tagger.build())
         tagger.edit_content()
-    marks = [m for ms in tagger.marks for m in ms]
-    return Summary(
-        marks=len(marks),
-        aligned=sum(1 for m in marks if m.stream >= 0),
-        artifacts=sum(1 for m in marks if m.artifact is not None),
-        unplaced=sum(1 for m in marks if m.unplaced or (m.stream == -1 and m.artifact is None)),
-        removed_links=tagger.removed_links,
-        page_documents=tuple(tagger.page_document(marks) for marks in tagger.marks),
-    )
+        marks = [m for ms in tagger.marks for m in ms]
+        summary = Summary(
+            marks=len(marks),
+            aligned=sum(1 for m in marks if m.stream >= 0),
+            artifacts=sum(1 for m in marks if m.artifact is not None),
+            unplaced=sum(1 for m in marks if m.unplaced or (m.stream == -1 and m.artifact is None)),
+            removed_links=tagger.removed_links,
+            page_documents=tuple(tagger.page_document(marks) for marks in tagger.marks),
+        )
+        # freed before the collector runs again: the first collection after the pause would
+        # otherwise walk every object the pass made (a tenth of a second at 300 pages)
+        del tagger, marks
+    return summary
