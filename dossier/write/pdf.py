@@ -98,7 +98,7 @@ def print_layout(
     from dossier.l10n.hyphenation import patched
     from dossier.write.csslog import css_messages
     from dossier.write.fetch import DossierFetcher, Mounts
-    from dossier.write.footnotes import Setting, apply, best_setting, fixes, paths, probe_html
+    from dossier.write.footnotes import Setting, apply, fixes, paths, probe_rounds
 
     print_ready = options.print_ready if options else False
     house = config.layout_files.house if config.layout_files else None
@@ -130,14 +130,14 @@ def print_layout(
                 )
             missing += _refusals(fetcher, config)
 
-            def probe(elements: list[Any], root: Any = html.etree_element) -> dict[Any, Setting]:
-                """Lay copies of the paragraphs out with each setting: the one that suits each."""
-                if not elements:
-                    return {}
-                trial = HTML(string=probe_html(root, elements), base_url=mounts.url(config.root), url_fetcher=fetcher)
+            def lay_out(probe: str) -> Any:
+                trial = HTML(string=probe, base_url=mounts.url(config.root), url_fetcher=fetcher)
                 with patched(rendered.hyphenation, _languages(rendered.print_html)):
-                    laid = trial.render(stylesheets=sheets, font_config=fonts, color_profiles=profiles, dpi=PRINT_DPI)
-                return best_setting(laid, elements)
+                    return trial.render(stylesheets=sheets, font_config=fonts, color_profiles=profiles, dpi=PRINT_DPI)
+
+            def probe(elements: list[Any], root: Any = html.etree_element) -> dict[Any, Setting]:
+                """Lay copies of the paragraphs out with the settings: the one that suits each."""
+                return probe_rounds(root, elements, lay_out) if elements else {}
 
             more = fixes(document, numbering, done, probe)
             if not more:
