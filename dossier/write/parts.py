@@ -138,6 +138,7 @@ class Book:
     document: Any
     tree: Any
     parts: list[LaidOut]
+    starts: list[int]  # each part's first page in the book, from 0
 
 
 def lay_out_book(root: Any, lay_out: LayOut, lay_sheet: LaySheet, sheet_html: SheetHtml) -> Book:
@@ -162,7 +163,11 @@ def lay_out_book(root: Any, lay_out: LayOut, lay_sheet: LaySheet, sheet_html: Sh
     pages = _sequence([p.document for p in laid])
     sheet = lay_sheet(sheet_html([(name, side, blank) for _, name, side, blank in pages]))
     document = _assemble(laid[0].document, pages, sheet)
-    return Book(document, _whole(root, [p.tree for p in laid]), laid)
+    starts, start = [], 0
+    for part in laid:
+        starts.append(start)
+        start += _right_hand(len(part.document.pages))
+    return Book(document, _whole(root, [p.tree for p in laid]), laid, starts)
 
 
 def _right_hand(count: int) -> int:

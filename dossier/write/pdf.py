@@ -151,8 +151,8 @@ def print_layout(
     for location, text in dict.fromkeys(missing) if report is not None else ():
         report.warning("css-missing", location, text)
     if dump is not None:
-        done = [fix for part in book.parts for fix in part.done]
-        guard_css = _page_guard_css(rendered, [f for f in done if f.kind == "fit"], book.document)
+        done = [_in_book(fix, start) for part, start in zip(book.parts, book.starts, strict=True) for fix in part.done]
+        guard_css = _page_guard_css(rendered, done, book.document)
         dump_print_html(rendered, config, options or PdfOptions(), dump, done, guard_css, book.tree)
     return PrintLayout(book.document, _html(book.tree))
 
@@ -181,6 +181,13 @@ def _guarded(rendered: Rendered, source: str, render: Any, probe_render: Any) ->
             logger.debug("page guard: %s %s (%s)", fix.kind, fix.path, fix.reason)
         done += more
     return LaidOut(document, tree, done=done)
+
+
+def _in_book(fix: Fix, start: int) -> Fix:
+    """A part's fix with its long page counted in the book (`start`: the part's first page)."""
+    from dataclasses import replace
+
+    return replace(fix, value=str(int(fix.value) + start)) if fix.kind == "long-page" else fix
 
 
 def _prepare(numbering: dict[Any, Any], done: tuple[Fix, ...], root: Any) -> None:
