@@ -26,6 +26,7 @@ are WeasyPrint's own, written once.
 from __future__ import annotations
 
 import copy
+import re
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -106,7 +107,7 @@ def _dossier_title(root: Any) -> str:
     """The text print.css puts in the left running heads (`string-set` on the cover's title)."""
     for element in root.iter("h1"):
         if "cover-title" in (element.get("class") or "").split():
-            return " ".join("".join(element.itertext()).split())
+            return re.sub(r"[ \t\n\r\f]+", " ", "".join(element.itertext())).strip()  # no-break spaces kept
     return ""
 
 
@@ -222,13 +223,11 @@ def _assemble(first: Any, slots: list[Slot], sheet: Any) -> Any:
 
 
 def _set_folios(page: Any, leaf: Any) -> None:
-    """The sheet page's folio margin boxes set into the book's page, after its own margin
-    boxes (running heads), before its notes."""
+    """The sheet page's folio margin boxes set into the book's page, last, where WeasyPrint
+    puts the bottom margin boxes (after the page's content, its notes and its running head):
+    the content stream, and the order text extraction reads, are those of a whole layout."""
     folios = [box for box in leaf.children if getattr(box, "at_keyword", None) in FOLIO_BOXES]
-    children = [box for box in page.children if getattr(box, "at_keyword", None) not in FOLIO_BOXES]
-    margins = [i for i, box in enumerate(children) if type(box).__name__ == "MarginBox"]
-    at = (margins[-1] if margins else 0) + 1
-    page.children = children[:at] + folios + children[at:]
+    page.children = [box for box in page.children if getattr(box, "at_keyword", None) not in FOLIO_BOXES] + folios
 
 
 def _whole(root: Any, trees: list[Any]) -> Any:
