@@ -5,7 +5,8 @@ print-ready.css (bleed and crop marks) when the PDF goes to a print shop. Every 
 tagged (a structure tree, for screen readers and reflow); PDF/A-3b is for archives.
 Images are resampled to at most `PRINT_DPI` at the size they are printed (WeasyPrint's `dpi`
 option: a 12-megapixel photograph printed 15 cm wide needs 2.4 megapixels at 300 dpi).
-When WeasyPrint sets a note on a later page than its call, the layout is run again with a page
+The book is laid out part by part, the front matter and each chapter (write/parts.py); when
+WeasyPrint sets a note on a later page than its call, that part is laid out again with a page
 break before the paragraph that displaced it (write/footnotes.py). What WeasyPrint ignores in
 the layout's stylesheets is reported as located warnings (write/csslog.py).
 """
