@@ -116,6 +116,37 @@ def test_no_justified_line_has_a_word_space_twice_the_natural_one(built: Built) 
     assert not loose, "\n".join(f"p. {s.page + 1}: {s.ratio:.2f}× ({s.widest:.1f} pt) {s.text[:70]!r}" for s in loose)
 
 
+@pytest.mark.parametrize("fixture", ["print", "bundled"])
+def test_probing_in_rounds_chooses_what_probing_every_setting_chooses(
+    fixture: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The page guard probes a paragraph's settings in rounds of growing change and stops at the
+    first round that mends it (footnotes.probe_rounds): for every paragraph the guard probes
+    while laying the fixture out, the settings chosen are those a probe of all 34 settings at
+    once chooses (footnotes.best_setting), laid out by the same layout."""
+    from dossier.build import check
+    from dossier.errors import Report
+    from dossier.render import render
+    from dossier.write import footnotes
+    from dossier.write.pdf import print_layout
+
+    compared: list[tuple[dict[Any, Any], dict[Any, Any]]] = []
+    in_rounds = footnotes.probe_rounds
+
+    def both(root: Any, elements: list[Any], lay_out: Any) -> dict[Any, Any]:
+        chosen = in_rounds(root, elements, lay_out)
+        compared.append((chosen, footnotes.best_setting(lay_out(footnotes.probe_html(root, elements)), elements)))
+        return chosen
+
+    monkeypatch.setattr(footnotes, "probe_rounds", both)
+    book = check(bundled_dossier() if fixture == "bundled" else FIXTURES / fixture, Report())
+    print_layout(render(book, epub=False), book.config)
+    assert compared, "the guard probed no paragraph: the test shows nothing"
+    for chosen, every in compared:
+        assert chosen == every
+    assert any(chosen for chosen, _ in compared)  # some paragraph was mended
+
+
 def test_the_word_space_measure_sees_a_loose_line(tmp_path: Path) -> None:
     """The measure above fails where it should: a justified line left with two words and a
     wide gap between them (a narrow column, a long unbreakable address after two words)."""

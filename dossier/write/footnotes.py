@@ -433,16 +433,52 @@ def _plain(attributes: dict[str, str]) -> dict[str, str]:
     return {k: v for k, v in attributes.items() if k not in ("id", PAGE_BREAK_ATTRIBUTE)}
 
 
-def best_setting(
-    document: Any, elements: list[Any], settings: tuple[Setting, ...] = SETTINGS
-) -> dict[Any, Setting]:
+def best_setting(document: Any, elements: list[Any], settings: tuple[Setting, ...] = SETTINGS) -> dict[Any, Setting]:
     """From a laid-out `probe_html`: for each paragraph, the setting with neither three
     hyphens in a row nor a loose line, the least changed (then the evenest) of those; if none
     has neither, the one with the fewer of them (then the evenest), if it is better than the
     paragraph as it is."""
+    return _chosen(_probed(document), elements, settings)
+
+
+# The greatest change (`_change`) each round of `probe_rounds` tries, but the last, which tries
+# the rest. Most paragraphs are mended by a word spacing of ±1 or a little more hyphenation.
+PROBE_ROUNDS = (1, 3)
+Layout = Callable[[str], Any]  # an HTML document → WeasyPrint's laid-out `Document`
+
+
+def probe_rounds(root: Any, elements: list[Any], lay_out: Layout) -> dict[Any, Setting]:
+    """`best_setting` over every setting, found with fewer copies laid out: the settings are
+    tried in rounds of growing change (`PROBE_ROUNDS`), and a paragraph that has a setting
+    without a fault after a round is not probed further, since a setting of a later round
+    changes it more and cannot be chosen over that one. A paragraph that no setting mends is
+    probed with them all, as before. One copy of each paragraph for every setting (34) made
+    the probe document larger than the book itself: on the 297-page synthetic dossier its
+    layout took longer than the book's."""
+    found: dict[int, dict[int, tuple[int, float, int]]] = {}
+    left = list(range(len(elements)))
+    low = -1
+    for high in (*PROBE_ROUNDS, max(_change(s) for s in SETTINGS)):
+        indices = [i for i, setting in enumerate(SETTINGS) if low < _change(setting) <= high]
+        low = high
+        if not left or not indices:
+            continue
+        laid = lay_out(probe_html(root, [elements[n] for n in left], [SETTINGS[i] for i in indices]))
+        for number, results in _probed(laid).items():
+            for index, result in results.items():
+                found.setdefault(left[number], {})[indices[index]] = result
+        left = [n for n in left if not any(_score(r, SETTINGS[i])[0] == 0 for i, r in found.get(n, {}).items())]
+    return _chosen(found, elements, SETTINGS)
+
+
+ProbeResult = tuple[int, float, int]  # the longest run of hyphens, the widest word space, 0
+
+
+def _probed(document: Any) -> dict[int, dict[int, ProbeResult]]:
+    """What each copy of a laid-out `probe_html` shows: paragraph → setting → result."""
     from weasyprint.formatting_structure import boxes
 
-    found: dict[int, dict[int, tuple[int, float, int]]] = {}
+    found: dict[int, dict[int, ProbeResult]] = {}
     for page in document.pages:
         for box in (b for area in page._page_box.children for b in area.descendants()):
             if isinstance(box, boxes.BlockBox) and box.element is not None and box.element.get(PROBE_ATTRIBUTE):
@@ -451,26 +487,39 @@ def best_setting(
                 runs = _longest_run(box)
                 old = found.setdefault(number, {}).get(index, (0, 1.0, 0))
                 found[number][index] = (max(old[0], runs), max(old[1], ratio), 0)
-    def score(result: tuple[int, float, int], setting: Setting) -> tuple[int, int, float]:
-        runs, ratio, _ = result
-        hyphens, spacing, tracking = setting
-        change = HYPHENATIONS.index(hyphens) + abs(int(spacing or 0)) + 2 * abs(int(tracking or 0))
-        return (int(runs > HYPHEN_RUN) + int(ratio >= LOOSE), change, ratio)
+    return found
 
-    def fault(result: tuple[int, float, int], setting: Setting) -> tuple[int, int, float]:
-        """How bad a setting's lines are: its faults, the hyphens beyond two in a row, its widest space."""
-        return (score(result, setting)[0], max(result[0] - HYPHEN_RUN, 0), result[1])
 
+def _change(setting: Setting) -> int:
+    """How far a setting is from the paragraph as it is."""
+    hyphens, spacing, tracking = setting
+    return HYPHENATIONS.index(hyphens) + abs(int(spacing or 0)) + 2 * abs(int(tracking or 0))
+
+
+def _score(result: ProbeResult, setting: Setting) -> tuple[int, int, float]:
+    """Its faults (three hyphens in a row, a loose line), how much it changes, its widest space."""
+    runs, ratio, _ = result
+    return (int(runs > HYPHEN_RUN) + int(ratio >= LOOSE), _change(setting), ratio)
+
+
+def _fault(result: ProbeResult, setting: Setting) -> tuple[int, int, float]:
+    """How bad a setting's lines are: its faults, the hyphens beyond two in a row, its widest space."""
+    return (_score(result, setting)[0], max(result[0] - HYPHEN_RUN, 0), result[1])
+
+
+def _chosen(
+    found: dict[int, dict[int, ProbeResult]], elements: list[Any], settings: tuple[Setting, ...]
+) -> dict[Any, Setting]:
     chosen = {}
     as_it_is = settings.index(("", "", "")) if ("", "", "") in settings else None
     for number, results in found.items():
-        best = min(results, key=lambda index: score(results[index], settings[index]))
-        if score(results[best], settings[best])[0]:  # none without a fault: the least bad
-            best = min(results, key=lambda index: (fault(results[index], settings[index]), index))
+        best = min(results, key=lambda index: _score(results[index], settings[index]))
+        if _score(results[best], settings[best])[0]:  # none without a fault: the least bad
+            best = min(results, key=lambda index: (_fault(results[index], settings[index]), index))
         if as_it_is is not None and as_it_is in results:
-            better = fault(results[best], settings[best]) < fault(results[as_it_is], settings[as_it_is])
+            better = _fault(results[best], settings[best]) < _fault(results[as_it_is], settings[as_it_is])
         else:
-            better = score(results[best], settings[best])[0] == 0
+            better = _score(results[best], settings[best])[0] == 0
         if better and settings[best] != ("", "", ""):
             chosen[elements[number]] = settings[best]
     return chosen
@@ -594,7 +643,8 @@ def _fit_figure(
     for box in document.pages[hole.page + 1]._page_box.children[0].descendants():
         if box.element is figure and isinstance(box, boxes.BlockBox):
             images = [
-                b for b in box.descendants()
+                b
+                for b in box.descendants()
                 if isinstance(b, boxes.ReplacedBox) or (isinstance(b, boxes.BlockBox) and b.element_tag == "svg")
             ]
             if len(images) != 1:

@@ -5,7 +5,8 @@ print-ready.css (bleed and crop marks) when the PDF goes to a print shop. Every 
 tagged (a structure tree, for screen readers and reflow); PDF/A-3b is for archives.
 Images are resampled to at most `PRINT_DPI` at the size they are printed (WeasyPrint's `dpi`
 option: a 12-megapixel photograph printed 15 cm wide needs 2.4 megapixels at 300 dpi).
-When WeasyPrint sets a note on a later page than its call, the layout is run again with a page
+The book is laid out part by part, the front matter and each chapter (write/parts.py); when
+WeasyPrint sets a note on a later page than its call, that part is laid out again with a page
 break before the paragraph that displaced it (write/footnotes.py). What WeasyPrint ignores in
 the layout's stylesheets is reported as located warnings (write/csslog.py).
 """
@@ -41,8 +42,10 @@ SAVE_OPTIONS: dict[str, Any] = {"deterministic_id": True}
 PRINT_READY_VARIANT = "pdf/x-4"  # what a print shop takes: CMYK, an output intent (print-ready.css)
 PRINT_READY_STYLESHEET = "print-ready.css"
 PAGE_GUARD_STYLESHEET = "page-guard.css.j2"
-# The page guard's rounds (dossier/write/footnotes.py), each one a full layout; most dossiers
-# settle in one or two.
+PARTS_STYLESHEET = "parts.css"  # what a part laid out alone is given (write/parts.py)
+FOLIO_SHEET = "print-folios.html.j2"  # the folios of the book, set into the parts' pages
+# The page guard's rounds (dossier/write/footnotes.py), each one a layout of the part (the front
+# matter, a chapter) it found something in; most parts settle in one or two.
 MAX_RELAYOUTS = 4
 
 
@@ -87,9 +90,10 @@ def print_layout(
     dump: Path | None = None,
     report: Report | None = None,
 ) -> PrintLayout:
-    """WeasyPrint's `Document`: the pages, kept so the EPUB can use the same page breaks.
-    Laid out again (a few times at most) while the page guard (write/footnotes.py) finds a
-    note away from its call, a hole at a page's foot or three hyphens in a row.
+    """WeasyPrint's `Document`: the pages, kept so the EPUB can use the same page breaks. Laid
+    out part by part (write/parts.py: the front matter, then each chapter), each part again
+    (a few times at most) while the page guard (write/footnotes.py) finds in it a note away
+    from its call, a hole at a page's foot or three hyphens in a row.
     `dump`: a folder where the HTML and what WeasyPrint is given with it are written (below).
     `report`: where WeasyPrint's remarks on the layout's stylesheets go, as located warnings."""
     from weasyprint import CSS, HTML
@@ -98,7 +102,7 @@ def print_layout(
     from dossier.l10n.hyphenation import patched
     from dossier.write.csslog import css_messages
     from dossier.write.fetch import DossierFetcher, Mounts
-    from dossier.write.footnotes import Setting, apply, best_setting, fixes, paths, probe_html
+    from dossier.write.parts import Part, lay_out_book
 
     print_ready = options.print_ready if options else False
     house = config.layout_files.house if config.layout_files else None
@@ -106,53 +110,101 @@ def print_layout(
     fetcher = DossierFetcher([config.root, *rendered.layout_dirs, assets_dir()], mounts)
     fonts = FontConfiguration()
     profiles: dict[str, Any] = {}  # print-ready.css's output profile: WeasyPrint's output intent
-    done: list[Fix] = []
-    document = None
-    laid_out = None
     missing: list[tuple[Location, str]] = []
+    languages = _languages(rendered.print_html)
     with css_messages(partial(_layout_path, mounts, rendered.layout_dirs)) as messages:
-        sheets = [
-            CSS(url=mounts.url(p), url_fetcher=fetcher, font_config=fonts, color_profiles=profiles)
-            for p in stylesheets(rendered, print_ready)
-        ]
-        for _ in range(MAX_RELAYOUTS + 1):
-            html = HTML(string=rendered.print_html, base_url=mounts.url(config.root), url_fetcher=fetcher)
-            laid_out = html.etree_element
-            if print_ready:  # the cover is a PDF of its own (layout_cover): the interior starts at the title page
-                _drop_cover(laid_out)
-            numbering = paths(html.etree_element)  # before a fix moves an element
-            apply(html.etree_element, done)  # print.css reads the marks
-            css = _page_guard_css(rendered, done, document)
-            guard = [CSS(string=css, font_config=fonts)] if css else []
-            with patched(rendered.hyphenation, _languages(rendered.print_html)):
+
+        def css(path: Path) -> Any:
+            return CSS(url=mounts.url(path), url_fetcher=fetcher, font_config=fonts, color_profiles=profiles)
+
+        sheets = [css(p) for p in stylesheets(rendered, print_ready)]
+        part_sheets = [*sheets, css(_layout_file(rendered, PARTS_STYLESHEET))]
+
+        def render(source: str, prepare: Any = None, extra: list[Any] | None = None, part: bool = True) -> Any:
+            """One WeasyPrint layout of `source` (`prepare`: changes to its tree before)."""
+            html = HTML(string=source, base_url=mounts.url(config.root), url_fetcher=fetcher)
+            if prepare is not None:
+                prepare(html.etree_element)
+            more = [CSS(string=text, font_config=fonts) for text in extra or ()]
+            with patched(rendered.hyphenation, languages):
                 document = html.render(
-                    stylesheets=sheets + guard, font_config=fonts, color_profiles=profiles, dpi=PRINT_DPI
+                    stylesheets=(part_sheets if part else sheets) + more,
+                    font_config=fonts,
+                    color_profiles=profiles,
+                    dpi=PRINT_DPI,
                 )
-            missing += _refusals(fetcher, config)
+            missing.extend(_refusals(fetcher, config))
+            return document, html.etree_element
 
-            def probe(elements: list[Any], root: Any = html.etree_element) -> dict[Any, Setting]:
-                """Lay copies of the paragraphs out with each setting: the one that suits each."""
-                if not elements:
-                    return {}
-                trial = HTML(string=probe_html(root, elements), base_url=mounts.url(config.root), url_fetcher=fetcher)
-                with patched(rendered.hyphenation, _languages(rendered.print_html)):
-                    laid = trial.render(stylesheets=sheets, font_config=fonts, color_profiles=profiles, dpi=PRINT_DPI)
-                return best_setting(laid, elements)
+        def lay_out(part: Part) -> Any:
+            return _guarded(rendered, _html(part.tree), render, lambda probe: render(probe, part=False)[0])
 
-            more = fixes(document, numbering, done, probe)
-            if not more:
-                break
-            for fix in more:
-                logger.debug("page guard: %s %s (%s)", fix.kind, fix.path, fix.reason)
-            done += more
+        def lay_sheet(source: str) -> Any:
+            with _quiet_weasyprint():
+                return render(source, part=False)[0]
+
+        root = HTML(string=rendered.print_html).etree_element
+        if print_ready:  # the cover is a PDF of its own (layout_cover): the interior starts at the title page
+            _drop_cover(root)
+        book = lay_out_book(root, lay_out, lay_sheet, partial(_folio_sheet, rendered))
     for message in messages if report is not None else ():
         report.warning(message.code, message.location, message.message)
     for location, text in dict.fromkeys(missing) if report is not None else ():
         report.warning("css-missing", location, text)
     if dump is not None:
-        guard_css = _page_guard_css(rendered, done, document)
-        dump_print_html(rendered, config, options or PdfOptions(), dump, done, guard_css, laid_out)
-    return PrintLayout(document, _html(laid_out) if laid_out is not None else rendered.print_html)
+        done = [_in_book(fix, start) for part, start in zip(book.parts, book.starts, strict=True) for fix in part.done]
+        guard_css = _page_guard_css(rendered, done, book.document)
+        dump_print_html(rendered, config, options or PdfOptions(), dump, done, guard_css, book.tree)
+    return PrintLayout(book.document, _html(book.tree))
+
+
+def _guarded(rendered: Rendered, source: str, render: Any, probe_render: Any) -> Any:
+    """One part laid out, then again with the page guard's fixes while it finds more."""
+    from dossier.write.footnotes import Setting, fixes, probe_rounds
+    from dossier.write.parts import LaidOut
+
+    done: list[Fix] = []
+    document = tree = None
+    for _ in range(MAX_RELAYOUTS + 1):
+        numbering: dict[Any, Any] = {}
+
+        css = _page_guard_css(rendered, done, document)
+        document, tree = render(source, partial(_prepare, numbering, tuple(done)), [css] if css else [])
+
+        def probe(elements: list[Any], root: Any = tree) -> dict[Any, Setting]:
+            """Lay copies of the paragraphs out with the settings: the one that suits each."""
+            return probe_rounds(root, elements, probe_render) if elements else {}
+
+        more = fixes(document, numbering, done, probe)
+        if not more:
+            break
+        for fix in more:
+            logger.debug("page guard: %s %s (%s)", fix.kind, fix.path, fix.reason)
+        done += more
+    return LaidOut(document, tree, done=done)
+
+
+def _in_book(fix: Fix, start: int) -> Fix:
+    """A part's fix with its long page counted in the book (`start`: the part's first page)."""
+    from dataclasses import replace
+
+    return replace(fix, value=str(int(fix.value) + start)) if fix.kind == "long-page" else fix
+
+
+def _prepare(numbering: dict[Any, Any], done: tuple[Fix, ...], root: Any) -> None:
+    """A part's tree before its layout: its elements numbered, then the page guard's fixes made."""
+    from dossier.write.footnotes import apply, paths
+
+    numbering.update(paths(root))  # before a fix moves an element
+    apply(root, done)  # print.css reads the marks
+
+
+def _folio_sheet(rendered: Rendered, pages: list[tuple[str, str, bool]]) -> str:
+    from jinja2 import Environment, FileSystemLoader
+
+    env = Environment(loader=FileSystemLoader([str(d) for d in rendered.layout_dirs]), autoescape=True)
+    lang = re.search(r'<html[^>]*\slang="([^"]+)"', rendered.print_html)
+    return env.get_template(FOLIO_SHEET).render(pages=pages, lang=lang.group(1) if lang else "")
 
 
 XLINK = "http://www.w3.org/1999/xlink"
