@@ -160,6 +160,8 @@ def lay_out_book(root: Any, lay_out: LayOut, lay_sheet: LaySheet, sheet_html: Sh
             if pages == offset:
                 break
             offset = pages
+        else:  # never a Sommaire whose numbers are those of another page count
+            raise RuntimeError(f"the Sommaire's page numbers did not settle in {MAX_FRONT_LAYOUTS} layouts")
     laid = ([laid_front] if laid_front is not None else []) + chapters
     pages = _sequence([p.document for p in laid])
     sheet = lay_sheet(sheet_html([(name, side, blank) for _, name, side, blank in pages]))
