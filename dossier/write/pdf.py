@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 from dossier.errors import DossierError, Location, Report
 from dossier.model import Config
 from dossier.render import Rendered
-from dossier.resources import assets_dir, data_root
+from dossier.resources import assets_dir, data_root, layouts_dir
 from dossier.write.images import PRINT_DPI
 
 if TYPE_CHECKING:
@@ -107,7 +107,7 @@ def print_layout(
     print_ready = options.print_ready if options else False
     house = config.layout_files.house if config.layout_files else None
     mounts = Mounts({"dossier": config.root, "data": data_root(), **({"layout": house} if house else {})})
-    fetcher = DossierFetcher([config.root, *rendered.layout_dirs, assets_dir()], mounts)
+    fetcher = DossierFetcher([config.root, *_engine_dirs(rendered), assets_dir()], mounts)
     fonts = FontConfiguration()
     profiles: dict[str, Any] = {}  # print-ready.css's output profile: WeasyPrint's output intent
     missing: list[tuple[Location, str]] = []
@@ -202,7 +202,7 @@ def _prepare(numbering: dict[Any, Any], done: tuple[Fix, ...], root: Any) -> Non
 def _folio_sheet(rendered: Rendered, pages: list[tuple[str, str, bool]]) -> str:
     from jinja2 import Environment, FileSystemLoader
 
-    env = Environment(loader=FileSystemLoader([str(d) for d in rendered.layout_dirs]), autoescape=True)
+    env = Environment(loader=FileSystemLoader([str(d) for d in _engine_dirs(rendered)]), autoescape=True)
     lang = re.search(r'<html[^>]*\slang="([^"]+)"', rendered.print_html)
     return env.get_template(FOLIO_SHEET).render(pages=pages, lang=lang.group(1) if lang else "")
 
@@ -237,7 +237,7 @@ def layout_cover(rendered: Rendered, config: Config, options: PdfOptions | None 
 
     house = config.layout_files.house if config.layout_files else None
     mounts = Mounts({"dossier": config.root, "data": data_root(), **({"layout": house} if house else {})})
-    fetcher = DossierFetcher([config.root, *rendered.layout_dirs, assets_dir()], mounts)
+    fetcher = DossierFetcher([config.root, *_engine_dirs(rendered), assets_dir()], mounts)
     fonts = FontConfiguration()
     profiles: dict[str, Any] = {}  # print-ready.css's output profile: WeasyPrint's output intent
     print_ready = options.print_ready if options else False
@@ -413,10 +413,18 @@ def _languages(html: str) -> set[str]:
 
 
 def _layout_file(rendered: Rendered, name: str) -> Path:
-    for directory in rendered.layout_dirs:
+    for directory in _engine_dirs(rendered):
         if (directory / name).is_file():
             return directory / name
     raise FileNotFoundError(name)
+
+
+def _engine_dirs(rendered: Rendered) -> list[Path]:
+    """Where the files the engine itself needs (parts.css, the folio sheet, print-ready.css) are
+    looked up: the layout's folders, which may override them, then the shipped default's, so
+    that a house layout that extends nothing need not copy them."""
+    shipped = layouts_dir() / "default"
+    return [*rendered.layout_dirs, *([shipped] if shipped not in rendered.layout_dirs else [])]
 
 
 def _layout_path(mounts: Any, folders: list[Path], url: str) -> Path | None:
