@@ -146,7 +146,7 @@ def print_layout(
         root = HTML(string=rendered.print_html).etree_element
         if print_ready:  # the cover is a PDF of its own (layout_cover): the interior starts at the title page
             _drop_cover(root)
-        book = lay_out_book(root, lay_out, lay_sheet, partial(_folio_sheet, rendered))
+        book = lay_out_book(root, lay_out, lay_sheet, partial(_folio_sheet, rendered, config, root.get("lang", "")))
     for message in messages if report is not None else ():
         report.warning(message.code, message.location, message.message)
     for location, text in dict.fromkeys(missing) if report is not None else ():
@@ -199,12 +199,13 @@ def _prepare(numbering: dict[Any, Any], done: tuple[Fix, ...], root: Any) -> Non
     apply(root, done)  # print.css reads the marks
 
 
-def _folio_sheet(rendered: Rendered, pages: list[tuple[str, str, bool]]) -> str:
-    from jinja2 import Environment, FileSystemLoader
+def _folio_sheet(rendered: Rendered, config: Config, lang: str, pages: list[tuple[str, str, bool]]) -> str:
+    """The folio sheet's HTML, rendered as every layout template is (sandboxed: a house layout
+    may override it)."""
+    from dossier.render.templates import environment
 
-    env = Environment(loader=FileSystemLoader([str(d) for d in _engine_dirs(rendered)]), autoescape=True)
-    lang = re.search(r'<html[^>]*\slang="([^"]+)"', rendered.print_html)
-    return env.get_template(FOLIO_SHEET).render(pages=pages, lang=lang.group(1) if lang else "")
+    env = environment(_engine_dirs(rendered), config.locale)
+    return env.get_template(FOLIO_SHEET).render(pages=pages, lang=lang)
 
 
 XLINK = "http://www.w3.org/1999/xlink"
