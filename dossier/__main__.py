@@ -4,4 +4,5 @@ import sys
 
 from dossier.cli import main
 
-sys.exit(main())
+if __name__ == "__main__":  # not when a worker process imports it (multiprocessing's spawn)
+    sys.exit(main())

@@ -50,6 +50,7 @@ class BuildResult:
 
 
 Progress = Callable[[str], None]
+CACHE_NAME = ".dossier-cache"  # in the output folder, beside the manifest: what the next build can reuse
 
 
 def output_paths(book: Book, out: Path, formats: tuple[str, ...]) -> dict[str, Path]:
@@ -260,7 +261,8 @@ def _build(
     result = BuildResult(book)
     with staged(list(targets.values())) as temps:
         # each output checked before it is renamed into place (EPUBCheck): its warnings reported, its errors raised
-        found = make(Job(book, rendered, options, epoch, report), dict(zip(targets, temps, strict=True)), progress)
+        job = Job(book, rendered, options, epoch, report, out / CACHE_NAME, getattr(progress, "detail", None))
+        found = make(job, dict(zip(targets, temps, strict=True)), progress)
         for diagnostic in found.diagnostics:  # the formats' checks' warnings, under --strict and [diagnostics] ignore
             report.warning(diagnostic.code, diagnostic.location, diagnostic.message)
         report.raise_if_errors()  # with --strict, a warning of the layout or EPUBCheck: the outputs stay as they were

@@ -53,6 +53,11 @@ class Progress:
     def _line(self, text: str) -> None:
         print(f"dossier: {text}", file=self.stream, flush=True)
 
+    def detail(self, text: str) -> None:
+        """What the current stage is doing (the chapter being laid out): a line when verbose."""
+        if self.level == "verbose":
+            self._line(f"{self.stage}: {text}")
+
     def say(self, text: str) -> None:
         """A result line (what was written, or that nothing was); not shown with --quiet."""
         if self.level != "quiet":
@@ -90,14 +95,27 @@ class RichProgress(Progress):
             self.console.print(f"[green]✓[/] {STAGES.get(self.stage, self.stage)}{timing}")
         self.stage = None
 
+    def detail(self, text: str) -> None:
+        """The spinner's text (the chapter being laid out), and a line when verbose."""
+        super().detail(text)
+        if self.status is not None and self.stage is not None:
+            self.status.update(f"[bold]dossier[/]: {STAGES.get(self.stage, self.stage)}: {_escape(text)}…")
+
     def _line(self, text: str) -> None:
-        self.console.print(f"[bold]dossier[/]: {text}")
+        self.console.print(f"[bold]dossier[/]: {_escape(text)}")
 
     def finish(self) -> None:
         super().finish()
         if self.status is not None:
             self.status.stop()
             self.status = None
+
+
+def _escape(text: str) -> str:
+    """Text shown as it is, not read as rich's markup (a chapter's title may hold brackets)."""
+    from rich.markup import escape
+
+    return escape(text)
 
 
 def make_progress(level: Level, stream: TextIO | None = None) -> Progress:

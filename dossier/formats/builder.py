@@ -28,6 +28,8 @@ class Job:
     options: BuildOptions
     epoch: int | None = None  # SOURCE_DATE_EPOCH
     report: Report | None = None  # for warnings (the layout's stylesheets'); errors are raised
+    cache: Path | None = None  # where what a later build can reuse is kept (write/layoutcache.py)
+    tell: Callable[[str], None] | None = None  # what a stage is doing, for the progress (a chapter laid out)
 
 
 Results = Mapping[str, Any]

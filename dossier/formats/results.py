@@ -21,7 +21,7 @@ def print_layout(job: Job, results: Results) -> Any:
 
     dump = Path(os.environ["DOSSIER_DUMP_HTML"]) if os.environ.get("DOSSIER_DUMP_HTML") else None  # bench's floor
     options = PdfOptions(job.options.pdf_variant, job.options.print_ready)
-    return print_layout(job.rendered, job.book.config, options, dump, job.report)
+    return print_layout(job.rendered, job.book.config, options, dump, job.report, job.cache, job.options.jobs, job.tell)
 
 
 def page_map(job: Job, results: Results) -> Any:

@@ -15,6 +15,7 @@ right (`dossier.write.images.for_print`).
 
 from __future__ import annotations
 
+import hashlib
 import mimetypes
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -65,6 +66,7 @@ class DossierFetcher(URLFetcher):
         self.mounts = mounts or Mounts({})
         self.refused: list[tuple[str, str]] = []
         self.missing: dict[str, Path] = {}  # refused because the file is not there: URL → path
+        self.read: dict[str, str] = {}  # each file URL asked for → the SHA-256 of its bytes, "" if absent
 
     def fetch(self, url: str, headers: dict | None = None) -> URLFetcherResponse:
         try:
@@ -72,6 +74,17 @@ class DossierFetcher(URLFetcher):
         except RefusedResource as exc:
             self.refused.append((url, str(exc)))
             raise
+
+    def path_of(self, url: str) -> Path | None:
+        """The file behind a `file:` URL this fetcher reads (None for any other)."""
+        parts = urlsplit(url)
+        if parts.scheme.lower() != "file":
+            return None
+        try:
+            mounted = self.mounts.path(url)
+        except RefusedResource:
+            return None
+        return (mounted or Path(url2pathname(unquote(parts.path)))).resolve()
 
     def _fetch(self, url: str, headers: dict | None) -> URLFetcherResponse:
         parts = urlsplit(url)
@@ -90,8 +103,10 @@ class DossierFetcher(URLFetcher):
             raise RefusedResource(f"'{path}' is outside the dossier and the shipped layouts and assets")
         if not path.is_file():
             self.missing[url] = path
+            self.read[url] = ""
             raise RefusedResource(f"'{path}' not found")
         body = path.read_bytes()
+        self.read[url] = hashlib.sha256(body).hexdigest()  # what the layout depends on (write/layoutcache.py)
         mime = images.media_type(body) or mimetypes.guess_type(path.name)[0]  # an image by its content
         if images.is_raster(body):
             body = images.for_print(body)

@@ -59,10 +59,13 @@ class LaidOut:
     tree: Any
     done: list[Any] = field(default_factory=list)  # the page guard's fixes (footnotes.Fix)
     anchors: dict[str, int] = field(default_factory=dict)  # id → page in the part, from 0
+    decisions: Any = None  # what the guard decided, to lay it out again alike (write/layoutcache.py)
 
 
 # A part's HTML (a tree) → laid out, the page guard's rounds made
 LayOut = Callable[[Part], LaidOut]
+# The chapters → each laid out (at once, in other processes, from a cache: write/partlayout.py)
+LayOutMany = Callable[[list[Part]], list[LaidOut]]
 # The folio sheet's HTML → its laid-out document (the print stylesheets alone)
 LaySheet = Callable[[str], Any]
 # The pages of the book, (page name, side, blank) each → the folio sheet's HTML
@@ -142,12 +145,15 @@ class Book:
     starts: list[int]  # each part's first page in the book, from 0
 
 
-def lay_out_book(root: Any, lay_out: LayOut, lay_sheet: LaySheet, sheet_html: SheetHtml) -> Book:
-    """Every part laid out (the chapters first, then the front matter with the Sommaire's
-    numbers), the folios set from the folio sheet, one document of the pages."""
+def lay_out_book(
+    root: Any, lay_out: LayOut, lay_sheet: LaySheet, sheet_html: SheetHtml, lay_out_many: LayOutMany | None = None
+) -> Book:
+    """Every part laid out (the chapters first, `lay_out_many` if given, then the front matter
+    with the Sommaire's numbers), the folios set from the folio sheet, one document of the pages."""
     parts = split(root)
     front = parts[0] if parts and parts[0].name == FRONT else None
-    chapters = [lay_out(part) for part in parts if part is not front]
+    rest = [part for part in parts if part is not front]
+    chapters = lay_out_many(rest) if lay_out_many is not None else [lay_out(part) for part in rest]
     for laid in chapters:
         laid.anchors = anchors(laid.document)
     laid_front = None

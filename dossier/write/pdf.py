@@ -89,67 +89,44 @@ def print_layout(
     options: PdfOptions | None = None,
     dump: Path | None = None,
     report: Report | None = None,
+    cache: Path | None = None,
+    jobs: int | None = None,
+    tell: Any = None,
 ) -> PrintLayout:
     """WeasyPrint's `Document`: the pages, kept so the EPUB can use the same page breaks. Laid
     out part by part (write/parts.py: the front matter, then each chapter), each part again
     (a few times at most) while the page guard (write/footnotes.py) finds in it a note away
     from its call, a hole at a page's foot or three hyphens in a row.
     `dump`: a folder where the HTML and what WeasyPrint is given with it are written (below).
-    `report`: where WeasyPrint's remarks on the layout's stylesheets go, as located warnings."""
-    from weasyprint import CSS, HTML
-    from weasyprint.text.fonts import FontConfiguration
+    `report`: where WeasyPrint's remarks on the layout's stylesheets go, as located warnings.
+    `cache`: the build's cache folder, where the guard's decisions for each part are kept
+    (write/layoutcache.py); `jobs`: how many processes may lay chapters out at once
+    (write/partlayout.py); `tell`: called with what is being laid out, for the progress."""
+    from weasyprint import HTML
 
-    from dossier.l10n.hyphenation import patched
     from dossier.write.csslog import css_messages
-    from dossier.write.fetch import DossierFetcher, Mounts
-    from dossier.write.parts import Part, lay_out_book
+    from dossier.write.partlayout import Layouts
+    from dossier.write.parts import lay_out_book
 
     print_ready = options.print_ready if options else False
-    house = config.layout_files.house if config.layout_files else None
-    mounts = Mounts({"dossier": config.root, "data": data_root(), **({"layout": house} if house else {})})
-    fetcher = DossierFetcher([config.root, *_engine_dirs(rendered), assets_dir()], mounts)
-    fonts = FontConfiguration()
-    profiles: dict[str, Any] = {}  # print-ready.css's output profile: WeasyPrint's output intent
-    missing: list[tuple[Location, str]] = []
-    languages = _languages(rendered.print_html)
+    mounts = _mounts(config)
     with css_messages(partial(_layout_path, mounts, rendered.layout_dirs)) as messages:
-
-        def css(path: Path) -> Any:
-            return CSS(url=mounts.url(path), url_fetcher=fetcher, font_config=fonts, color_profiles=profiles)
-
-        sheets = [css(p) for p in stylesheets(rendered, print_ready)]
-        part_sheets = [*sheets, css(_layout_file(rendered, PARTS_STYLESHEET))]
-
-        def render(source: str, prepare: Any = None, extra: list[Any] | None = None, part: bool = True) -> Any:
-            """One WeasyPrint layout of `source` (`prepare`: changes to its tree before)."""
-            html = HTML(string=source, base_url=mounts.url(config.root), url_fetcher=fetcher)
-            if prepare is not None:
-                prepare(html.etree_element)
-            more = [CSS(string=text, font_config=fonts) for text in extra or ()]
-            with patched(rendered.hyphenation, languages):
-                document = html.render(
-                    stylesheets=(part_sheets if part else sheets) + more,
-                    font_config=fonts,
-                    color_profiles=profiles,
-                    dpi=PRINT_DPI,
-                )
-            missing.extend(_refusals(fetcher, config))
-            return document, html.etree_element
-
-        def lay_out(part: Part) -> Any:
-            return _guarded(rendered, _html(part.tree), render, lambda probe: render(probe, part=False)[0])
+        engine = Engine(rendered, config, print_ready)
+        layouts = Layouts(engine, cache, jobs, tell)
 
         def lay_sheet(source: str) -> Any:
             with _quiet_weasyprint():
-                return render(source, part=False)[0]
+                return engine.render(source, part=False)[0]
 
         root = HTML(string=rendered.print_html).etree_element
         if print_ready:  # the cover is a PDF of its own (layout_cover): the interior starts at the title page
             _drop_cover(root)
-        book = lay_out_book(root, lay_out, lay_sheet, partial(_folio_sheet, rendered, config, root.get("lang", "")))
+        sheet = partial(_folio_sheet, rendered, config, root.get("lang", ""))
+        book = lay_out_book(root, layouts.one, lay_sheet, sheet, layouts.chapters)
+        layouts.close()
     for message in messages if report is not None else ():
         report.warning(message.code, message.location, message.message)
-    for location, text in dict.fromkeys(missing) if report is not None else ():
+    for location, text in dict.fromkeys(engine.missing) if report is not None else ():
         report.warning("css-missing", location, text)
     if dump is not None:
         done = [_in_book(fix, start) for part, start in zip(book.parts, book.starts, strict=True) for fix in part.done]
@@ -158,18 +135,117 @@ def print_layout(
     return PrintLayout(book.document, _html(book.tree))
 
 
+def _mounts(config: Config) -> Any:
+    from dossier.write.fetch import Mounts
+
+    house = config.layout_files.house if config.layout_files else None
+    return Mounts({"dossier": config.root, "data": data_root(), **({"layout": house} if house else {})})
+
+
+class Engine:
+    """WeasyPrint set up once for a print layout, in the build's process or in a worker that
+    lays chapters out (write/partlayout.py): the fetcher (which records the files each layout
+    reads), the fonts, the stylesheets parsed; `render` lays a source out, `lay_out` with the
+    page guard's rounds, `replay` with decisions a guard made before."""
+
+    def __init__(self, rendered: Rendered, config: Config, print_ready: bool) -> None:
+        from weasyprint.text.fonts import FontConfiguration
+
+        from dossier.write.fetch import DossierFetcher
+
+        self.rendered, self.config, self.print_ready = rendered, config, print_ready
+        self.mounts = _mounts(config)
+        self.fetcher = DossierFetcher([config.root, *_engine_dirs(rendered), assets_dir()], self.mounts)
+        self.fonts = FontConfiguration()
+        self.profiles: dict[str, Any] = {}  # print-ready.css's output profile: WeasyPrint's output intent
+        self.missing: list[tuple[Location, str]] = []
+        self.languages = _languages(rendered.print_html)
+        paths = stylesheets(rendered, print_ready)
+        self.sheets = [self._css(p) for p in paths]
+        parts_css = _layout_file(rendered, PARTS_STYLESHEET)
+        self.part_sheets = [*self.sheets, self._css(parts_css)]
+        self.base = self._base([*paths, parts_css])
+
+    def _css(self, path: Path) -> Any:
+        from weasyprint import CSS
+
+        url = self.mounts.url(path)
+        return CSS(url=url, url_fetcher=self.fetcher, font_config=self.fonts, color_profiles=self.profiles)
+
+    def _base(self, paths: list[Path]) -> dict[str, Any]:
+        """What every part's layout reads (the cache key's common half, write/layoutcache.py): the
+        stylesheets in cascade order and the files they read (their fonts), the hyphenation
+        patterns, the page guard's stylesheet template, the options."""
+        from dossier.l10n.hyphenation import dictionaries
+        from dossier.write.layoutcache import digest, file_digest
+
+        patterns = dictionaries(self.rendered.hyphenation, self.languages)
+        return {
+            "sheets": [self.mounts.url(p) for p in paths],
+            "reads": dict(sorted(self.fetcher.read.items())),
+            "languages": sorted(self.languages),
+            "hyphenation": {name: digest(text) for name, text in sorted(patterns.items())},
+            "guard": file_digest(_guard_template(self.rendered)),
+            "base_url": self.mounts.url(self.config.root),
+            "dpi": PRINT_DPI,
+        }
+
+    def render(self, source: str, prepare: Any = None, extra: list[str] | None = None, part: bool = True) -> Any:
+        """One WeasyPrint layout of `source` (`prepare`: changes to its tree before; `extra`:
+        stylesheets' text; `part`: a part of the book, with parts.css), and its tree."""
+        from weasyprint import CSS, HTML
+
+        from dossier.l10n.hyphenation import patched
+
+        html = HTML(string=source, base_url=self.mounts.url(self.config.root), url_fetcher=self.fetcher)
+        if prepare is not None:
+            prepare(html.etree_element)
+        more = [CSS(string=text, font_config=self.fonts) for text in extra or ()]
+        with patched(self.rendered.hyphenation, self.languages):
+            document = html.render(
+                stylesheets=(self.part_sheets if part else self.sheets) + more,
+                font_config=self.fonts,
+                color_profiles=self.profiles,
+                dpi=PRINT_DPI,
+            )
+        self.missing.extend(_refusals(self.fetcher, self.config))
+        return document, html.etree_element
+
+    def lay_out(self, source: str) -> Any:
+        """A part laid out, then again with the page guard's fixes while it finds more."""
+        return _guarded(self.rendered, source, self.render, lambda probe: self.render(probe, part=False)[0])
+
+    def replay(self, source: str, decisions: Any) -> Any:
+        """A part laid out once with the guard's `decisions` (write/layoutcache.py), or None if
+        the guard, which had found nothing more on the same input, now would: then the part
+        must be laid out as if nothing had been kept."""
+        from dossier.write.footnotes import fixes
+        from dossier.write.parts import LaidOut
+
+        numbering: dict[Any, Any] = {}
+        laid = decisions.done[: decisions.laid]
+        prepare = partial(_prepare, numbering, laid)
+        document, tree = self.render(source, prepare, [decisions.css] if decisions.css else [])
+        if decisions.settled and fixes(document, numbering, decisions.done, lambda elements: {}):
+            return None
+        return LaidOut(document, tree, done=list(decisions.done), decisions=decisions)
+
+
 def _guarded(rendered: Rendered, source: str, render: Any, probe_render: Any) -> Any:
     """One part laid out, then again with the page guard's fixes while it finds more."""
     from dossier.write.footnotes import Setting, fixes, probe_rounds
+    from dossier.write.layoutcache import Decisions
     from dossier.write.parts import LaidOut
 
     done: list[Fix] = []
     document = tree = None
+    decisions = Decisions((), 0, "")
     for _ in range(MAX_RELAYOUTS + 1):
         numbering: dict[Any, Any] = {}
 
         css = _page_guard_css(rendered, done, document)
         document, tree = render(source, partial(_prepare, numbering, tuple(done)), [css] if css else [])
+        decisions = Decisions(tuple(done), len(done), css)
 
         def probe(elements: list[Any], root: Any = tree) -> dict[Any, Setting]:
             """Lay copies of the paragraphs out with the settings: the one that suits each."""
@@ -181,7 +257,8 @@ def _guarded(rendered: Rendered, source: str, render: Any, probe_render: Any) ->
         for fix in more:
             logger.debug("page guard: %s %s (%s)", fix.kind, fix.path, fix.reason)
         done += more
-    return LaidOut(document, tree, done=done)
+        decisions = Decisions(tuple(done), decisions.laid, css)
+    return LaidOut(document, tree, done=done, decisions=decisions)
 
 
 def _in_book(fix: Fix, start: int) -> Fix:
@@ -234,10 +311,9 @@ def layout_cover(rendered: Rendered, config: Config, options: PdfOptions | None 
     from weasyprint import CSS, HTML
     from weasyprint.text.fonts import FontConfiguration
 
-    from dossier.write.fetch import DossierFetcher, Mounts
+    from dossier.write.fetch import DossierFetcher
 
-    house = config.layout_files.house if config.layout_files else None
-    mounts = Mounts({"dossier": config.root, "data": data_root(), **({"layout": house} if house else {})})
+    mounts = _mounts(config)
     fetcher = DossierFetcher([config.root, *_engine_dirs(rendered), assets_dir()], mounts)
     fonts = FontConfiguration()
     profiles: dict[str, Any] = {}  # print-ready.css's output profile: WeasyPrint's output intent
@@ -406,6 +482,12 @@ def _page_guard_css(rendered: Rendered, done: list[Fix], document: Any) -> str:
     env = Environment(loader=FileSystemLoader([str(d) for d in rendered.layout_dirs]), autoescape=False)
     line = f"{text_leading(document):.2f}px"
     return env.get_template(PAGE_GUARD_STYLESHEET).render(pages=pages, fits=fits, line=line)
+
+
+def _guard_template(rendered: Rendered) -> Path | None:
+    """The page guard's stylesheet template the layout's folders give (as Jinja finds it)."""
+    found = (d / PAGE_GUARD_STYLESHEET for d in rendered.layout_dirs if (d / PAGE_GUARD_STYLESHEET).is_file())
+    return next(found, None)
 
 
 def _languages(html: str) -> set[str]:

@@ -1,0 +1,187 @@
+"""The page guard's decisions for each part of the book, kept between builds.
+
+What a part's layout costs is the page guard (write/footnotes.py): its rounds and its probes lay
+the part out several times to find the marks it needs. Its result is small: the fixes made and
+the stylesheet the last layout was given (`Decisions`). Kept on disk, keyed by everything the
+part's layout reads, it lets the next build lay an unchanged part out once, with those marks,
+and get the same pages: WeasyPrint's pages themselves hold Pango objects and cannot be kept.
+
+The key is a digest of the part's HTML, the stylesheets in their order and every file they read
+(fonts among them), the hyphenation patterns, the engines' versions and the code of this
+package. The files a part's layout reads besides (its images) are only known once it is laid
+out: an entry lists them with their digests, and is used only while each is unchanged (a build
+system's discovered dependencies). An entry carries a digest of its own content: one that was
+truncated, tampered with or written by another version is ignored, and the part laid out as if
+there were no cache. Entries are written whole under a temporary name and renamed into place, so
+a killed build leaves none half-written. No library does this: it keys WeasyPrint's inputs.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+from dataclasses import asdict, dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from dossier.write.footnotes import Fix
+
+FORMAT = 1  # of an entry: another number is another cache
+FOLDER = "layout"  # under the build's cache folder
+KEEP = 256  # entries kept, the most recently used (a chapter's edits each leave one)
+ABSENT = ""  # the digest of a file a layout looked for and did not find
+
+
+@dataclass(frozen=True)
+class Decisions:
+    """What the page guard decided for a part: its fixes (`done`), how many of them its last
+    layout was given (the guard may stop with fixes it did not lay out: `MAX_RELAYOUTS`), and
+    the stylesheet of that layout (`css`: long pages and fitted figures)."""
+
+    done: tuple[Fix, ...]
+    laid: int
+    css: str
+
+    @property
+    def settled(self) -> bool:
+        """The last layout was given every fix: laid out again, the guard must find nothing more."""
+        return self.laid == len(self.done)
+
+
+def digest(data: bytes | str) -> str:
+    return hashlib.sha256(data.encode() if isinstance(data, str) else data).hexdigest()
+
+
+def file_digest(path: Path | None) -> str:
+    if path is None:
+        return ABSENT
+    try:
+        return digest(path.read_bytes())
+    except OSError:
+        return ABSENT
+
+
+@cache
+def code_digest() -> str:
+    """This package's code, which decides what the guard does (a development checkout changes it
+    without a new version number)."""
+    package = Path(__file__).resolve().parents[1]
+    hashed = hashlib.sha256()
+    for path in sorted(package.rglob("*.py")):
+        hashed.update(path.relative_to(package).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+    return hashed.hexdigest()
+
+
+@cache
+def engine_versions() -> dict[str, str]:
+    """The libraries whose release can change where lines and pages break, Pango's among them."""
+    from dossier.build import _engine_versions
+
+    versions = dict(_engine_versions())
+    with contextlib.suppress(Exception):  # an older WeasyPrint without the binding: its version stands for it
+        from weasyprint.text.ffi import ffi, pango
+
+        versions["pango"] = ffi.string(pango.pango_version_string()).decode()
+    return versions
+
+
+def part_key(base: dict[str, Any], source: str) -> str:
+    """The key of a part: the build's layout inputs (`base`) and the part's HTML."""
+    material = {"format": FORMAT, "code": code_digest(), "engines": engine_versions(), "base": base, "source": source}
+    return digest(json.dumps(material, sort_keys=True, ensure_ascii=False))
+
+
+class LayoutCache:
+    """Entries under `folder` (the build's cache folder); `resolve` maps a URL a layout read to
+    its file, to check the files an entry depends on."""
+
+    def __init__(self, folder: Path, resolve: Any) -> None:
+        self.folder = folder / FOLDER
+        self.resolve = resolve
+        self.hits = 0
+        self.misses = 0
+
+    def _path(self, key: str) -> Path:
+        return self.folder / f"{key}.json"
+
+    def get(self, key: str) -> Decisions | None:
+        """The decisions kept under `key`, if the entry is whole and every file it read is as it was."""
+        decisions = self._read(key)
+        if decisions is None:
+            self.misses += 1
+        else:
+            self.hits += 1
+            with contextlib.suppress(OSError):
+                os.utime(self._path(key))  # recently used: kept when the folder is pruned
+        return decisions
+
+    def _read(self, key: str) -> Decisions | None:
+        try:
+            entry = json.loads(self._path(key).read_text(encoding="utf-8"))
+            payload = entry["payload"]
+            if entry["check"] != digest(_canonical(payload)) or payload["key"] != key:
+                return None
+            if any(file_digest(self.resolve(url)) != expected for url, expected in payload["reads"].items()):
+                return None
+            return _decisions(payload["decisions"])
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):  # absent, truncated, not ours
+            return None
+
+    def put(self, key: str, decisions: Decisions, reads: dict[str, str]) -> None:
+        """Keep `decisions` under `key`, with the files (URL → digest) the layout read."""
+        payload = {"key": key, "decisions": _plain(decisions), "reads": dict(sorted(reads.items()))}
+        text = json.dumps({"check": digest(_canonical(payload)), "payload": payload}, ensure_ascii=False)
+        target = self._path(key)
+        temporary = target.with_name(f".{target.name}.tmp-{os.getpid()}")
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            temporary.write_text(text, encoding="utf-8")
+            os.replace(temporary, target)
+        except OSError:  # a cache that cannot be written is no cache: the build goes on
+            with contextlib.suppress(OSError):
+                temporary.unlink()
+
+    def prune(self, keep: int = KEEP) -> None:
+        """The least recently used entries beyond `keep` removed, and what killed builds left."""
+        with contextlib.suppress(OSError):
+            entries = sorted(self.folder.glob("*.json"), key=lambda p: p.stat().st_mtime, reverse=True)
+            for stale in entries[keep:]:
+                stale.unlink(missing_ok=True)
+            for stray in self.folder.glob(".*.tmp-*"):
+                pid = stray.name.rpartition("-")[2]
+                if pid.isdigit() and not _running(int(pid)):
+                    stray.unlink(missing_ok=True)
+
+
+def _running(pid: int) -> bool:
+    from dossier.write.atomic import _running as running
+
+    return pid == os.getpid() or running(pid)
+
+
+def _canonical(payload: dict[str, Any]) -> str:
+    return json.dumps(payload, sort_keys=True, ensure_ascii=False)
+
+
+def _plain(decisions: Decisions) -> dict[str, Any]:
+    return {"done": [asdict(fix) for fix in decisions.done], "laid": decisions.laid, "css": decisions.css}
+
+
+def _decisions(plain: dict[str, Any]) -> Decisions:
+    done = tuple(
+        Fix(
+            fix["kind"],
+            tuple(fix["path"]),
+            tuple(fix["target"]) if fix["target"] is not None else None,
+            fix["reason"],
+            fix["value"],
+        )
+        for fix in plain["done"]
+    )
+    laid = int(plain["laid"])
+    if not 0 <= laid <= len(done) or not isinstance(plain["css"], str):
+        raise ValueError("not an entry")
+    return Decisions(done, laid, plain["css"])

@@ -1,0 +1,176 @@
+"""The print book laid out chapter by chapter between builds (write/layoutcache.py) and across
+processes (write/partlayout.py): what is kept must never change a byte of the outputs.
+
+Each test builds the print fixture (four chapters whose page guard moves a figure, relaxes a
+paragraph, makes a long page and respaces paragraphs: decisions worth keeping) as a user would,
+with the command line, and compares the files with a clean build of the same inputs."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+from pypdf import PdfReader
+
+from tests.helpers import CLI_TIMEOUT, ROOT, copy_fixture, run_cli
+
+KEPT = re.compile(r"layout: (\d+) of (\d+) parts laid out with the page guard's kept decisions")
+EDITED = "chapters/02-composition.md"
+SAME_LENGTH = ("Une ligne trop longue fatigue l’œil", "Une ligne trop longue lasse l’œil")
+# Added to the chapter for an edit that lengthens it by pages (the fixture's own subject).
+ADDED = (
+    "\n\n## Le gris typographique\n\n"
+    + "Une page bien composée se lit d’abord comme une tache : un gris égal, sans trou ni tache plus "
+    "noire, où l’œil ne bute sur rien. Les espaces trop larges y ouvrent des lézardes, les lignes "
+    "trop serrées des taches sombres, et le lecteur, sans savoir pourquoi, se fatigue plus vite. "
+    "Le compositeur juge ce gris à distance, la page tenue à bout de bras, avant de lire le détail. " * 40
+)
+
+
+def _build(root: Path, out: Path, *extra: str, formats: tuple[str, ...] = ()) -> str:
+    """`dossier build ROOT --out OUT -v`: what it said on stderr (it must succeed)."""
+    asked = [arg for name in formats for arg in ("--format", name)]
+    result = run_cli("build", str(root), "--out", str(out), "-v", *asked, *extra)
+    assert result.returncode == 0, result.stderr
+    return result.stderr
+
+
+def _outputs(out: Path) -> dict[str, bytes]:
+    return {path.suffix: path.read_bytes() for path in sorted(out.iterdir()) if path.suffix in (".pdf", ".epub")}
+
+
+def _kept(stderr: str) -> tuple[int, int]:
+    match = KEPT.search(stderr)
+    assert match, stderr
+    return int(match[1]), int(match[2])
+
+
+def _pages(out: Path) -> int:
+    return len(PdfReader(next(out.glob("*.pdf"))).pages)
+
+
+def _entries(out: Path) -> list[Path]:
+    return sorted((out / ".dossier-cache" / "layout").glob("*.json"))
+
+
+@pytest.mark.parametrize("edit", ["same-pages", "more-pages"])
+def test_an_edited_chapter_rebuilt_from_the_cache_gives_a_clean_builds_bytes(tmp_path: Path, edit: str) -> None:
+    """A chapter edited after a build: the next build lays the other chapters out with the
+    decisions it kept and gives the PDF and EPUB a build without any cache gives (in one
+    process), whether the edit changes the chapter's page count or not."""
+    root = copy_fixture("print", tmp_path)
+    out = tmp_path / "out"
+    _build(root, out)
+    before = _pages(out)
+    chapter = root / EDITED
+    text = chapter.read_text(encoding="utf-8")
+    if edit == "same-pages":
+        assert SAME_LENGTH[0] in text
+        chapter.write_text(text.replace(*SAME_LENGTH), encoding="utf-8")
+    else:
+        chapter.write_text(text + ADDED, encoding="utf-8")
+    said = _build(root, out)
+    clean = tmp_path / "clean"
+    _build(root, clean, "--jobs", "1")
+    assert _outputs(out) == _outputs(clean)
+    assert (_pages(out) == before) == (edit == "same-pages"), (before, _pages(out))
+    kept, parts = _kept(said)
+    assert kept >= 3 and kept < parts, said  # the three chapters not edited came from the cache
+    assert "La composition du texte (page guard" in said
+    assert "Tableaux et figures (with the decisions kept)" in said
+
+
+def test_one_process_and_two_give_the_same_bytes(tmp_path: Path) -> None:
+    """`--jobs 2` guards chapters in a worker process and lays them out again in the build's own
+    with the worker's decisions: the files are those of `--jobs 1`."""
+    root = copy_fixture("print", tmp_path)
+    one, two = tmp_path / "one", tmp_path / "two"
+    said_one = _build(root, one, "--jobs", "1")
+    said_two = _build(root, two, "--jobs", "2")
+    assert "in a worker" in said_two and "in a worker" not in said_one
+    assert _outputs(one) == _outputs(two)
+    assert len(_outputs(one)) == 2
+
+
+def test_a_tampered_or_truncated_entry_is_ignored(tmp_path: Path) -> None:
+    """An entry edited by hand (its fixes said not laid out: used, it would give other pages) or cut short
+    (a disk full, a copy interrupted) is not used: those parts are laid out by the guard again
+    and the PDF is the clean build's."""
+    root = copy_fixture("print", tmp_path)
+    out = tmp_path / "out"
+    _build(root, out, "--jobs", "1", formats=("pdf",))
+    clean = _outputs(out)
+    entries = _entries(out)
+    with_fixes = [p for p in entries if json.loads(p.read_text())["payload"]["decisions"]["done"]]
+    assert len(with_fixes) >= 2, entries
+    tampered, truncated = with_fixes[:2]
+    entry = json.loads(tampered.read_text())
+    decisions = entry["payload"]["decisions"]
+    decisions["laid"] = 0  # as if its last layout had none of its fixes: not checked again when laid out
+    tampered.write_text(json.dumps(entry), encoding="utf-8")
+    truncated.write_bytes(truncated.read_bytes()[: len(truncated.read_bytes()) // 2])
+    said = _build(root, out, "--force", "--jobs", "1", formats=("pdf",))
+    kept, parts = _kept(said)
+    assert kept == parts - 2, said
+    assert _outputs(out) == clean
+
+
+def test_a_build_killed_during_layout_leaves_the_outputs_and_a_correct_next_build(tmp_path: Path) -> None:
+    """SIGKILL while the chapters are laid out (a worker busy): the previous PDF stays as it
+    was, no worker outlives the build, and the next build, which finds what the killed one left
+    in the cache, gives a clean build's bytes."""
+    root = copy_fixture("print", tmp_path)
+    out = tmp_path / "out"
+    _build(root, out, formats=("pdf",))
+    previous = _outputs(out)
+    chapter = root / EDITED
+    chapter.write_text(chapter.read_text(encoding="utf-8") + ADDED, encoding="utf-8")
+    (root / "chapters/03-tableaux.md").write_text(
+        (root / "chapters/03-tableaux.md").read_text(encoding="utf-8") + ADDED, encoding="utf-8"
+    )
+    mark = uuid.uuid4().hex
+    environment = {**os.environ, "PYTHONPATH": str(ROOT), "DOSSIER_TEST_MARK": mark}
+    command = [sys.executable, "-m", "dossier", "build", str(root), "--out", str(out), "-v", "--format", "pdf"]
+    build = subprocess.Popen(command, env=environment, stderr=subprocess.PIPE, text=True)
+    assert build.stderr is not None
+    for line in build.stderr:  # killed once a chapter is being guarded in a worker
+        if "in a worker" in line or "(page guard)" in line:
+            time.sleep(0.5)
+            break
+    build.kill()
+    build.wait(timeout=CLI_TIMEOUT)
+    assert _outputs(out) == previous
+    assert _left_running(mark) == [], "a worker outlived its build"
+    _build(root, out, formats=("pdf",))
+    clean = tmp_path / "clean"
+    _build(root, clean, "--jobs", "1", formats=("pdf",))
+    assert _outputs(out) == _outputs(clean) != previous
+    assert not list(out.glob(".*tmp*")) and not list((out / ".dossier-cache" / "layout").glob(".*tmp*"))
+
+
+def _left_running(mark: str, wait: float = 10.0) -> list[int]:
+    """The processes whose environment holds `mark`, once `wait` seconds have passed for them to end."""
+    deadline = time.monotonic() + wait
+    while True:
+        found = []
+        for proc in Path("/proc").iterdir():
+            if not proc.name.isdigit():
+                continue
+            try:
+                if f"DOSSIER_TEST_MARK={mark}".encode() in (proc / "environ").read_bytes():
+                    found.append(int(proc.name))
+            except OSError:
+                continue
+        if not found or time.monotonic() > deadline:
+            for pid in found:
+                os.kill(pid, signal.SIGKILL)
+            return found
+        time.sleep(0.2)
