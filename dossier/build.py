@@ -35,6 +35,7 @@ class BuildOptions:
     print_ready: bool = False  # PDF/X-4, bleed and crop marks, the cover apart
     ace: bool = True  # DAISY Ace checks the EPUB (when installed): without it, no conformance claim
     jobs: int | None = None  # `--jobs N`: how many processes at once (None: DOSSIER_JOBS, else the cores)
+    cache: bool = True  # the page guard's decisions kept between builds (OUT/.dossier-cache; `--no-cache`: off)
 
 
 @dataclass
@@ -261,7 +262,8 @@ def _build(
     result = BuildResult(book)
     with staged(list(targets.values())) as temps:
         # each output checked before it is renamed into place (EPUBCheck): its warnings reported, its errors raised
-        job = Job(book, rendered, options, epoch, report, out / CACHE_NAME, getattr(progress, "detail", None))
+        cache = out / CACHE_NAME if options.cache else None
+        job = Job(book, rendered, options, epoch, report, cache, getattr(progress, "detail", None))
         found = make(job, dict(zip(targets, temps, strict=True)), progress)
         for diagnostic in found.diagnostics:  # the formats' checks' warnings, under --strict and [diagnostics] ignore
             report.warning(diagnostic.code, diagnostic.location, diagnostic.message)

@@ -102,6 +102,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     _build_arguments(build, many=True)
     build.add_argument("--force", action="store_true", help="build even if nothing changed since the last build")
+    build.add_argument(
+        "--no-cache",
+        action="store_true",
+        help="lay every chapter out afresh: the page guard's decisions kept by earlier builds"
+        " (OUT/.dossier-cache) are neither read nor kept",
+    )
     build.add_argument(  # `watch` makes drafts: it never runs Ace
         "--no-ace",
         action="store_true",
@@ -221,7 +227,8 @@ def _build_setup(args: argparse.Namespace) -> tuple[Path, Path, Any]:
     if args.print_ready and "cover" not in formats:
         formats = (*formats, "cover")  # a print shop takes the cover apart from the interior
     ace = not getattr(args, "no_ace", True)  # `watch` has no --no-ace: its drafts never run Ace
-    return root, out, BuildOptions(formats, args.pdf_variant, args.paper, args.print_ready, ace, args.jobs)
+    cache = not getattr(args, "no_cache", False)
+    return root, out, BuildOptions(formats, args.pdf_variant, args.paper, args.print_ready, ace, args.jobs, cache)
 
 
 def _level(args: argparse.Namespace) -> Level:
@@ -287,7 +294,10 @@ def _one_build(args: argparse.Namespace, folder: str, out: Path | None, jobs: in
     argv += ["--jobs", str(jobs), "--diagnostics", args.diagnostics, "-v" if args.verbose else "-q"]
     argv += ["--out", str(out)] if out else []
     argv += ["--paper", args.paper] if args.paper else []
-    flags = {"--print-ready": args.print_ready, "--force": args.force, "--no-ace": args.no_ace, "--strict": args.strict}
+    flags = {
+        "--print-ready": args.print_ready, "--force": args.force, "--no-ace": args.no_ace, "--strict": args.strict,
+        "--no-cache": args.no_cache,
+    }  # fmt: skip
     return argv + [flag for flag, on in flags.items() if on]
 
 

@@ -112,7 +112,7 @@ def _warned_dossier(tmp_path: Path) -> Path:
 
 
 def _snapshot(folder: Path) -> dict[str, bytes]:
-    return {p.name: p.read_bytes() for p in sorted(folder.iterdir())}
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir()) if p.is_file()}
 
 
 def test_strict_fails_on_warnings_and_leaves_the_outputs_and_silencing_removes_them(

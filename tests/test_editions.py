@@ -25,6 +25,7 @@ from pypdf import PdfReader
 from tests.helpers import NS, ROOT, copy_fixture, epub_documents, epub_file, epubcheck_messages, pdf_text, run_cli
 
 MANIFEST = ".dossier-manifest.json"
+CACHE = ".dossier-cache"  # what the next build may reuse (write/layoutcache.py)
 
 
 def sha256(path: Path) -> str:
@@ -32,8 +33,8 @@ def sha256(path: Path) -> str:
 
 
 def snapshot(folder: Path) -> dict[str, tuple[bytes, int]]:
-    """Every file of `folder` (hidden ones too): its bytes and its modification time."""
-    return {p.name: (p.read_bytes(), p.stat().st_mtime_ns) for p in sorted(folder.iterdir())}
+    """Every file of `folder` (hidden ones too; the layout cache's folder aside): its bytes and its modification time."""
+    return {p.name: (p.read_bytes(), p.stat().st_mtime_ns) for p in sorted(folder.iterdir()) if p.is_file()}
 
 
 def bump_edition(root: Path) -> None:
@@ -134,7 +135,7 @@ def test_a_build_killed_mid_write_leaves_the_previous_outputs(mini_build, tmp_pa
 
     result = run_cli("build", str(root), "-q")  # the next build removes them
     assert result.returncode == 0, result.stderr
-    assert sorted(p.name for p in out.iterdir()) == [MANIFEST, "essai-2.epub", "essai-2.pdf"]
+    assert sorted(p.name for p in out.iterdir()) == [CACHE, MANIFEST, "essai-2.epub", "essai-2.pdf"]
     assert "Une phrase de plus" in pdf_text(out / "essai-2.pdf")
     assert epubcheck_messages(out / "essai-2.epub") == []
 
@@ -157,7 +158,7 @@ def two_editions(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_a_new_edition_keeps_the_previous_one(two_editions: Path) -> None:
     out = two_editions / "build"
     names = sorted(p.name for p in out.iterdir())
-    assert names == [MANIFEST, "essai-2.epub", "essai-2.pdf", "essai-3.epub", "essai-3.pdf"]
+    assert names == [CACHE, MANIFEST, "essai-2.epub", "essai-2.pdf", "essai-3.epub", "essai-3.pdf"]
     previous = json.loads((two_editions / "edition-2.json").read_text())
     assert {name: sha256(out / name) for name in previous} == previous
     manifest = json.loads((out / MANIFEST).read_text())
@@ -224,7 +225,7 @@ def test_touching_a_file_is_not_a_change_but_editing_one_is(tmp_path: Path) -> N
     stages = [line.split(":")[1].strip() for line in edited.stderr.splitlines() if line.endswith(" s")]
     assert stages[:4] == ["check", "load", "resolve", "render"] and "total" in stages
     # --format pdf wrote no EPUB, and the manifest records only what was written
-    assert sorted(p.name for p in out.iterdir()) == [MANIFEST, "essai-2.pdf"]
+    assert sorted(p.name for p in out.iterdir()) == [CACHE, MANIFEST, "essai-2.pdf"]
     forced = run_cli("build", str(root), "--out", str(out), "--format", "pdf", "--force", "--quiet")
     assert (forced.returncode, forced.stderr, forced.stdout.split()) == (0, "", [str(out / "essai-2.pdf")])
     # a new release of the layout engine may break lines elsewhere: the next build is a full one
@@ -336,7 +337,7 @@ def test_watch_rebuilds_on_save_reports_errors_and_stops_on_ctrl_c(tmp_path: Pat
     assert watch.process.returncode in (0, 130, -signal.SIGINT)
     assert not any("Traceback" in line for line in watch.seen + rest)
     assert "dossier: stopped watching" in rest
-    assert sorted(p.name for p in out.iterdir()) == [MANIFEST, "essai-2.pdf"]
+    assert sorted(p.name for p in out.iterdir()) == [CACHE, MANIFEST, "essai-2.pdf"]
 
 
 # --- progress ---------------------------------------------------------------------------------

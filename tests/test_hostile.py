@@ -88,7 +88,7 @@ def empty_folder(root: Path) -> None:
 
 
 def outputs(out: Path) -> dict[str, bytes]:
-    return {p.name: p.read_bytes() for p in sorted(out.iterdir())}
+    return {p.name: p.read_bytes() for p in sorted(out.iterdir()) if p.is_file()}
 
 
 def build_over_good_outputs(tmp_path: Path, mini_build, mutate: Mutation, *args: str) -> tuple[subprocess.CompletedProcess[str], Path]:

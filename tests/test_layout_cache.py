@@ -90,12 +90,13 @@ def test_an_edited_chapter_rebuilt_from_the_cache_gives_a_clean_builds_bytes(tmp
 
 def test_one_process_and_two_give_the_same_bytes(tmp_path: Path) -> None:
     """`--jobs 2` guards chapters in a worker process and lays them out again in the build's own
-    with the worker's decisions: the files are those of `--jobs 1`."""
+    with the worker's decisions: the files are those of `--jobs 1` (here without a cache)."""
     root = copy_fixture("print", tmp_path)
     one, two = tmp_path / "one", tmp_path / "two"
-    said_one = _build(root, one, "--jobs", "1")
+    said_one = _build(root, one, "--jobs", "1", "--no-cache")
     said_two = _build(root, two, "--jobs", "2")
     assert "in a worker" in said_two and "in a worker" not in said_one
+    assert not (one / ".dossier-cache").exists() and _entries(two)  # --no-cache: nothing kept
     assert _outputs(one) == _outputs(two)
     assert len(_outputs(one)) == 2
 

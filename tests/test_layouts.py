@@ -133,7 +133,7 @@ def test_a_layout_css_mistake_is_a_located_warning_and_strict_fails_on_it(tmp_pa
     assert strict.returncode == 1
     assert strict.stderr.splitlines() == [line.format("error") for line in expected]
     assert (tmp_path / "out" / "essai-2.pdf").read_bytes() == pdf  # the warnings were found while laying out
-    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [".dossier-manifest.json", "essai-2.pdf"]
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [".dossier-cache", ".dossier-manifest.json", "essai-2.pdf"]
 
 
 def test_a_layout_that_reaches_out_or_a_template_that_reaches_python_is_refused(tmp_path: Path) -> None:
