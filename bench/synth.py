@@ -222,16 +222,24 @@ def images(folder: Path, count: int) -> list[str]:
     return names
 
 
-def synthesise(out: Path, pages: int = 300, seed: int = 1, sources: int | None = None, formats: bool = False) -> Path:
+def synthesise(
+    out: Path,
+    pages: int = 300,
+    seed: int = 1,
+    sources: int | None = None,
+    formats: bool = False,
+    notes_per_page: float = NOTES_PER_PAGE,
+) -> Path:
     """Write the dossier at `out` (replacing it) and return its folder: `sources` sources (5 a
-    chapter by default), in CSL-YAML, or with `formats` in three files (YAML, JSON and .bib)."""
+    chapter by default), in CSL-YAML, or with `formats` in three files (YAML, JSON and .bib);
+    `notes_per_page` notes a page (a dossier holds 3 000 at most: `limit-notes`)."""
     rng = random.Random(seed)
     if out.exists():
         shutil.rmtree(out)
     (out / "chapters").mkdir(parents=True)
     (out / "data").mkdir()
     count = max(1, round((pages - FIXED_PAGES) / PAGES_PER_CHAPTER))
-    notes = round(pages * NOTES_PER_PAGE / count)
+    notes = round(pages * notes_per_page / count)
     sources = sources or 5 * count
     figures = images(out / "images", 10)
     names = ["chapters/00-avant-propos.md"]

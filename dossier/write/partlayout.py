@@ -150,7 +150,7 @@ class Layouts:
         except Exception as exc:  # laid out here, where an error is reported as the build reports it
             logger.info("layout: a worker failed (%s): the chapter laid out in the build's process", exc)
             return self._finish(replace(entry, decisions=None))
-        self._say(entry, "page guard in a worker")
+        self._say(entry, "guarded in a worker")
         laid = self._replay(entry.source, decisions)
         if laid is None:
             return self._finish(replace(entry, decisions=None))
