@@ -509,6 +509,34 @@ def scan(mark: Mark, data: bytes, names: dict[bytes, Font], text: bool = False, 
     mark.scanned = True
 
 
+def scan_last(mark: Mark, data: bytes, names: dict[bytes, Font]) -> None:
+    """What a line end's edit needs of a sequence (its last text-showing operator and that
+    operator's font, as `scan` finds them), looked for from the sequence's end back: one line
+    or two read, not the whole sequence (WeasyPrint writes one operator a line)."""
+    start, end = mark.body
+    position = end
+    while (found := max(data.rfind(b"TJ", start, position), data.rfind(b"Tj", start, position))) >= 0:
+        position = found
+        line = data.rfind(b"\n", start, found) + 1
+        match = TEXT.match(data, line, end) if line > start else None
+        if match is None or match.lastindex != 2 or match.end(2) != found + 2:
+            continue
+        mark.last_tj = match.span(2)
+        mark.font = Font({}, 2)
+        position = line
+        while (found := data.rfind(b"Tf", start, position)) >= 0:
+            position = found
+            line = data.rfind(b"\n", start, found) + 1
+            match = TEXT.match(data, line, end) if line > start else None
+            if match is not None and match.lastindex == 1 and match.end() == found + 2:
+                font = names.get(match.group(1))
+                if font is not None:
+                    mark.font = font
+                    break
+        break
+    mark.scanned = True
+
+
 def _sequences(data: bytes) -> Iterator[tuple[re.Match[bytes], int, int]]:
     """Each `/Tag <<…>> BDC` line and the span of what it holds, to the first `EMC` line after
     it (the next sequence is looked for after that line)."""
@@ -1294,7 +1322,7 @@ class Tagger:
             names = self.page_fonts.get(mark.page)
             if names is None:
                 names = self.page_fonts[mark.page] = _page_fonts(self.pages[mark.page], self.fonts)
-            scan(mark, self.contents[mark.page], names, spacing=False)  # the edit is chosen: `spaced` is not read
+            scan_last(mark, self.contents[mark.page], names)  # the edit is chosen: `spaced` is not read
         return mark
 
 
