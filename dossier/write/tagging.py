@@ -113,7 +113,112 @@ class Drawn:
     letter_spaced: bool
 
 
-DrawnPages = list[dict[int, "Drawn | None"]]  # per page, MCID → what was drawn (None: a figure)
+class DrawnPages(list[dict[int, "Drawn | None"]]):
+    """Per page, MCID → what was drawn (None: a figure); and the objects of the PDF WeasyPrint
+    wrote (pydyf's: all of them, its catalog, its pages' references), whose structure tree the
+    pass reads (`WrittenTree`) in place of the PDF's."""
+
+    written: tuple[list[Any], Any, tuple[bytes, ...]] | None = None
+
+
+class WrittenTree:
+    """WeasyPrint's structure tree in its own objects (pydyf's, numbered as in the PDF it
+    writes), read as the pass reads the old tree of the PDF (`Tagger.old_kinds`, `reachable`,
+    `_aligned_relative`), without a look-up through pikepdf for each element: an element is its
+    object number."""
+
+    def __init__(self, objects: list[Any], catalog: Any, page_references: tuple[bytes, ...]) -> None:
+        self.objects = objects
+        self.root = _number(catalog["StructTreeRoot"])
+        nums = objects[_number(objects[self.root]["ParentTree"])]["Nums"]
+        self.nums = dict(zip(nums[::2], nums[1::2], strict=True))
+        self.page_index = {reference: i for i, reference in enumerate(page_references)}
+        self.kinds_memo: dict[int, list[str]] = {}
+        self.reach_memo: dict[int, bool] = {}
+        self.kids_memo: dict[int, set[int]] = {}
+
+    def parent(self, page: int, mcid: int) -> int | None:
+        array = self.nums.get(page)
+        if array is None or mcid >= len(array):
+            return None
+        return _number(array[mcid])
+
+    def annotation_mcids(self, key: int) -> list[int]:
+        parent = self.nums.get(key)
+        if parent is None or isinstance(parent, list):
+            return []
+        return [k for k in self.objects[_number(parent)].get("K", ()) if isinstance(k, int)]
+
+    def kinds(self, number: int) -> list[str]:
+        kinds = self.kinds_memo.get(number)
+        if kinds is None:
+            element = self.objects[number]
+            kinds = []
+            if element.get("Type") != "/StructTreeRoot":
+                parent = element.get("P")
+                kinds = [element.get("S", ""), *(self.kinds(_number(parent)) if parent is not None else ())]
+            self.kinds_memo[number] = kinds
+        return kinds
+
+    def reachable(self, number: int) -> bool:
+        found = self.reach_memo.get(number)
+        if found is None:
+            found = self.reach_memo[number] = self._reachable(number)
+        return found
+
+    def _reachable(self, number: int) -> bool:
+        reference = self.objects[number].get("P")
+        if reference is None:
+            return False
+        parent = _number(reference)
+        element = self.objects[parent]
+        above = element.get("P")
+        if (
+            element.get("Type") == "/StructTreeRoot"
+            or above is None
+            or self.objects[_number(above)].get("Type") == "/StructTreeRoot"
+        ):
+            kids = self.kids_memo.get(parent)
+            if kids is None:
+                kids = self.kids_memo[parent] = {_number(k) for k in element.get("K", ()) if isinstance(k, bytes)}
+            return number in kids
+        return self.reachable(parent)
+
+    def above(self, number: int) -> int | None:
+        """The parent of an element, None at the top (the root, WeasyPrint's `Document`)."""
+        reference = self.objects[number].get("P")
+        if reference is None:
+            return None
+        parent = _number(reference)
+        element = self.objects[parent]
+        if element.get("Type") == "/StructTreeRoot" or element.get("S") == "/Document":
+            return None
+        return parent
+
+    def kind(self, number: int) -> str:
+        return self.objects[number].get("S", "")
+
+    def first(self, number: int, depth: int, mark: Callable[[int, int], Mark | None]) -> Mark | None:
+        """The first mark under an element that `mark` (page, MCID → an aligned mark) finds."""
+        if depth > 6:
+            return None
+        element = self.objects[number]
+        page = self.page_index.get(element.get("Pg"))
+        for item in element.get("K", ()):
+            if isinstance(item, int):
+                found = mark(page, item) if page is not None else None
+            elif self.objects[_number(item)].get("Type") == "/StructElem":
+                found = self.first(_number(item), depth + 1, mark)
+            else:
+                continue
+            if found is not None:
+                return found
+        return None
+
+
+def _number(reference: bytes) -> int:
+    """A pydyf reference's object number (`b"12 0 R"`)."""
+    return int(reference[: reference.index(b" ")])
 
 
 @contextmanager
@@ -126,7 +231,7 @@ def drawn_marks() -> Iterator[DrawnPages]:
     WeasyPrint without that function (an empty list: the pass then reads the text back)."""
     import weasyprint.pdf as weasyprint_pdf
 
-    pages: DrawnPages = []
+    pages = DrawnPages()
     original = getattr(weasyprint_pdf, "add_tags", None)
     if original is None:
         yield pages
@@ -137,7 +242,13 @@ def drawn_marks() -> Iterator[DrawnPages]:
         with uncollected():
             for stream in page_streams:
                 pages.append({v["mcid"]: _drawn(box, v["tag"]) for box, v in getattr(stream, "_tags", {}).items()})
-        return original(*args)
+        result = original(*args)
+        pdf = args[0]
+        try:
+            pages.written = (pdf.objects, pdf.catalog, pdf.page_references)
+        except AttributeError:
+            pages.written = None  # not pydyf's: the pass reads the PDF's tree
+        return result
 
     weasyprint_pdf.add_tags = add_tags
     try:
@@ -680,6 +791,7 @@ class Tagger:
         self.mark_index: dict[int, int] = {}  # id(mark) → its place among its page's marks
         self.old_parents: dict[int, Any] = self._parent_tree()
         self.old_kids: dict[tuple[int, int], set[tuple[int, int]]] = {}
+        self.written: WrittenTree | None = None  # WeasyPrint's tree, read in place of the PDF's
         self.element_marks: dict[Any, list[Mark]] = {}  # placed in an element, after its text
         self.labels: dict[Any, list[Mark]] = {}  # an element's label (list number, note number)
         self.label_ends: dict[Mark, list[Mark]] = {}  # a label's last mark → the label
@@ -710,6 +822,12 @@ class Tagger:
         the HTML."""
         pointers = [0, 0]
         known = drawn if drawn is not None and len(drawn) == len(self.pages) else None
+        written = getattr(known, "written", None)
+        if written is not None:
+            try:
+                self.written = WrittenTree(*written)
+            except (AttributeError, KeyError, IndexError, TypeError, ValueError):
+                self.written = None  # not the objects `WrittenTree` reads: the PDF's tree is read
         for index in range(len(self.pages)):
             data = page_content(self.pages[index])
             self.contents.append(data)
@@ -744,6 +862,13 @@ class Tagger:
         return found
 
     def old_parent(self, mark: Mark) -> Any:
+        """A mark's element in the old tree (WeasyPrint's object number if it is known, else the
+        PDF's element)."""
+        if self.written is not None:
+            return self.written.parent(mark.page, mark.mcid)
+        return self._pdf_parent(mark)
+
+    def _pdf_parent(self, mark: Mark) -> Any:
         key = self.page_refs[mark.page].get("/StructParents")
         array = self.old_parents.get(int(key)) if key is not None else None
         if array is None or mark.mcid >= len(array):
@@ -753,6 +878,8 @@ class Tagger:
     def old_kinds(self, element: Any) -> list[str]:
         """The structure types of an old element and its ancestors (each ancestor's read once:
         the marks left over share them)."""
+        if self.written is not None:
+            return self.written.kinds(element)
         key = element.objgen
         kinds = self.kinds_memo.get(key)
         if kinds is None:
@@ -765,6 +892,8 @@ class Tagger:
 
     def reachable(self, element: Any) -> bool:
         """Is an old element reachable from the root (WeasyPrint's margin content is not)?"""
+        if self.written is not None:
+            return self.written.reachable(element)
         key = element.objgen
         found = self.reach_memo.get(key)
         if found is None:
@@ -849,6 +978,9 @@ class Tagger:
 
     def _annotation_marks(self, annotation: Any, page: int) -> list[Mark]:
         key = annotation.get("/StructParent")
+        if self.written is not None:
+            found = self.written.annotation_mcids(int(key)) if key is not None else []
+            return [self.by_key[(page, i)] for i in found if (page, i) in self.by_key]
         parent = self.old_parents.get(int(key)) if key is not None else None
         if parent is None:
             return []
@@ -877,7 +1009,7 @@ class Tagger:
         return candidates[min(index, len(candidates) - 1)]
 
     def _figure_box(self, element: Any, mark: Mark) -> None:
-        old = self.old_parent(mark)
+        old = self._pdf_parent(mark)  # its box as the PDF writes it
         box = old.get("/A", {}).get("/BBox") if isinstance(old, pikepdf.Dictionary) else None
         if box is None:
             return
@@ -980,6 +1112,17 @@ class Tagger:
     def _aligned_relative(self, old: Any) -> tuple[Any, str] | None:
         """The HTML element of the first aligned mark under the nearest old ancestor that has one,
         and that ancestor's type."""
+        written = self.written
+        if written is not None:
+            number = old
+            for _ in range(6):
+                number = written.above(number)
+                if number is None:
+                    return None
+                found = written.first(number, 0, self._aligned_mark)
+                if found is not None:
+                    return self.skeleton.segments[found.segment].element, written.kind(number)
+            return None
         element = old
         for _ in range(6):
             element = element.get("/P") if isinstance(element, pikepdf.Dictionary) else None
@@ -989,6 +1132,10 @@ class Tagger:
             if found is not None:
                 return self.skeleton.segments[found.segment].element, str(element.get("/S"))
         return None
+
+    def _aligned_mark(self, page: int, mcid: int) -> Mark | None:
+        mark = self.by_key.get((page, mcid))
+        return mark if mark is not None and mark.stream >= 0 else None
 
     def _first_aligned(self, element: Any, depth: int) -> Mark | None:
         if depth > 6:
