@@ -290,7 +290,7 @@ def _drawn(box: Any, tag: str) -> Drawn | None:
     return Drawn(text.translate(INVISIBLE), box.position_y + box.baseline, wide)
 
 
-@dataclass
+@dataclass(slots=True)
 class Segment:
     element: Any  # the element the text belongs to (a tail's parent)
     raw: str
@@ -377,7 +377,7 @@ class Skeleton:
         self.segments.append(Segment(element, raw or "", stream))
         target = self.streams[stream]
         target.segments.append(index)
-        if raw:
+        if raw and not raw.isspace():  # most tails are the indentation between two tags
             words = LETTERS.findall(raw)
             if words:
                 # each word lowered on its own (a space between them bounds a final sigma's context)
@@ -1390,16 +1390,16 @@ class Tagger:
                 if kid.page == page:
                     kids.append(kid.mcid)
                 else:
-                    kids.append(pikepdf.Dictionary(Type=MCR, Pg=self.page_refs[kid.page], MCID=kid.mcid))
+                    kids.append(pikepdf.Dictionary({"/Type": MCR, "/Pg": self.page_refs[kid.page], "/MCID": kid.mcid}))
             elif isinstance(kid, Node):
                 if kid.has_content():
                     kids.append(self._write_node(kid, element, parents, annotations, ids))
             else:  # a link annotation
                 on = self.annotation_page.get(kid.objgen)
-                reference = pikepdf.Dictionary(Type=OBJR, Obj=kid)
+                reference = {"/Type": OBJR, "/Obj": kid}
                 if on is not None:
-                    reference.Pg = self.page_refs[on]
-                kids.append(reference)
+                    reference["/Pg"] = self.page_refs[on]
+                kids.append(pikepdf.Dictionary(reference))
                 annotations.append((kid, element))
                 kid.Contents = pikepdf.String(self._describe(node.element, kid))
         element.K = kids[0] if len(kids) == 1 else pikepdf.Array(kids)
@@ -1497,7 +1497,7 @@ def _split_last_glyph(data: bytes, mark: Mark) -> bytes | None:
     opening = operator.rfind(b"<", 0, close)
     if close <= 0 or opening < 0:
         return None
-    hexadecimal = re.sub(rb"\s", b"", operator[opening + 1 : close])
+    hexadecimal = operator[opening + 1 : close].translate(None, SPACES)
     width = 2 * (mark.font.width if mark.font is not None else 2)
     glyph, rest = hexadecimal[-width:], hexadecimal[:-width]
     own = mark.font.table.get(int(glyph, 16), "") if mark.font is not None else ""
