@@ -23,10 +23,11 @@ letters is the HTML's text when that text is between its aligned neighbours (a f
 after a note call, a date in a table): it stays there, in its element. What aligns with no text
 of the HTML is generated content (list numbers, note numbers and their dots, page numbers:
 placed in the element WeasyPrint put it in), a leader (its dots), a table header repeated on a
-continued page, or page-margin content: the last three become artifacts. The few content-stream edits (artifacts,
-`/ActualText` for the line ends and note calls) are made on the bytes, which WeasyPrint writes
-one operator a line. It works from what the PDF holds (its tags, its annotations, its marked
-content) and the HTML, whoever assembled the pages.
+continued page, or page-margin content: the last three become artifacts (WeasyPrint's own tree,
+which tells them apart, is read in its pydyf objects kept by `drawn_marks`, else in the PDF).
+The few content-stream edits (artifacts, `/ActualText` for the line ends and note calls) are
+made on the bytes, which WeasyPrint writes one operator a line. It works from what the PDF
+holds (its tags, its annotations, its marked content) and the HTML, whoever assembled the pages.
 """
 
 from __future__ import annotations
