@@ -116,8 +116,8 @@ class Drawn:
 
 class DrawnPages(list[dict[int, "Drawn | None"]]):
     """Per page, MCID → what was drawn (None: a figure); and the objects of the PDF WeasyPrint
-    wrote (pydyf's: all of them, its catalog, its pages' references), whose structure tree the
-    pass reads (`WrittenTree`) in place of the PDF's."""
+    wrote (pydyf's dictionaries by number, its catalog, its pages' references), whose structure
+    tree the pass reads (`WrittenTree`) in place of the PDF's."""
 
     written: tuple[list[Any], Any, tuple[bytes, ...]] | None = None
 
@@ -208,7 +208,7 @@ class WrittenTree:
         for item in element.get("K", ()):
             if isinstance(item, int):
                 found = mark(page, item) if page is not None else None
-            elif self.objects[_number(item)].get("Type") == "/StructElem":
+            elif (self.objects[_number(item)] or {}).get("Type") == "/StructElem":
                 found = self.first(_number(item), depth + 1, mark)
             else:
                 continue
@@ -246,8 +246,11 @@ def drawn_marks() -> Iterator[DrawnPages]:
         result = original(*args)
         pdf = args[0]
         try:
-            pages.written = (pdf.objects, pdf.catalog, pdf.page_references)
-        except AttributeError:
+            # its dictionaries only (the structure tree's, by their numbers): not its streams,
+            # which would stay in memory as long as the record (the pages' content, the fonts)
+            objects = [o if isinstance(o, dict) else None for o in pdf.objects]
+            pages.written = (objects, pdf.catalog, pdf.page_references)
+        except (AttributeError, TypeError):
             pages.written = None  # not pydyf's: the pass reads the PDF's tree
         return result
 
