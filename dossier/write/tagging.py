@@ -23,10 +23,11 @@ letters is the HTML's text when that text is between its aligned neighbours (a f
 after a note call, a date in a table): it stays there, in its element. What aligns with no text
 of the HTML is generated content (list numbers, note numbers and their dots, page numbers:
 placed in the element WeasyPrint put it in), a leader (its dots), a table header repeated on a
-continued page, or page-margin content: the last three become artifacts. The few content-stream edits (artifacts,
-`/ActualText` for the line ends and note calls) are made on the bytes, which WeasyPrint writes
-one operator a line. It works from what the PDF holds (its tags, its annotations, its marked
-content) and the HTML, whoever assembled the pages.
+continued page, or page-margin content: the last three become artifacts (WeasyPrint's own tree,
+which tells them apart, is read in its pydyf objects kept by `drawn_marks`, else in the PDF).
+The few content-stream edits (artifacts, `/ActualText` for the line ends and note calls) are
+made on the bytes, which WeasyPrint writes one operator a line. It works from what the PDF
+holds (its tags, its annotations, its marked content) and the HTML, whoever assembled the pages.
 """
 
 from __future__ import annotations
@@ -113,7 +114,112 @@ class Drawn:
     letter_spaced: bool
 
 
-DrawnPages = list[dict[int, "Drawn | None"]]  # per page, MCID → what was drawn (None: a figure)
+class DrawnPages(list[dict[int, "Drawn | None"]]):
+    """Per page, MCID → what was drawn (None: a figure); and the objects of the PDF WeasyPrint
+    wrote (pydyf's dictionaries by number, its catalog, its pages' references), whose structure
+    tree the pass reads (`WrittenTree`) in place of the PDF's."""
+
+    written: tuple[list[Any], Any, tuple[bytes, ...]] | None = None
+
+
+class WrittenTree:
+    """WeasyPrint's structure tree in its own objects (pydyf's, numbered as in the PDF it
+    writes), read as the pass reads the old tree of the PDF (`Tagger.old_kinds`, `reachable`,
+    `_aligned_relative`), without a look-up through pikepdf for each element: an element is its
+    object number."""
+
+    def __init__(self, objects: list[Any], catalog: Any, page_references: tuple[bytes, ...]) -> None:
+        self.objects = objects
+        self.root = _number(catalog["StructTreeRoot"])
+        nums = objects[_number(objects[self.root]["ParentTree"])]["Nums"]
+        self.nums = dict(zip(nums[::2], nums[1::2], strict=True))
+        self.page_index = {reference: i for i, reference in enumerate(page_references)}
+        self.kinds_memo: dict[int, list[str]] = {}
+        self.reach_memo: dict[int, bool] = {}
+        self.kids_memo: dict[int, set[int]] = {}
+
+    def parent(self, page: int, mcid: int) -> int | None:
+        array = self.nums.get(page)
+        if array is None or mcid >= len(array):
+            return None
+        return _number(array[mcid])
+
+    def annotation_mcids(self, key: int) -> list[int]:
+        parent = self.nums.get(key)
+        if parent is None or isinstance(parent, list):
+            return []
+        return [k for k in self.objects[_number(parent)].get("K", ()) if isinstance(k, int)]
+
+    def kinds(self, number: int) -> list[str]:
+        kinds = self.kinds_memo.get(number)
+        if kinds is None:
+            element = self.objects[number]
+            kinds = []
+            if element.get("Type") != "/StructTreeRoot":
+                parent = element.get("P")
+                kinds = [element.get("S", ""), *(self.kinds(_number(parent)) if parent is not None else ())]
+            self.kinds_memo[number] = kinds
+        return kinds
+
+    def reachable(self, number: int) -> bool:
+        found = self.reach_memo.get(number)
+        if found is None:
+            found = self.reach_memo[number] = self._reachable(number)
+        return found
+
+    def _reachable(self, number: int) -> bool:
+        reference = self.objects[number].get("P")
+        if reference is None:
+            return False
+        parent = _number(reference)
+        element = self.objects[parent]
+        above = element.get("P")
+        if (
+            element.get("Type") == "/StructTreeRoot"
+            or above is None
+            or self.objects[_number(above)].get("Type") == "/StructTreeRoot"
+        ):
+            kids = self.kids_memo.get(parent)
+            if kids is None:
+                kids = self.kids_memo[parent] = {_number(k) for k in element.get("K", ()) if isinstance(k, bytes)}
+            return number in kids
+        return self.reachable(parent)
+
+    def above(self, number: int) -> int | None:
+        """The parent of an element, None at the top (the root, WeasyPrint's `Document`)."""
+        reference = self.objects[number].get("P")
+        if reference is None:
+            return None
+        parent = _number(reference)
+        element = self.objects[parent]
+        if element.get("Type") == "/StructTreeRoot" or element.get("S") == "/Document":
+            return None
+        return parent
+
+    def kind(self, number: int) -> str:
+        return self.objects[number].get("S", "")
+
+    def first(self, number: int, depth: int, mark: Callable[[int, int], Mark | None]) -> Mark | None:
+        """The first mark under an element that `mark` (page, MCID → an aligned mark) finds."""
+        if depth > 6:
+            return None
+        element = self.objects[number]
+        page = self.page_index.get(element.get("Pg"))
+        for item in element.get("K", ()):
+            if isinstance(item, int):
+                found = mark(page, item) if page is not None else None
+            elif (self.objects[_number(item)] or {}).get("Type") == "/StructElem":
+                found = self.first(_number(item), depth + 1, mark)
+            else:
+                continue
+            if found is not None:
+                return found
+        return None
+
+
+def _number(reference: bytes) -> int:
+    """A pydyf reference's object number (`b"12 0 R"`)."""
+    return int(reference[: reference.index(b" ")])
 
 
 @contextmanager
@@ -126,7 +232,7 @@ def drawn_marks() -> Iterator[DrawnPages]:
     WeasyPrint without that function (an empty list: the pass then reads the text back)."""
     import weasyprint.pdf as weasyprint_pdf
 
-    pages: DrawnPages = []
+    pages = DrawnPages()
     original = getattr(weasyprint_pdf, "add_tags", None)
     if original is None:
         yield pages
@@ -137,7 +243,16 @@ def drawn_marks() -> Iterator[DrawnPages]:
         with uncollected():
             for stream in page_streams:
                 pages.append({v["mcid"]: _drawn(box, v["tag"]) for box, v in getattr(stream, "_tags", {}).items()})
-        return original(*args)
+        result = original(*args)
+        pdf = args[0]
+        try:
+            # its dictionaries only (the structure tree's, by their numbers): not its streams,
+            # which would stay in memory as long as the record (the pages' content, the fonts)
+            objects = [o if isinstance(o, dict) else None for o in pdf.objects]
+            pages.written = (objects, pdf.catalog, pdf.page_references)
+        except (AttributeError, TypeError):
+            pages.written = None  # not pydyf's: the pass reads the PDF's tree
+        return result
 
     weasyprint_pdf.add_tags = add_tags
     try:
@@ -179,7 +294,7 @@ def _drawn(box: Any, tag: str) -> Drawn | None:
     return Drawn(text.translate(INVISIBLE), box.position_y + box.baseline, wide)
 
 
-@dataclass
+@dataclass(slots=True)
 class Segment:
     element: Any  # the element the text belongs to (a tail's parent)
     raw: str
@@ -266,7 +381,7 @@ class Skeleton:
         self.segments.append(Segment(element, raw or "", stream))
         target = self.streams[stream]
         target.segments.append(index)
-        if raw:
+        if raw and not raw.isspace():  # most tails are the indentation between two tags
             words = LETTERS.findall(raw)
             if words:
                 # each word lowered on its own (a space between them bounds a final sigma's context)
@@ -509,6 +624,34 @@ def scan(mark: Mark, data: bytes, names: dict[bytes, Font], text: bool = False, 
     mark.scanned = True
 
 
+def scan_last(mark: Mark, data: bytes, names: dict[bytes, Font]) -> None:
+    """What a line end's edit needs of a sequence (its last text-showing operator and that
+    operator's font, as `scan` finds them), looked for from the sequence's end back: one line
+    or two read, not the whole sequence (WeasyPrint writes one operator a line)."""
+    start, end = mark.body
+    position = end
+    while (found := max(data.rfind(b"TJ", start, position), data.rfind(b"Tj", start, position))) >= 0:
+        position = found
+        line = data.rfind(b"\n", start, found) + 1
+        match = TEXT.match(data, line, end) if line > start else None
+        if match is None or match.lastindex != 2 or match.end(2) != found + 2:
+            continue
+        mark.last_tj = match.span(2)
+        mark.font = Font({}, 2)
+        position = line
+        while (found := data.rfind(b"Tf", start, position)) >= 0:
+            position = found
+            line = data.rfind(b"\n", start, found) + 1
+            match = TEXT.match(data, line, end) if line > start else None
+            if match is not None and match.lastindex == 1 and match.end() == found + 2:
+                font = names.get(match.group(1))
+                if font is not None:
+                    mark.font = font
+                    break
+        break
+    mark.scanned = True
+
+
 def _sequences(data: bytes) -> Iterator[tuple[re.Match[bytes], int, int]]:
     """Each `/Tag <<…>> BDC` line and the span of what it holds, to the first `EMC` line after
     it (the next sequence is looked for after that line)."""
@@ -652,6 +795,7 @@ class Tagger:
         self.mark_index: dict[int, int] = {}  # id(mark) → its place among its page's marks
         self.old_parents: dict[int, Any] = self._parent_tree()
         self.old_kids: dict[tuple[int, int], set[tuple[int, int]]] = {}
+        self.written: WrittenTree | None = None  # WeasyPrint's tree, read in place of the PDF's
         self.element_marks: dict[Any, list[Mark]] = {}  # placed in an element, after its text
         self.labels: dict[Any, list[Mark]] = {}  # an element's label (list number, note number)
         self.label_ends: dict[Mark, list[Mark]] = {}  # a label's last mark → the label
@@ -682,6 +826,12 @@ class Tagger:
         the HTML."""
         pointers = [0, 0]
         known = drawn if drawn is not None and len(drawn) == len(self.pages) else None
+        written = getattr(known, "written", None)
+        if written is not None:
+            try:
+                self.written = WrittenTree(*written)
+            except (AttributeError, KeyError, IndexError, TypeError, ValueError):
+                self.written = None  # not the objects `WrittenTree` reads: the PDF's tree is read
         for index in range(len(self.pages)):
             data = page_content(self.pages[index])
             self.contents.append(data)
@@ -716,6 +866,13 @@ class Tagger:
         return found
 
     def old_parent(self, mark: Mark) -> Any:
+        """A mark's element in the old tree (WeasyPrint's object number if it is known, else the
+        PDF's element)."""
+        if self.written is not None:
+            return self.written.parent(mark.page, mark.mcid)
+        return self._pdf_parent(mark)
+
+    def _pdf_parent(self, mark: Mark) -> Any:
         key = self.page_refs[mark.page].get("/StructParents")
         array = self.old_parents.get(int(key)) if key is not None else None
         if array is None or mark.mcid >= len(array):
@@ -725,6 +882,8 @@ class Tagger:
     def old_kinds(self, element: Any) -> list[str]:
         """The structure types of an old element and its ancestors (each ancestor's read once:
         the marks left over share them)."""
+        if self.written is not None:
+            return self.written.kinds(element)
         key = element.objgen
         kinds = self.kinds_memo.get(key)
         if kinds is None:
@@ -737,6 +896,8 @@ class Tagger:
 
     def reachable(self, element: Any) -> bool:
         """Is an old element reachable from the root (WeasyPrint's margin content is not)?"""
+        if self.written is not None:
+            return self.written.reachable(element)
         key = element.objgen
         found = self.reach_memo.get(key)
         if found is None:
@@ -821,6 +982,9 @@ class Tagger:
 
     def _annotation_marks(self, annotation: Any, page: int) -> list[Mark]:
         key = annotation.get("/StructParent")
+        if self.written is not None:
+            found = self.written.annotation_mcids(int(key)) if key is not None else []
+            return [self.by_key[(page, i)] for i in found if (page, i) in self.by_key]
         parent = self.old_parents.get(int(key)) if key is not None else None
         if parent is None:
             return []
@@ -849,7 +1013,7 @@ class Tagger:
         return candidates[min(index, len(candidates) - 1)]
 
     def _figure_box(self, element: Any, mark: Mark) -> None:
-        old = self.old_parent(mark)
+        old = self._pdf_parent(mark)  # its box as the PDF writes it
         box = old.get("/A", {}).get("/BBox") if isinstance(old, pikepdf.Dictionary) else None
         if box is None:
             return
@@ -952,6 +1116,17 @@ class Tagger:
     def _aligned_relative(self, old: Any) -> tuple[Any, str] | None:
         """The HTML element of the first aligned mark under the nearest old ancestor that has one,
         and that ancestor's type."""
+        written = self.written
+        if written is not None:
+            number = old
+            for _ in range(6):
+                number = written.above(number)
+                if number is None:
+                    return None
+                found = written.first(number, 0, self._aligned_mark)
+                if found is not None:
+                    return self.skeleton.segments[found.segment].element, written.kind(number)
+            return None
         element = old
         for _ in range(6):
             element = element.get("/P") if isinstance(element, pikepdf.Dictionary) else None
@@ -961,6 +1136,10 @@ class Tagger:
             if found is not None:
                 return self.skeleton.segments[found.segment].element, str(element.get("/S"))
         return None
+
+    def _aligned_mark(self, page: int, mcid: int) -> Mark | None:
+        mark = self.by_key.get((page, mcid))
+        return mark if mark is not None and mark.stream >= 0 else None
 
     def _first_aligned(self, element: Any, depth: int) -> Mark | None:
         if depth > 6:
@@ -1215,16 +1394,16 @@ class Tagger:
                 if kid.page == page:
                     kids.append(kid.mcid)
                 else:
-                    kids.append(pikepdf.Dictionary(Type=MCR, Pg=self.page_refs[kid.page], MCID=kid.mcid))
+                    kids.append(pikepdf.Dictionary({"/Type": MCR, "/Pg": self.page_refs[kid.page], "/MCID": kid.mcid}))
             elif isinstance(kid, Node):
                 if kid.has_content():
                     kids.append(self._write_node(kid, element, parents, annotations, ids))
             else:  # a link annotation
                 on = self.annotation_page.get(kid.objgen)
-                reference = pikepdf.Dictionary(Type=OBJR, Obj=kid)
+                reference = {"/Type": OBJR, "/Obj": kid}
                 if on is not None:
-                    reference.Pg = self.page_refs[on]
-                kids.append(reference)
+                    reference["/Pg"] = self.page_refs[on]
+                kids.append(pikepdf.Dictionary(reference))
                 annotations.append((kid, element))
                 kid.Contents = pikepdf.String(self._describe(node.element, kid))
         element.K = kids[0] if len(kids) == 1 else pikepdf.Array(kids)
@@ -1294,7 +1473,7 @@ class Tagger:
             names = self.page_fonts.get(mark.page)
             if names is None:
                 names = self.page_fonts[mark.page] = _page_fonts(self.pages[mark.page], self.fonts)
-            scan(mark, self.contents[mark.page], names, spacing=False)  # the edit is chosen: `spaced` is not read
+            scan_last(mark, self.contents[mark.page], names)  # the edit is chosen: `spaced` is not read
         return mark
 
 
@@ -1322,7 +1501,7 @@ def _split_last_glyph(data: bytes, mark: Mark) -> bytes | None:
     opening = operator.rfind(b"<", 0, close)
     if close <= 0 or opening < 0:
         return None
-    hexadecimal = re.sub(rb"\s", b"", operator[opening + 1 : close])
+    hexadecimal = operator[opening + 1 : close].translate(None, SPACES)
     width = 2 * (mark.font.width if mark.font is not None else 2)
     glyph, rest = hexadecimal[-width:], hexadecimal[:-width]
     own = mark.font.table.get(int(glyph, 16), "") if mark.font is not None else ""
