@@ -14,6 +14,7 @@ from lxml import etree
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "tests" / "fixtures"
+CACHE = ".dossier-cache"  # the layout cache's folder in a build's output folder (write/layoutcache.py)
 NS = {
     "x": "http://www.w3.org/1999/xhtml",
     "epub": "http://www.idpf.org/2007/ops",

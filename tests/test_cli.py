@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import copy_fixture, epubcheck_messages, pdf_text, run_cli
+from tests.helpers import CACHE, copy_fixture, epubcheck_messages, pdf_text, run_cli
 
 
 @pytest.mark.parametrize("command", [[], ["build"], ["check"], ["new"], ["import"]])
@@ -48,13 +48,13 @@ def test_check_passes_on_a_clean_dossier(tmp_path: Path) -> None:
 def test_failed_build_leaves_previous_outputs_untouched(tmp_path: Path) -> None:
     root = copy_fixture("mini", tmp_path)
     assert run_cli("build", str(root)).returncode == 0
-    outputs = sorted(p for p in (root / "build").iterdir() if p.is_file())
+    outputs = sorted(p for p in (root / "build").iterdir() if p.name != CACHE)
     before = {p.name: p.read_bytes() for p in outputs}
     (root / "sources.yaml").write_text("- id: [unclosed\n")
     result = run_cli("build", str(root), cwd=root)
     assert result.returncode == 1
     assert len(result.stderr.splitlines()) == 1 and result.stderr.startswith("sources.yaml:2:1: error[yaml-syntax]: invalid YAML")
-    assert {p.name: p.read_bytes() for p in sorted((root / "build").iterdir()) if p.is_file()} == before
+    assert {p.name: p.read_bytes() for p in sorted((root / "build").iterdir()) if p.name != CACHE} == before
 
 
 def test_new_scaffolds_a_dossier_that_builds(tmp_path: Path) -> None:

@@ -22,10 +22,19 @@ import pytest
 from lxml import etree
 from pypdf import PdfReader
 
-from tests.helpers import NS, ROOT, copy_fixture, epub_documents, epub_file, epubcheck_messages, pdf_text, run_cli
+from tests.helpers import (
+    CACHE,
+    NS,
+    ROOT,
+    copy_fixture,
+    epub_documents,
+    epub_file,
+    epubcheck_messages,
+    pdf_text,
+    run_cli,
+)
 
 MANIFEST = ".dossier-manifest.json"
-CACHE = ".dossier-cache"  # what the next build may reuse (write/layoutcache.py)
 
 
 def sha256(path: Path) -> str:
@@ -34,7 +43,7 @@ def sha256(path: Path) -> str:
 
 def snapshot(folder: Path) -> dict[str, tuple[bytes, int]]:
     """Every file of `folder` (hidden ones too; the layout cache's folder aside): its bytes and its modification time."""
-    return {p.name: (p.read_bytes(), p.stat().st_mtime_ns) for p in sorted(folder.iterdir()) if p.is_file()}
+    return {p.name: (p.read_bytes(), p.stat().st_mtime_ns) for p in sorted(folder.iterdir()) if p.name != CACHE}
 
 
 def bump_edition(root: Path) -> None:

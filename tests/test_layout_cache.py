@@ -10,11 +10,13 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
 import time
 import uuid
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -33,6 +35,30 @@ ADDED = (
     "trop serrées des taches sombres, et le lecteur, sans savoir pourquoi, se fatigue plus vite. "
     "Le compositeur juge ce gris à distance, la page tenue à bout de bras, avant de lire le détail. " * 40
 )
+
+
+@dataclass(frozen=True)
+class Cold:
+    """The print fixture built once, cold, with two jobs: its folder, its outputs (and cache)."""
+
+    root: Path
+    out: Path
+    said: str
+
+    def copy(self, into: Path) -> tuple[Path, Path]:
+        """The dossier and its output folder, cache included, copied for a test to change."""
+        root, out = into / "print", into / "out"
+        shutil.copytree(self.root, root)
+        shutil.copytree(self.out, out)
+        return root, out
+
+
+@pytest.fixture(scope="session")
+def cold(tmp_path_factory: pytest.TempPathFactory) -> Cold:
+    folder = tmp_path_factory.mktemp("layout-cache")
+    root = copy_fixture("print", folder)
+    out = folder / "out"
+    return Cold(root, out, _build(root, out, "--jobs", "2"))
 
 
 def _build(root: Path, out: Path, *extra: str, formats: tuple[str, ...] = ()) -> str:
@@ -62,13 +88,13 @@ def _entries(out: Path) -> list[Path]:
 
 
 @pytest.mark.parametrize("edit", ["same-pages", "more-pages"])
-def test_an_edited_chapter_rebuilt_from_the_cache_gives_a_clean_builds_bytes(tmp_path: Path, edit: str) -> None:
+def test_an_edited_chapter_rebuilt_from_the_cache_gives_a_clean_builds_bytes(
+    cold: Cold, tmp_path: Path, edit: str
+) -> None:
     """A chapter edited after a build: the next build lays the other chapters out with the
     decisions it kept and gives the PDF and EPUB a build without any cache gives (in one
     process), whether the edit changes the chapter's page count or not."""
-    root = copy_fixture("print", tmp_path)
-    out = tmp_path / "out"
-    _build(root, out)
+    root, out = cold.copy(tmp_path)
     before = _pages(out)
     chapter = root / EDITED
     text = chapter.read_text(encoding="utf-8")
@@ -88,26 +114,22 @@ def test_an_edited_chapter_rebuilt_from_the_cache_gives_a_clean_builds_bytes(tmp
     assert "Tableaux et figures (with the decisions kept)" in said
 
 
-def test_one_process_and_two_give_the_same_bytes(tmp_path: Path) -> None:
+def test_one_process_and_two_give_the_same_bytes(cold: Cold, tmp_path: Path) -> None:
     """`--jobs 2` guards chapters in a worker process and lays them out again in the build's own
     with the worker's decisions: the files are those of `--jobs 1` (here without a cache)."""
-    root = copy_fixture("print", tmp_path)
-    one, two = tmp_path / "one", tmp_path / "two"
-    said_one = _build(root, one, "--jobs", "1", "--no-cache")
-    said_two = _build(root, two, "--jobs", "2")
-    assert "in a worker" in said_two and "in a worker" not in said_one
-    assert not (one / ".dossier-cache").exists() and _entries(two)  # --no-cache: nothing kept
-    assert _outputs(one) == _outputs(two)
+    one = tmp_path / "one"
+    said = _build(cold.root, one, "--jobs", "1", "--no-cache")
+    assert "in a worker" in cold.said and "in a worker" not in said
+    assert not (one / ".dossier-cache").exists() and _entries(cold.out)  # --no-cache: nothing kept
+    assert _outputs(one) == _outputs(cold.out)
     assert len(_outputs(one)) == 2
 
 
-def test_a_tampered_or_truncated_entry_is_ignored(tmp_path: Path) -> None:
+def test_a_tampered_or_truncated_entry_is_ignored(cold: Cold, tmp_path: Path) -> None:
     """An entry edited by hand (its fixes said not laid out: used, it would give other pages) or cut short
     (a disk full, a copy interrupted) is not used: those parts are laid out by the guard again
     and the PDF is the clean build's."""
-    root = copy_fixture("print", tmp_path)
-    out = tmp_path / "out"
-    _build(root, out, "--jobs", "1", formats=("pdf",))
+    root, out = cold.copy(tmp_path)
     clean = _outputs(out)
     entries = _entries(out)
     with_fixes = [p for p in entries if json.loads(p.read_text())["payload"]["decisions"]["done"]]
@@ -118,58 +140,82 @@ def test_a_tampered_or_truncated_entry_is_ignored(tmp_path: Path) -> None:
     decisions["laid"] = 0  # as if its last layout had none of its fixes: not checked again when laid out
     tampered.write_text(json.dumps(entry), encoding="utf-8")
     truncated.write_bytes(truncated.read_bytes()[: len(truncated.read_bytes()) // 2])
-    said = _build(root, out, "--force", "--jobs", "1", formats=("pdf",))
+    said = _build(root, out, "--force", "--jobs", "1")
     kept, parts = _kept(said)
     assert kept == parts - 2, said
     assert _outputs(out) == clean
 
 
-def test_a_build_killed_during_layout_leaves_the_outputs_and_a_correct_next_build(tmp_path: Path) -> None:
-    """SIGKILL while the chapters are laid out (a worker busy): the previous PDF stays as it
-    was, no worker outlives the build, and the next build, which finds what the killed one left
-    in the cache, gives a clean build's bytes."""
-    root = copy_fixture("print", tmp_path)
-    out = tmp_path / "out"
-    _build(root, out, formats=("pdf",))
+def test_a_build_killed_during_layout_leaves_the_outputs_and_a_correct_next_build(cold: Cold, tmp_path: Path) -> None:
+    """SIGKILL while a worker guards a chapter: the previous PDF stays as it was, no worker (nor
+    multiprocessing's resource tracker) outlives the build or says anything, and the next build,
+    which finds what the killed one left in the cache, gives a clean build's bytes."""
+    root, out = cold.copy(tmp_path)
     previous = _outputs(out)
-    chapter = root / EDITED
-    chapter.write_text(chapter.read_text(encoding="utf-8") + ADDED, encoding="utf-8")
-    (root / "chapters/03-tableaux.md").write_text(
-        (root / "chapters/03-tableaux.md").read_text(encoding="utf-8") + ADDED, encoding="utf-8"
-    )
+    for name in (EDITED, "chapters/03-tableaux.md"):
+        (root / name).write_text((root / name).read_text(encoding="utf-8") + ADDED, encoding="utf-8")
     mark = uuid.uuid4().hex
     environment = {**os.environ, "PYTHONPATH": str(ROOT), "DOSSIER_TEST_MARK": mark}
-    command = [sys.executable, "-m", "dossier", "build", str(root), "--out", str(out), "-v", "--format", "pdf"]
-    build = subprocess.Popen(command, env=environment, stderr=subprocess.PIPE, text=True)
-    assert build.stderr is not None
-    for line in build.stderr:  # killed once a chapter is being guarded in a worker
-        if "in a worker" in line or "(page guard)" in line:
-            time.sleep(0.5)
-            break
+    command = [sys.executable, "-m", "dossier", "build", str(root), "--out", str(out), "-v"]
+    build = subprocess.Popen([*command, "--jobs", "2"], env=environment, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + CLI_TIMEOUT
+    while not [pid for pid in _marked(mark) if pid != build.pid]:  # a worker has started
+        assert build.poll() is None and time.monotonic() < deadline, "the build ended before a worker started"
+        time.sleep(0.05)
+    time.sleep(1.0)  # the worker's engine made, a chapter under way
     build.kill()
     build.wait(timeout=CLI_TIMEOUT)
     assert _outputs(out) == previous
     assert _left_running(mark) == [], "a worker outlived its build"
-    _build(root, out, formats=("pdf",))
+    assert build.stderr is not None
+    said = build.stderr.read().splitlines()
+    assert [line for line in said if not line.startswith("dossier: ")] == []  # progress only: no warning, no traceback
+    _build(root, out)
     clean = tmp_path / "clean"
-    _build(root, clean, "--jobs", "1", formats=("pdf",))
+    _build(root, clean, "--jobs", "1")
     assert _outputs(out) == _outputs(clean) != previous
     assert not list(out.glob(".*tmp*")) and not list((out / ".dossier-cache" / "layout").glob(".*tmp*"))
+
+
+def test_a_file_a_chapter_reads_is_checked_and_a_moved_dossier_keeps_its_cache(cold: Cold, tmp_path: Path) -> None:
+    """The dossier and its output folder moved elsewhere: every part comes from the cache, the
+    same bytes. Then the figure a chapter shows replaced under the same name (its HTML the same):
+    that chapter is laid out afresh, and the PDF is a clean build's."""
+    root, out = cold.copy(tmp_path / "moved")
+    kept, parts = _kept(_build(root, out, "--force", "--jobs", "1", formats=("pdf",)))
+    assert kept == parts and _outputs(out)[".pdf"] == _outputs(cold.out)[".pdf"]
+    from PIL import Image
+
+    figure = root / "images" / "haute.png"
+    with Image.open(figure) as image:
+        width, height = image.size
+    Image.new("RGB", (width, height // 3), "white").save(figure)  # a third as high: another page
+    said = _build(root, out, "--force", "--jobs", "1", formats=("pdf",))
+    assert "Tableaux et figures (page guard)" in said
+    clean = tmp_path / "clean"
+    _build(root, clean, "--jobs", "1", formats=("pdf",))
+    assert _outputs(out)[".pdf"] == _outputs(clean)[".pdf"] != _outputs(cold.out)[".pdf"]
+
+
+def _marked(mark: str) -> list[int]:
+    """The processes whose environment holds `mark`."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            if f"DOSSIER_TEST_MARK={mark}".encode() in (proc / "environ").read_bytes():
+                found.append(int(proc.name))
+        except OSError:
+            continue
+    return found
 
 
 def _left_running(mark: str, wait: float = 10.0) -> list[int]:
     """The processes whose environment holds `mark`, once `wait` seconds have passed for them to end."""
     deadline = time.monotonic() + wait
     while True:
-        found = []
-        for proc in Path("/proc").iterdir():
-            if not proc.name.isdigit():
-                continue
-            try:
-                if f"DOSSIER_TEST_MARK={mark}".encode() in (proc / "environ").read_bytes():
-                    found.append(int(proc.name))
-            except OSError:
-                continue
+        found = _marked(mark)
         if not found or time.monotonic() > deadline:
             for pid in found:
                 os.kill(pid, signal.SIGKILL)

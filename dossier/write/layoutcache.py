@@ -25,9 +25,9 @@ import os
 from dataclasses import asdict, dataclass
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
-from dossier.write.footnotes import Fix
+from dossier.write.footnotes import Fix, Kind
 
 FORMAT = 1  # of an entry: another number is another cache
 FOLDER = "layout"  # under the build's cache folder
@@ -75,22 +75,71 @@ def code_digest() -> str:
     return hashed.hexdigest()
 
 
+ENVIRONMENT = (  # where fontconfig finds the fonts, and the language Pango gives text without `lang`
+    "FONTCONFIG_FILE", "FONTCONFIG_PATH", "FONTCONFIG_SYSROOT", "XDG_DATA_HOME", "XDG_CONFIG_HOME", "HOME",
+    "LANG", "LC_ALL", "LC_CTYPE",
+)  # fmt: skip
+
+
 @cache
 def engine_versions() -> dict[str, str]:
-    """The libraries whose release can change where lines and pages break, Pango's among them."""
+    """What can change where lines and pages break besides this package: the libraries (Python's,
+    and Pango, HarfBuzz and fontconfig underneath WeasyPrint), the fonts fontconfig can fall back
+    on for a glyph the layout's fonts lack, and the environment that points it at them. What
+    cannot be read is a value no other build has: the cache then never hits, rather than hit
+    a layout made with other engines."""
+    from importlib.metadata import PackageNotFoundError, version
+
     from dossier.build import _engine_versions
 
     versions = dict(_engine_versions())
-    with contextlib.suppress(Exception):  # an older WeasyPrint without the binding: its version stands for it
-        from weasyprint.text.ffi import ffi, pango
-
-        versions["pango"] = ffi.string(pango.pango_version_string()).decode()
+    for name in ("tinycss2", "cssselect2", "tinyhtml5"):
+        try:
+            versions[name] = version(name)
+        except PackageNotFoundError:
+            versions[name] = "absent"
+    try:
+        versions.update(_native_versions())
+        versions["fonts"] = _system_fonts()
+    except Exception:  # unknown engines: no entry may be trusted
+        versions["unreadable"] = os.urandom(16).hex()
+    versions["environment"] = json.dumps({name: os.environ.get(name) for name in ENVIRONMENT})
     return versions
+
+
+def _native_versions() -> dict[str, str]:
+    import ctypes
+    import ctypes.util
+
+    from weasyprint.text.ffi import pango
+
+    harfbuzz = ctypes.CDLL(ctypes.util.find_library("harfbuzz") or "libharfbuzz.so.0")
+    harfbuzz.hb_version_string.restype = ctypes.c_char_p
+    fontconfig = ctypes.CDLL(ctypes.util.find_library("fontconfig") or "libfontconfig.so.1")
+    return {
+        "pango": str(pango.pango_version()),
+        "harfbuzz": harfbuzz.hb_version_string().decode(),
+        "fontconfig": str(fontconfig.FcGetVersion()),
+    }
+
+
+def _system_fonts() -> str:
+    """The fonts fontconfig offers (file and version of each), as a digest."""
+    import subprocess
+
+    listed = subprocess.run(
+        ["fc-list", "--format", "%{file}\t%{fontversion}\t%{index}\n"],
+        capture_output=True, check=True, timeout=30,
+    ).stdout  # fmt: skip
+    return digest(b"\n".join(sorted(listed.splitlines())))
+
+
+CODE = code_digest()  # the code running, read when it is imported (not a later edit of it)
 
 
 def part_key(base: dict[str, Any], source: str) -> str:
     """The key of a part: the build's layout inputs (`base`) and the part's HTML."""
-    material = {"format": FORMAT, "code": code_digest(), "engines": engine_versions(), "base": base, "source": source}
+    material = {"format": FORMAT, "code": CODE, "engines": engine_versions(), "base": base, "source": source}
     return digest(json.dumps(material, sort_keys=True, ensure_ascii=False))
 
 
@@ -103,6 +152,20 @@ class LayoutCache:
         self.resolve = resolve
         self.hits = 0
         self.misses = 0
+        self.digests: dict[tuple[str, int, int], str] = {}  # (path, size, mtime) → digest, this build's
+
+    def _digest(self, url: str) -> str:
+        path = self.resolve(url)
+        try:
+            stat = path.stat() if path is not None else None
+        except OSError:
+            stat = None
+        if path is None or stat is None:
+            return ABSENT
+        key = (str(path), stat.st_size, stat.st_mtime_ns)
+        if key not in self.digests:
+            self.digests[key] = file_digest(path)
+        return self.digests[key]
 
     def _path(self, key: str) -> Path:
         return self.folder / f"{key}.json"
@@ -124,7 +187,7 @@ class LayoutCache:
             payload = entry["payload"]
             if entry["check"] != digest(_canonical(payload)) or payload["key"] != key:
                 return None
-            if any(file_digest(self.resolve(url)) != expected for url, expected in payload["reads"].items()):
+            if any(self._digest(url) != expected for url, expected in payload["reads"].items()):
                 return None
             return _decisions(payload["decisions"])
         except (OSError, ValueError, KeyError, TypeError, AttributeError):  # absent, truncated, not ours
@@ -184,4 +247,10 @@ def _decisions(plain: dict[str, Any]) -> Decisions:
     laid = int(plain["laid"])
     if not 0 <= laid <= len(done) or not isinstance(plain["css"], str):
         raise ValueError("not an entry")
+    for fix in done:
+        paths = [fix.path, *([fix.target] if fix.target is not None else [])]
+        if fix.kind not in get_args(Kind) or not all(isinstance(i, int) and i >= 0 for p in paths for i in p):
+            raise ValueError("not an entry")
+        if not isinstance(fix.value, str) or not isinstance(fix.reason, str):
+            raise ValueError("not an entry")
     return Decisions(done, laid, plain["css"])

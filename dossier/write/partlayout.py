@@ -3,36 +3,42 @@
 than one job is allowed.
 
 A worker is spawned, not forked (WeasyPrint's Pango and fontconfig may hold threads and locks a
-fork would copy half-way), sets up an engine of its own from the build's rendered documents,
-and returns for each chapter only what the guard decided and the files its layout read: small
-and picklable, where WeasyPrint's pages are neither. The build's process lays each chapter out
-once with those decisions (the same pages as the guard's last layout: the same input), while the
+fork would copy half-way), sets up an engine of its own from the build's stylesheets, and
+returns for each chapter only what the guard decided and the files its layout read: small and
+picklable, where WeasyPrint's pages are neither. The build's process lays each chapter out once
+with those decisions (the same pages as the guard's last layout: the same input), while the
 workers guard the next ones; an unchanged chapter's decisions come from the cache, and it is
 laid out once, in the build's process, while the workers guard the chapters that changed. A
-worker that fails (a resource refused, a crash) leaves its chapter to the build's process,
-which lays it out as if alone and reports what it finds. Workers ignore Ctrl-C (the build's
-process stops them) and die with the build (write/parallel.py's `_die_with_parent`).
+worker whose stylesheets and fonts are not the build's (a file saved while it started), or
+that fails (a resource refused, a crash), leaves its chapter to the build's process, which lays
+it out as if alone and reports what it finds. Workers are born with Ctrl-C ignored (the build's
+process stops them) and stderr on /dev/null (what they would say, the build's process says when
+it lays the chapter out), and die with the build (write/parallel.py's `_die_with_parent`).
 """
 
 from __future__ import annotations
 
 import contextlib
-import logging
 import os
+import pickle
 import signal
-from collections.abc import Callable
-from concurrent.futures import Future, ProcessPoolExecutor, as_completed
+from collections import deque
+from collections.abc import Callable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from dossier.write.layoutcache import Decisions, LayoutCache, part_key
+from dossier.write.layoutcache import KEEP, Decisions, LayoutCache, part_key
 from dossier.write.parts import LaidOut, Part
-
-logger = logging.getLogger(__name__)
 
 Tell = Callable[[str], None]  # what is being laid out, for the progress
 _ENGINE: Any = None  # a worker's engine (write/pdf.py's `Engine`), made once when it starts
+_UNFIT: str = ""  # why a worker's engine cannot guard the build's chapters ("" when it can)
+# A replayed layout that meets an entry which does not fit the part (written by another
+# parser, say) counts as a miss, not as a failed build.
+REPLAY_ERRORS = (IndexError, KeyError, ValueError, TypeError, AttributeError)
 
 
 @dataclass
@@ -67,39 +73,48 @@ class Layouts:
 
     def chapters(self, parts: list[Part]) -> list[LaidOut]:
         """The chapters laid out. With more than one job, the chapters the cache does not have
-        are queued, the longest first, for `jobs - 1` workers; this process lays out those it
-        has, then takes the queue's chapters from its other end (the shortest) and guards them
-        itself, and lays each chapter a worker guarded out with the worker's decisions."""
+        are queued, the longest first, and each of `jobs - 1` workers is given the next one
+        when it is free; this process lays out the chapters the cache has, takes chapters from
+        the queue's other end (the shortest) and guards them itself, and lays each chapter a
+        worker guarded out with the worker's decisions."""
         found = [self._look_up(part) for part in parts]
         misses = [index for index, entry in enumerate(found) if entry.decisions is None]
         workers = min(self.jobs - 1, len(misses)) if len(parts) > 1 and _can_spawn() else 0
         if workers <= 0:
             return [self._finish(entry) for entry in found]
         laid: dict[int, LaidOut] = {}
-        queue = sorted(misses, key=lambda i: -len(found[i].source))
+        queue = deque(sorted(misses, key=lambda i: -len(found[i].source)))
+        here = deque(index for index in range(len(parts)) if index not in misses)
         pool = self._pool(workers)
+        running: dict[Future[Any], int] = {}
         try:
-            futures = {index: pool.submit(_guard_in_worker, found[index].source) for index in queue}
-            for index, entry in enumerate(found):
-                if index not in futures:
-                    laid[index] = self._finish(entry)
-            for index in reversed(queue):  # taken back from the queue's end while no worker has it
-                if futures[index].cancel():
+            while queue or here or running:
+                for future in [f for f in running if f.done()]:
+                    index = running.pop(future)
+                    laid[index] = self._from_worker(future, found[index])
+                while queue and len(running) < workers and pool is not None:
+                    pool = self._submit(pool, running, queue, found)
+                if queue:  # while the workers are busy: a chapter of the queue's other end, here
+                    index = queue.pop()
                     laid[index] = self._finish(found[index])
-            waiting = {futures[index]: index for index in queue if index not in laid}
-            for future in as_completed(waiting):
-                laid[waiting[future]] = self._from_worker(future, found[waiting[future]])
+                elif here:
+                    index = here.popleft()
+                    laid[index] = self._finish(found[index])
+                elif running:
+                    wait(running, return_when=FIRST_COMPLETED)
         except BaseException:
-            _stop(pool)
+            if pool is not None:
+                _stop(pool)
             raise
-        pool.shutdown(wait=True)
+        if pool is not None:
+            pool.shutdown(wait=True)
         return [laid[index] for index in range(len(parts))]
 
     def close(self) -> None:
         """The cache pruned, and what it spared said."""
         if self.cache is None:
             return
-        self.cache.prune()
+        self.cache.prune(max(KEEP, 4 * self.parts))
         self.tell(f"{self.parts - self.guarded} of {self.parts} parts laid out with the page guard's kept decisions")
 
     def _look_up(self, part: Part) -> _Entry:
@@ -115,8 +130,7 @@ class Layouts:
     def _finish(self, entry: _Entry) -> LaidOut:
         """A part laid out here: with its kept decisions, else by the guard."""
         if entry.decisions is not None:
-            self._say(entry, "with the decisions kept")
-            laid = self._replay(entry.source, entry.decisions)
+            laid = self._replay(entry, entry.decisions, "with the decisions kept")
             if laid is not None:
                 return laid
         self._say(entry, "page guard")
@@ -126,11 +140,15 @@ class Layouts:
         self.parts += 1
         self.tell(f"{entry.title} ({how})")
 
-    def _replay(self, source: str, decisions: Decisions) -> LaidOut | None:
-        laid = self.engine.replay(source, decisions)
+    def _replay(self, entry: _Entry, decisions: Decisions, how: str) -> LaidOut | None:
+        self._say(entry, how)
+        try:
+            laid = self.engine.replay(entry.source, decisions)
+        except REPLAY_ERRORS:
+            laid = None
         if laid is None:
             self.parts -= 1
-            logger.info("layout: the decisions kept for a part no longer hold: laid out again")
+            self.tell(f"{entry.title}: the decisions do not hold for it any more; laid out afresh")
         return laid
 
     def _guard_here(self, entry: _Entry) -> LaidOut:
@@ -148,10 +166,9 @@ class Layouts:
         try:
             decisions, reads = future.result()
         except Exception as exc:  # laid out here, where an error is reported as the build reports it
-            logger.info("layout: a worker failed (%s): the chapter laid out in the build's process", exc)
+            self.tell(f"{entry.title}: not guarded in a worker ({type(exc).__name__}); laid out here")
             return self._finish(replace(entry, decisions=None))
-        self._say(entry, "guarded in a worker")
-        laid = self._replay(entry.source, decisions)
+        laid = self._replay(entry, decisions, "guarded in a worker")
         if laid is None:
             return self._finish(replace(entry, decisions=None))
         self.guarded += 1
@@ -162,13 +179,58 @@ class Layouts:
         if self.cache is not None and key is not None:
             self.cache.put(key, decisions, reads)
 
-    def _pool(self, workers: int) -> ProcessPoolExecutor:
+    def _pool(self, workers: int) -> ProcessPoolExecutor | None:
+        """The workers' pool, given what they need to lay chapters out as this process does: the
+        rendered documents without what the print layout does not read, the languages, the
+        stylesheets' digests (`base`) their engine must have."""
         import multiprocessing
 
         engine = self.engine
-        arguments = (engine.rendered, engine.config, engine.print_ready, os.getpid())
+        rendered = replace(engine.rendered, print_html="", epub_documents=[], epub_files=[], cover_html="")
+        arguments = (rendered, engine.config, engine.print_ready, engine.languages, engine.base, os.getpid())
+        try:
+            pickle.dumps(arguments)
+        except Exception:  # a configuration that cannot cross: the chapters laid out here
+            return None
         context = multiprocessing.get_context("spawn")
-        return ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker, initargs=arguments)
+        with _quiet_birth():  # its queues start the resource tracker
+            return ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker, initargs=arguments)
+
+    def _submit(
+        self, pool: ProcessPoolExecutor, running: dict[Future[Any], int], queue: deque[int], found: list[_Entry]
+    ) -> ProcessPoolExecutor | None:
+        """The queue's next chapter given to a worker (spawned in this call if none is free);
+        None if the pool cannot take it (its workers died): the rest is laid out here."""
+        index = queue.popleft()
+        try:
+            with _quiet_birth():
+                running[pool.submit(_guard_in_worker, found[index].source)] = index
+        except (BrokenProcessPool, RuntimeError, OSError):
+            queue.appendleft(index)
+            _stop(pool)
+            return None
+        return pool
+
+
+@contextlib.contextmanager
+def _quiet_birth() -> Iterator[None]:
+    """While workers are spawned (in `submit`, from this thread): Ctrl-C ignored and stderr on
+    /dev/null, which they inherit from birth (Python keeps an inherited SIG_IGN), as does the
+    resource tracker that multiprocessing starts for their queues (else a killed build's tracker
+    warns of leaked semaphores on the user's terminal)."""
+    from multiprocessing import resource_tracker
+
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    null, saved = os.open(os.devnull, os.O_WRONLY), os.dup(2)
+    try:
+        os.dup2(null, 2)
+        resource_tracker.ensure_running()
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(null)
+        signal.signal(signal.SIGINT, previous)
 
 
 def _title(part: Part) -> str:
@@ -192,21 +254,29 @@ def _can_spawn() -> bool:
     return main is None or getattr(main, "__spec__", None) is not None or bool(getattr(main, "__file__", None))
 
 
-def _start_worker(rendered: Any, config: Any, print_ready: bool, parent: int) -> None:
-    """A worker's start: it dies with the build, leaves Ctrl-C to it, says nothing of the
-    stylesheets (the build's process lays every chapter out again and reports), and makes its engine."""
+def _start_worker(
+    rendered: Any, config: Any, print_ready: bool, languages: set[str], base: dict[str, Any], parent: int
+) -> None:
+    """A worker's start: it dies with the build and makes its engine, which must read the
+    stylesheets and fonts the build's did (`base`); what goes wrong is said by its tasks."""
     from dossier.write.parallel import _die_with_parent
-    from dossier.write.pdf import Engine
 
     _die_with_parent(parent)
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    logging.getLogger("weasyprint").setLevel(logging.CRITICAL + 1)
-    global _ENGINE
-    _ENGINE = Engine(rendered, config, print_ready)
+    global _ENGINE, _UNFIT
+    try:
+        from dossier.write.pdf import Engine
+
+        _ENGINE = Engine(rendered, config, print_ready, languages)
+        if _ENGINE.base != base:
+            _UNFIT = "the layout's files changed while the worker started"
+    except BaseException as exc:  # the build's process lays the chapters out, and reports
+        _UNFIT = f"{type(exc).__name__}: {exc}"
 
 
 def _guard_in_worker(source: str) -> tuple[Decisions, dict[str, str]]:
     """A chapter's page guard in a worker: its decisions, and the files its layout read."""
+    if _UNFIT:
+        raise RuntimeError(_UNFIT)
     _ENGINE.fetcher.read = {}
     laid = _ENGINE.lay_out(source)
     return laid.decisions, dict(_ENGINE.fetcher.read)

@@ -148,7 +148,9 @@ class Engine:
     reads), the fonts, the stylesheets parsed; `render` lays a source out, `lay_out` with the
     page guard's rounds, `replay` with decisions a guard made before."""
 
-    def __init__(self, rendered: Rendered, config: Config, print_ready: bool) -> None:
+    def __init__(
+        self, rendered: Rendered, config: Config, print_ready: bool, languages: set[str] | None = None
+    ) -> None:
         from weasyprint.text.fonts import FontConfiguration
 
         from dossier.write.fetch import DossierFetcher
@@ -159,7 +161,7 @@ class Engine:
         self.fonts = FontConfiguration()
         self.profiles: dict[str, Any] = {}  # print-ready.css's output profile: WeasyPrint's output intent
         self.missing: list[tuple[Location, str]] = []
-        self.languages = _languages(rendered.print_html)
+        self.languages = languages if languages is not None else _languages(rendered.print_html)
         paths = stylesheets(rendered, print_ready)
         self.sheets = [self._css(p) for p in paths]
         parts_css = _layout_file(rendered, PARTS_STYLESHEET)
@@ -185,7 +187,7 @@ class Engine:
             "reads": dict(sorted(self.fetcher.read.items())),
             "languages": sorted(self.languages),
             "hyphenation": {name: digest(text) for name, text in sorted(patterns.items())},
-            "guard": file_digest(_guard_template(self.rendered)),
+            "templates": {str(path): file_digest(path) for path in _templates(self.rendered)},
             "base_url": self.mounts.url(self.config.root),
             "dpi": PRINT_DPI,
         }
@@ -484,10 +486,10 @@ def _page_guard_css(rendered: Rendered, done: list[Fix], document: Any) -> str:
     return env.get_template(PAGE_GUARD_STYLESHEET).render(pages=pages, fits=fits, line=line)
 
 
-def _guard_template(rendered: Rendered) -> Path | None:
-    """The page guard's stylesheet template the layout's folders give (as Jinja finds it)."""
-    found = (d / PAGE_GUARD_STYLESHEET for d in rendered.layout_dirs if (d / PAGE_GUARD_STYLESHEET).is_file())
-    return next(found, None)
+def _templates(rendered: Rendered) -> list[Path]:
+    """The layout's Jinja templates (the page guard's stylesheet, and whatever it includes or
+    extends), for the cache's key."""
+    return sorted({path for folder in rendered.layout_dirs for path in folder.rglob("*.j2") if path.is_file()})
 
 
 def _languages(html: str) -> set[str]:
