@@ -24,6 +24,9 @@ from pypdf import PdfReader
 
 from tests.helpers import CLI_TIMEOUT, ROOT, copy_fixture, run_cli
 
+# The fixture's chapters are below what makes a worker worth starting (partlayout.PARALLEL_BYTES):
+# workers started for them all the same, as for a large book.
+SMALL = {"DOSSIER_PARALLEL_BYTES": "0"}
 KEPT = re.compile(r"layout: (\d+) of (\d+) parts laid out with the page guard's kept decisions")
 EDITED = "chapters/02-composition.md"
 SAME_LENGTH = ("Une ligne trop longue fatigue l’œil", "Une ligne trop longue lasse l’œil")
@@ -64,7 +67,7 @@ def cold(tmp_path_factory: pytest.TempPathFactory) -> Cold:
 def _build(root: Path, out: Path, *extra: str, formats: tuple[str, ...] = ()) -> str:
     """`dossier build ROOT --out OUT -v`: what it said on stderr (it must succeed)."""
     asked = [arg for name in formats for arg in ("--format", name)]
-    result = run_cli("build", str(root), "--out", str(out), "-v", *asked, *extra)
+    result = run_cli("build", str(root), "--out", str(out), "-v", *asked, *extra, env=SMALL)
     assert result.returncode == 0, result.stderr
     return result.stderr
 
@@ -155,7 +158,7 @@ def test_a_build_killed_during_layout_leaves_the_outputs_and_a_correct_next_buil
     for name in (EDITED, "chapters/03-tableaux.md"):
         (root / name).write_text((root / name).read_text(encoding="utf-8") + ADDED, encoding="utf-8")
     mark = uuid.uuid4().hex
-    environment = {**os.environ, "PYTHONPATH": str(ROOT), "DOSSIER_TEST_MARK": mark}
+    environment = {**os.environ, "PYTHONPATH": str(ROOT), "DOSSIER_TEST_MARK": mark, **SMALL}
     command = [sys.executable, "-m", "dossier", "build", str(root), "--out", str(out), "-v"]
     build = subprocess.Popen([*command, "--jobs", "2"], env=environment, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + CLI_TIMEOUT

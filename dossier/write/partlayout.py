@@ -39,6 +39,10 @@ _UNFIT: str = ""  # why a worker's engine cannot guard the build's chapters ("" 
 # A replayed layout that meets an entry which does not fit the part (written by another
 # parser, say) counts as a miss, not as a failed build.
 REPLAY_ERRORS = (IndexError, KeyError, ValueError, TypeError, AttributeError)
+# A worker costs about 3 s of CPU to start (Python, WeasyPrint, the fonts and stylesheets): it is
+# started only when the chapters to guard hold at least this much HTML (DOSSIER_PARALLEL_BYTES
+# sets it; 0: always), about a tenth of the bundled dossier, whose guard takes some 0.1 s a KB.
+PARALLEL_BYTES = 60_000
 
 
 @dataclass
@@ -79,7 +83,9 @@ class Layouts:
         worker guarded out with the worker's decisions."""
         found = [self._look_up(part) for part in parts]
         misses = [index for index, entry in enumerate(found) if entry.decisions is None]
-        workers = min(self.jobs - 1, len(misses)) if len(parts) > 1 and _can_spawn() else 0
+        work = sum(len(found[index].source) for index in misses)
+        workers = min(self.jobs - 1, len(misses)) if len(parts) > 1 and work >= _parallel_bytes() else 0
+        workers = workers if workers > 0 and _can_spawn() else 0
         if workers <= 0:
             return [self._finish(entry) for entry in found]
         laid: dict[int, LaidOut] = {}
@@ -214,13 +220,13 @@ class Layouts:
 
 @contextlib.contextmanager
 def _quiet_birth() -> Iterator[None]:
-    """While workers are spawned (in `submit`, from this thread): Ctrl-C ignored and stderr on
-    /dev/null, which they inherit from birth (Python keeps an inherited SIG_IGN), as does the
-    resource tracker that multiprocessing starts for their queues (else a killed build's tracker
-    warns of leaked semaphores on the user's terminal)."""
+    """While workers are spawned (in `submit`, from this thread): stderr on /dev/null, which
+    they inherit from birth, as does the resource tracker that multiprocessing starts for their
+    queues (else a killed build's tracker warns of leaked semaphores on the user's terminal).
+    Ctrl-C is not ignored here: the build must hear it; a worker interrupted while it starts
+    says so to /dev/null, and the build stops the others."""
     from multiprocessing import resource_tracker
 
-    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
     null, saved = os.open(os.devnull, os.O_WRONLY), os.dup(2)
     try:
         os.dup2(null, 2)
@@ -230,7 +236,6 @@ def _quiet_birth() -> Iterator[None]:
         os.dup2(saved, 2)
         os.close(saved)
         os.close(null)
-        signal.signal(signal.SIGINT, previous)
 
 
 def _title(part: Part) -> str:
@@ -243,6 +248,11 @@ def _title(part: Part) -> str:
             if text:
                 return text if len(text) <= 60 else text[:59] + "…"
     return part.name
+
+
+def _parallel_bytes() -> int:
+    value = os.environ.get("DOSSIER_PARALLEL_BYTES", "").strip()
+    return int(value) if value.isdigit() else PARALLEL_BYTES
 
 
 def _can_spawn() -> bool:
@@ -262,6 +272,7 @@ def _start_worker(
     from dossier.write.parallel import _die_with_parent
 
     _die_with_parent(parent)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the build's process stops its workers
     global _ENGINE, _UNFIT
     try:
         from dossier.write.pdf import Engine
