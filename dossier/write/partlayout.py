@@ -256,12 +256,17 @@ def _parallel_bytes() -> int:
 
 
 def _can_spawn() -> bool:
-    """Whether a spawned worker can import this process's main module: an interactive or
-    `python -c` session has none to import, and a worker would fail to start."""
+    """Whether workers may be spawned: only under dossier's own command line. A spawned worker
+    imports the main module of the process that spawns it; any other program's (a user's script
+    that builds without a `__main__` guard, a test runner) could run again in every worker, and
+    write what that program writes."""
     import sys
 
     main = sys.modules.get("__main__")
-    return main is None or getattr(main, "__spec__", None) is not None or bool(getattr(main, "__file__", None))
+    spec = getattr(main, "__spec__", None)
+    if spec is not None:
+        return spec.name == "dossier.__main__"
+    return Path(getattr(main, "__file__", "") or "").name == "dossier"  # the console script
 
 
 def _start_worker(
