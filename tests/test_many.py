@@ -137,6 +137,15 @@ def _children(pid: int) -> list[int]:
     return found
 
 
+def _as_a_terminal() -> None:
+    """Ctrl-C heard as a command started from a shell hears it: the test runner's process may
+    ignore or block SIGINT (its workers do, at times), which a child inherits across exec."""
+    import signal
+
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _alive(pid: int) -> bool:
     try:
         state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
@@ -164,7 +173,9 @@ def test_ctrl_c_stops_every_build_and_keeps_the_previous_outputs(tmp_path: Path)
     environment = {**os.environ, "PYTHONPATH": str(ROOT)}
     command = [sys.executable, "-m", "dossier", "build", "a", "b", "--out", "out", "--no-ace", "--force", "-j", "2"]
     command.append("--no-cache")  # laid out in full, as long as a first build: still running when interrupted
-    parent = subprocess.Popen(command, cwd=tmp_path, env=environment, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    parent = subprocess.Popen(
+        command, cwd=tmp_path, env=environment, stdout=subprocess.PIPE, stderr=subprocess.PIPE, preexec_fn=_as_a_terminal
+    )
     deadline = time.monotonic() + 60
     while len(_children(parent.pid)) < 2 and time.monotonic() < deadline:
         time.sleep(0.05)
