@@ -216,25 +216,35 @@ def ace_command() -> tuple[list[str], dict[str, str]] | None:
     return [command], {**os.environ, "PUPPETEER_EXECUTABLE_PATH": browser}
 
 
+ACE_ATTEMPTS = 2  # Ace exiting with an error (not a timeout) is run once more before it is reported
+
+
 def run_ace(path: Path) -> list[Finding]:
     found = ace_command()
     if found is None:
         return [Finding("Ace", "warning", None, f"DAISY Ace not found, accessibility not checked ({ACE_SETUP})")]
     command, environment = found
-    with tempfile.TemporaryDirectory(prefix="dossier-ace-") as out:
-        try:
-            subprocess.run(
-                [*command, "--silent", "--force", "--outdir", out, str(path)],
-                env=environment,
-                capture_output=True,
-                timeout=ACE_TIMEOUT,
-                check=True,
-            )
-            report = json.loads((Path(out) / "report.json").read_text(encoding="utf-8"))
-        except (OSError, subprocess.SubprocessError, ValueError) as exc:
-            failure = f"DAISY Ace failed ({type(exc).__name__}): accessibility not checked"
-            return [Finding("Ace", "warning", None, failure)]
-    return ace_findings(report)
+    for attempt in range(ACE_ATTEMPTS):
+        with tempfile.TemporaryDirectory(prefix="dossier-ace-") as out:
+            try:
+                subprocess.run(
+                    [*command, "--silent", "--force", "--outdir", out, str(path)],
+                    env=environment,
+                    capture_output=True,
+                    timeout=ACE_TIMEOUT,
+                    check=True,
+                )
+                report = json.loads((Path(out) / "report.json").read_text(encoding="utf-8"))
+            except subprocess.CalledProcessError:
+                if attempt + 1 < ACE_ATTEMPTS:  # its browser may fail to start on a loaded machine: once more
+                    continue
+                failure = "DAISY Ace failed (CalledProcessError): accessibility not checked"
+                return [Finding("Ace", "warning", None, failure)]
+            except (OSError, subprocess.SubprocessError, ValueError) as exc:
+                failure = f"DAISY Ace failed ({type(exc).__name__}): accessibility not checked"
+                return [Finding("Ace", "warning", None, failure)]
+        return ace_findings(report)
+    raise AssertionError("unreachable")
 
 
 @cache
