@@ -19,7 +19,7 @@ import json
 import logging
 import re
 from dataclasses import dataclass
-from functools import partial
+from functools import cached_property, partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -166,7 +166,8 @@ class Engine:
         self.sheets = [self._css(p) for p in paths]
         parts_css = _layout_file(rendered, PARTS_STYLESHEET)
         self.part_sheets = [*self.sheets, self._css(parts_css)]
-        self.base = self._base([*paths, parts_css])
+        self.sheet_paths = [*paths, parts_css]
+        self.sheet_reads = dict(sorted(self.fetcher.read.items()))  # what parsing them read: their fonts
 
     def _css(self, path: Path) -> Any:
         from weasyprint import CSS
@@ -174,17 +175,18 @@ class Engine:
         url = self.mounts.url(path)
         return CSS(url=url, url_fetcher=self.fetcher, font_config=self.fonts, color_profiles=self.profiles)
 
-    def _base(self, paths: list[Path]) -> dict[str, Any]:
+    @cached_property
+    def base(self) -> dict[str, Any]:
         """What every part's layout reads (the cache key's common half, write/layoutcache.py): the
         stylesheets in cascade order and the files they read (their fonts), the hyphenation
-        patterns, the page guard's stylesheet template, the options."""
+        patterns, the layout's templates, the options. Made only when a cache is used."""
         from dossier.l10n.hyphenation import dictionaries
         from dossier.write.layoutcache import digest, file_digest
 
         patterns = dictionaries(self.rendered.hyphenation, self.languages)
         return {
-            "sheets": [self.mounts.url(p) for p in paths],
-            "reads": dict(sorted(self.fetcher.read.items())),
+            "sheets": [self.mounts.url(p) for p in self.sheet_paths],
+            "reads": self.sheet_reads,
             "languages": sorted(self.languages),
             "hyphenation": {name: digest(text) for name, text in sorted(patterns.items())},
             "templates": {str(path): file_digest(path) for path in _templates(self.rendered)},
