@@ -119,6 +119,39 @@ def test_ace_reports_no_violation(which: str, request: pytest.FixtureRequest) ->
     assert [f"{f.document}: {f.message}" for f in run_ace(built.epub)] == []
 
 
+
+FAKE_ACE = """#!/bin/sh
+# Ace as it behaves when its Chromium starts slowly: exit 1, the reason on an `error:` line
+out="$3"  # --force --outdir OUT BOOK
+if [ "${ACE_TIMEOUT_INITIAL:-5000}" -lt 60000 ]; then
+    printf '\\033[31merror\\033[39m:   Ace processing error: Timed out after 5000 ms while waiting for the WS endpoint URL\\n'
+    exit 1
+fi
+echo "$@" >> "$0.calls"
+printf '{"assertions": []}' > "$out/report.json"
+"""
+
+
+@pytest.mark.skipif(shutil.which("node") is None, reason="ace_command() asks for Node.js")
+def test_ace_gets_time_to_start_its_browser_and_its_failure_is_told(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Ace's own browser-launch timeout (5 s) failed builds on a loaded machine: dossier gives it
+    120 s, and when Ace fails all the same, the warning carries Ace's reason, not only its exit."""
+    ace = tmp_path / "ace"
+    ace.write_text(FAKE_ACE, encoding="utf-8")
+    ace.chmod(0o755)
+    monkeypatch.setenv("DOSSIER_ACE", str(ace))
+    monkeypatch.setenv("PUPPETEER_EXECUTABLE_PATH", sys.executable)
+    monkeypatch.delenv("ACE_TIMEOUT_INITIAL", raising=False)
+    assert run_ace(tmp_path / "book.epub") == []
+    assert (tmp_path / "ace.calls").read_text(encoding="utf-8").count("book.epub") == 1, "run once when it passes"
+    monkeypatch.setenv("ACE_TIMEOUT_INITIAL", "5000")  # a user's own setting is kept
+    [finding] = run_ace(tmp_path / "book.epub")
+    assert finding.level == "warning"
+    assert finding.message == (
+        "DAISY Ace failed (Ace processing error: Timed out after 5000 ms while waiting for the WS endpoint URL):"
+        " accessibility not checked"
+    )
+
 def _tree(root: Path) -> dict[str, tuple[int, int]]:
     return {str(p.relative_to(root)): (p.stat().st_size, p.stat().st_mtime_ns) for p in sorted(root.rglob("*"))}
 
