@@ -7,9 +7,13 @@ simply makes no claim.
 
 from __future__ import annotations
 
+import fcntl
 import os
+import pickle
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
 
@@ -43,6 +47,29 @@ WITH_EPUBCHECK = {"DOSSIER_EPUBCHECK": ""}
 WITH_ACE = {"DOSSIER_ACE": "" if ACE.strip().lower() in ("off", "0", "no") else ACE, **WITH_EPUBCHECK}
 
 
+T = TypeVar("T")
+
+
+def once(factory: pytest.TempPathFactory, name: str, make: Callable[[], T]) -> T:
+    """What `make` returns, made once for the whole session rather than once per xdist worker:
+    the first worker to ask makes it (the others wait on a lock) and keeps it pickled in the
+    session's common temporary folder, where the outputs it names live too. Builds shared this
+    way are read, never changed, by the tests. Outside xdist, `make()`."""
+    if os.environ.get("PYTEST_XDIST_WORKER") is None:
+        return make()
+    shared = factory.getbasetemp().parent / "shared"
+    shared.mkdir(exist_ok=True)
+    kept = shared / f"{name}.pickle"
+    with open(shared / f"{name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes, or the worker dies
+        if kept.exists():
+            return pickle.loads(kept.read_bytes())
+        made = make()
+        kept.with_suffix(".part").write_bytes(pickle.dumps(made))
+        kept.with_suffix(".part").replace(kept)
+        return made
+
+
 def _build(root: Path, out: Path, env: dict[str, str] | None = None, cwd: Path | None = None) -> Built:
     """`dossier build ROOT --out OUT`; with `cwd`, `dossier build --out OUT` run there (no ROOT)."""
     where = () if cwd else (str(root),)
@@ -56,35 +83,35 @@ def _build(root: Path, out: Path, env: dict[str, str] | None = None, cwd: Path |
 @pytest.fixture(scope="session")
 def mini_build(tmp_path_factory: pytest.TempPathFactory) -> Built:
     """The small fixture dossier (tests/fixtures/mini), which exercises every stage."""
-    return _build(FIXTURES / "mini", tmp_path_factory.mktemp("mini"))
+    return once(tmp_path_factory, "mini_build", lambda: _build(FIXTURES / "mini", tmp_path_factory.mktemp("mini")))
 
 
 @pytest.fixture(scope="session")
 def bundled_build(tmp_path_factory: pytest.TempPathFactory) -> Built:
     """The bundled dossier (content/), as the README's first command makes it: `dossier build`
     in the checkout (which holds Markdown but no dossier.toml), with DAISY Ace when installed."""
-    return _build(bundled_dossier(), tmp_path_factory.mktemp("bundled"), WITH_ACE, cwd=ROOT)
+    return once(tmp_path_factory, "bundled_build", lambda: _build(bundled_dossier(), tmp_path_factory.mktemp("bundled"), WITH_ACE, cwd=ROOT))
 
 
 @pytest.fixture(scope="session")
 def en_build(tmp_path_factory: pytest.TempPathFactory) -> Built:
     """A small dossier in British English (tests/fixtures/en): the locale is not hard-coded."""
-    return _build(FIXTURES / "en", tmp_path_factory.mktemp("en"))
+    return once(tmp_path_factory, "en_build", lambda: _build(FIXTURES / "en", tmp_path_factory.mktemp("en")))
 
 
 @pytest.fixture(scope="session")
 def paper_build(tmp_path_factory: pytest.TempPathFactory) -> Built:
     """An English working paper written for Pandoc (tests/fixtures/paper): one file, no `# `."""
-    return _build(FIXTURES / "paper", tmp_path_factory.mktemp("paper"))
+    return once(tmp_path_factory, "paper_build", lambda: _build(FIXTURES / "paper", tmp_path_factory.mktemp("paper")))
 
 
 @pytest.fixture(scope="session")
 def memoire_build(tmp_path_factory: pytest.TempPathFactory) -> Built:
     """A French mémoire in Pandoc Markdown (tests/fixtures/memoire): title block, divs, definitions."""
-    return _build(FIXTURES / "memoire", tmp_path_factory.mktemp("memoire"))
+    return once(tmp_path_factory, "memoire_build", lambda: _build(FIXTURES / "memoire", tmp_path_factory.mktemp("memoire")))
 
 
 @pytest.fixture(scope="session")
 def book_build(tmp_path_factory: pytest.TempPathFactory) -> Built:
     """A one-file book (tests/fixtures/book): several `# ` chapters in one Markdown file."""
-    return _build(FIXTURES / "book", tmp_path_factory.mktemp("book"))
+    return once(tmp_path_factory, "book_build", lambda: _build(FIXTURES / "book", tmp_path_factory.mktemp("book")))

@@ -22,6 +22,7 @@ import pytest
 from lxml import etree
 from pypdf import PdfReader
 
+from tests.conftest import once
 from tests.helpers import (
     CACHE,
     NS,
@@ -155,6 +156,10 @@ def test_a_build_killed_mid_write_leaves_the_previous_outputs(mini_build, tmp_pa
 @pytest.fixture(scope="module")
 def two_editions(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The mini dossier built as edition 2, then as edition 3 with a chapter revised."""
+    return once(tmp_path_factory, "test_editions.two_editions", lambda: _two_editions(tmp_path_factory))
+
+
+def _two_editions(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = copy_fixture("mini", tmp_path_factory.mktemp("editions"))
     assert run_cli("build", str(root), "-q").returncode == 0
     (root / "edition-2.json").write_text(json.dumps({p.name: sha256(p) for p in (root / "build").glob("essai-*")}))

@@ -17,7 +17,7 @@ import pytest
 from lxml import etree
 
 from dossier.write.validate import ace_command, run_ace
-from tests.conftest import WITH_ACE, Built, _build
+from tests.conftest import WITH_ACE, Built, _build, once
 from tests.helpers import NS, copy_fixture, epub_documents, epub_file, epubcheck_messages, run_cli
 
 OPF = "EPUB/content.opf"
@@ -64,6 +64,10 @@ def _long_chapter() -> str:
 def long_build(tmp_path_factory: pytest.TempPathFactory) -> Built:
     """The fixture dossier with a chapter of many pages, so that pages start mid-paragraph,
     mid-table (under a repeated header) and beside notes."""
+    return once(tmp_path_factory, "test_epub.long_build", lambda: _long_build(tmp_path_factory))
+
+
+def _long_build(tmp_path_factory: pytest.TempPathFactory) -> Built:
     root = copy_fixture("mini", tmp_path_factory.mktemp("long-src"))
     chapter = root / "chapters" / "02-contexte.md"
     chapter.write_text(chapter.read_text(encoding="utf-8") + "\n" + _long_chapter(), encoding="utf-8")
@@ -73,6 +77,10 @@ def long_build(tmp_path_factory: pytest.TempPathFactory) -> Built:
 @pytest.fixture(scope="session")
 def next_edition(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The fixture dossier's next edition, built with a clock (SOURCE_DATE_EPOCH) of its own."""
+    return once(tmp_path_factory, "test_epub.next_edition", lambda: _next_edition(tmp_path_factory))
+
+
+def _next_edition(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = copy_fixture("mini", tmp_path_factory.mktemp("next-src"))
     config = root / "dossier.toml"
     text = config.read_text(encoding="utf-8").replace("number = 2\ndate = 2026-11-25", "number = 3\ndate = 2027-03-01")

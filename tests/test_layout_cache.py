@@ -22,6 +22,7 @@ from pathlib import Path
 import pytest
 from pypdf import PdfReader
 
+from tests.conftest import once
 from tests.helpers import CLI_TIMEOUT, ROOT, copy_fixture, run_cli
 
 # The fixture's chapters are below what makes a worker worth starting (partlayout.PARALLEL_BYTES):
@@ -58,6 +59,10 @@ class Cold:
 
 @pytest.fixture(scope="session")
 def cold(tmp_path_factory: pytest.TempPathFactory) -> Cold:
+    return once(tmp_path_factory, "test_layout_cache.cold", lambda: _cold(tmp_path_factory))
+
+
+def _cold(tmp_path_factory: pytest.TempPathFactory) -> Cold:
     folder = tmp_path_factory.mktemp("layout-cache")
     root = copy_fixture("print", folder)
     out = folder / "out"

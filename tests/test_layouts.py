@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from dossier.resources import assets_dir, bundled_dossier
-from tests.conftest import Built
+from tests.conftest import Built, once
 from tests.helpers import FIXTURES, copy_fixture, epubcheck_messages, run_cli
 
 INK = (0.078431, 0.129412, 0.239216)  # maison.css: --ink: #14213d
@@ -50,6 +50,10 @@ class HouseBuild:
 @pytest.fixture(scope="module")
 def house_build(tmp_path_factory: pytest.TempPathFactory) -> HouseBuild:
     """The bundled dossier built with the house layout, kept beside it (outside the package)."""
+    return once(tmp_path_factory, "test_layouts.house_build", lambda: _house_build(tmp_path_factory))
+
+
+def _house_build(tmp_path_factory: pytest.TempPathFactory) -> HouseBuild:
     folder = tmp_path_factory.mktemp("house")
     house = make_house(folder)
     root = folder / "content"

@@ -16,7 +16,7 @@ from dossier.errors import Report
 from dossier.l10n.i18n import catalog_languages, catalog_path
 from dossier.load import load_dossier
 from dossier.resources import assets_dir
-from tests.conftest import Built
+from tests.conftest import Built, once
 from tests.helpers import NS, epub_documents, epubcheck_messages, pdf_text, run_cli
 
 LOCALES = ("de_DE", "en_GB", "ru_RU")
@@ -26,6 +26,10 @@ S = "\u00a0"
 @pytest.fixture(scope="module")
 def editions(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Built]:
     """`dossier new --locale L` then `dossier build`, for each locale."""
+    return once(tmp_path_factory, "test_locales.editions", lambda: _editions(tmp_path_factory))
+
+
+def _editions(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Built]:
     built = {}
     for locale in LOCALES:
         root = tmp_path_factory.mktemp(locale) / "dossier"

@@ -23,6 +23,7 @@ import pytest
 from pypdf import PdfReader
 from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject
 
+from tests.conftest import once
 from tests.helpers import FIXTURES, ROOT, run_cli
 
 MM = 72 / 25.4
@@ -53,12 +54,20 @@ def _build_pdf(root: Path, out: Path, *options: str) -> Path:
 @pytest.fixture(scope="session")
 def print_a4(tmp_path_factory: pytest.TempPathFactory) -> Pdf:
     """The print fixture as `dossier build` makes it by default: A4, PDF/UA-1."""
+    return once(tmp_path_factory, "test_pdf.print_a4", lambda: _print_a4(tmp_path_factory))
+
+
+def _print_a4(tmp_path_factory: pytest.TempPathFactory) -> Pdf:
     return Pdf(_build_pdf(FIXTURES / "print", tmp_path_factory.mktemp("print-a4")), "A4")
 
 
 @pytest.fixture(scope="session")
 def print_a5_ready(tmp_path_factory: pytest.TempPathFactory) -> Pdf:
     """A5, for a print shop: a PDF/X-4 interior with bleed and crop marks (its cover apart)."""
+    return once(tmp_path_factory, "test_pdf.print_a5_ready", lambda: _print_a5_ready(tmp_path_factory))
+
+
+def _print_a5_ready(tmp_path_factory: pytest.TempPathFactory) -> Pdf:
     out = tmp_path_factory.mktemp("print-a5")
     return Pdf(_build_pdf(FIXTURES / "print", out, "--paper", "a5", "--print-ready"), "A5")
 
@@ -66,6 +75,10 @@ def print_a5_ready(tmp_path_factory: pytest.TempPathFactory) -> Pdf:
 @pytest.fixture(scope="session")
 def print_letter_pdfa(tmp_path_factory: pytest.TempPathFactory) -> Pdf:
     """US Letter, PDF/A-3b for an archive."""
+    return once(tmp_path_factory, "test_pdf.print_letter_pdfa", lambda: _print_letter_pdfa(tmp_path_factory))
+
+
+def _print_letter_pdfa(tmp_path_factory: pytest.TempPathFactory) -> Pdf:
     out = tmp_path_factory.mktemp("print-letter")
     return Pdf(_build_pdf(FIXTURES / "print", out, "--paper", "letter", "--pdf-variant", "pdf/a-3b"), "Letter")
 

@@ -22,6 +22,7 @@ import pikepdf
 import pytest
 from lxml import html as lxml_html
 
+from tests.conftest import once
 from tests.helpers import FIXTURES, run_cli
 
 LETTERS = re.compile(r"[^\W\d_]+")
@@ -59,6 +60,10 @@ def bundled(bundled_build: Any) -> Tagged:
 
 @pytest.fixture(scope="session")
 def crossing(tmp_path_factory: pytest.TempPathFactory) -> Tagged:
+    return once(tmp_path_factory, "test_pdfua.crossing", lambda: _crossing(tmp_path_factory))
+
+
+def _crossing(tmp_path_factory: pytest.TempPathFactory) -> Tagged:
     out = tmp_path_factory.mktemp("crossing")
     result = run_cli("build", str(FIXTURES / "crossing"), "--out", str(out), "--format", "pdf")
     assert result.returncode == 0, result.stderr

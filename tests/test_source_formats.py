@@ -21,7 +21,7 @@ from dossier.load.richtext import from_csl_html, from_pandoc_markdown
 from dossier.load.sources import load_sources
 from dossier.model import CslDate, Rich, Styled
 from dossier.render.cite import page_range
-from tests.conftest import Built
+from tests.conftest import Built, once
 from tests.helpers import FIXTURES, NS, copy_fixture, epub_documents, epubcheck_messages, pdf_text, run_cli
 
 N, S = "\u202f", "\u00a0"
@@ -65,6 +65,10 @@ WARNINGS = [
 
 @pytest.fixture(scope="module")
 def formats_build(tmp_path_factory: pytest.TempPathFactory) -> Built:
+    return once(tmp_path_factory, "test_source_formats.formats_build", lambda: _formats_build(tmp_path_factory))
+
+
+def _formats_build(tmp_path_factory: pytest.TempPathFactory) -> Built:
     root = copy_fixture("formats", tmp_path_factory.mktemp("formats"))
     out = root / "out"
     result = run_cli("build", str(root), "--out", str(out), cwd=root)
