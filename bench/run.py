@@ -45,6 +45,8 @@ MB = 1024 * 1024
 TARGETS = {
     "floor_ratio": 1.15, "pandoc_ratio": 1.0, "noop_s": 0.5, "help_s": 0.3, "memory_mb": 1536, "load_resolve_s": 2.0,
     "front_share": 0.02, "front_linearity": 1.3, "post_pass_share": 0.05,
+    # issue 19: an edit's rebuild against the cold build, the cold build against the floor (wall)
+    "edit_ratio_large": 0.15, "edit_ratio_bundled": 0.35, "floor_ratio_19": 1.0, "noop_s_19": 0.2,
 }
 
 
@@ -325,6 +327,13 @@ def verdicts(results: dict[str, Any], large: str) -> list[dict[str, Any]]:
         ("front per unit of a chapter, 8× / 1× (≈ 1: linear)", results.get("front_linearity"),
          TARGETS["front_linearity"], "×"),
     ]
+    rows.append((f"issue 19: edit rebuild / cold build, {large}", _edit_ratio(big), TARGETS["edit_ratio_large"], "×"))
+    if "bundled" in results["dossiers"]:
+        bundled = _edit_ratio(results["dossiers"]["bundled"])
+        rows.append(("issue 19: edit rebuild / cold build, bundled", bundled, TARGETS["edit_ratio_bundled"], "×"))
+    floor = big["build_over_floor"]
+    rows.append((f"issue 19: cold build / WeasyPrint floor, {large}", floor, TARGETS["floor_ratio_19"], "×"))
+    rows.append(("issue 19: no-op rebuild", noop, TARGETS["noop_s_19"], "s"))
     tagged = big.get("tagging", {})
     share = tagged.get("post_pass_over_write_pdf")
     label = f"tag post-pass / write_pdf, {tagged.get('pages')} pages (CPU)"
@@ -339,6 +348,11 @@ def verdicts(results: dict[str, Any], large: str) -> list[dict[str, Any]]:
         by = None if value is None else (value / limit - 1) * 100
         out.append({"target": label, "value": value, "limit": limit, "unit": unit, "met": met, "over_by_percent": by})
     return out
+
+
+def _edit_ratio(dossier: dict[str, Any]) -> float | None:
+    """The edit's rebuild over the cold build, wall time, medians of the same run."""
+    return dossier["edit_s"] / dossier["cold_s"] if dossier.get("edit_s") and dossier.get("cold_s") else None
 
 
 def table(results: dict[str, Any]) -> str:
