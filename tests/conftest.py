@@ -65,8 +65,9 @@ def once(factory: pytest.TempPathFactory, name: str, make: Callable[[], T]) -> T
         if kept.exists():
             return pickle.loads(kept.read_bytes())
         made = make()
-        kept.with_suffix(".part").write_bytes(pickle.dumps(made))
-        kept.with_suffix(".part").replace(kept)
+        part = kept.with_suffix(".part")
+        part.write_bytes(pickle.dumps(made))
+        part.replace(kept)
         return made
 
 

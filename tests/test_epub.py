@@ -127,7 +127,6 @@ def test_ace_reports_no_violation(which: str, request: pytest.FixtureRequest) ->
     assert [f"{f.document}: {f.message}" for f in run_ace(built.epub)] == []
 
 
-
 FAKE_ACE = """#!/bin/sh
 # Ace as it behaves when its Chromium starts slowly: exit 1, the reason on an `error:` line
 out="$3"  # --force --outdir OUT BOOK
@@ -159,6 +158,7 @@ def test_ace_gets_time_to_start_its_browser_and_its_failure_is_told(tmp_path: Pa
         "DAISY Ace failed (Ace processing error: Timed out after 5000 ms while waiting for the WS endpoint URL):"
         " accessibility not checked"
     )
+
 
 def _tree(root: Path) -> dict[str, tuple[int, int]]:
     return {str(p.relative_to(root)): (p.stat().st_size, p.stat().st_mtime_ns) for p in sorted(root.rglob("*"))}

@@ -139,12 +139,11 @@ def test_probing_in_rounds_chooses_what_probing_every_setting_chooses(
     compared: list[tuple[dict[Any, Any], dict[Any, Any]]] = []
     in_rounds = footnotes.probe_rounds
     step = 2 if fixture == "bundled" else 1
-    probed = [0]  # paragraphs probed so far
+    probed = itertools.count(1)  # the paragraphs the guard probes, numbered in order
 
     def both(root: Any, elements: list[Any], lay_out: Any) -> dict[Any, Any]:
         chosen = in_rounds(root, elements, lay_out)
-        sample = [e for n, e in enumerate(elements, probed[0] + 1) if n % step == 0]
-        probed[0] += len(elements)
+        sample = [e for e in elements if next(probed) % step == 0]
         if sample:
             every = footnotes.best_setting(lay_out(footnotes.probe_html(root, sample)), sample)
             compared.append(({e: s for e, s in chosen.items() if e in sample}, every))
