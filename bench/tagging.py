@@ -11,7 +11,10 @@ a build dumped (DOSSIER_DUMP_HTML): one layout, then each measure `--repeat` tim
   content streams through the fonts, as before `drawn_marks`), and whether both give the same
   bytes;
 - open + save: pikepdf reading WeasyPrint's bytes and writing the result (what the post-pass adds
-  when WeasyPrint's PDF is the final one, as today).
+  when WeasyPrint's PDF is the final one, as today);
+- WeasyPrint alone: `write_pdf` outside `drawn_marks`, as WeasyPrint writes without the build
+  (its tags ask pydyf for every page's reference at each sequence, which `drawn_marks` makes
+  once): the build's `write_pdf` and post-pass against it.
 
     python bench/tagging.py DUMP_DIR [--repeat 3] [--json OUT.json]
 """
@@ -62,9 +65,13 @@ def main() -> None:
     document = html.render(stylesheets=sheets, font_config=fonts)
     locale = "fr_FR"
     translations(locale)  # the catalog is read once per build, by the templates already
-    figures: dict[str, list[float]] = {"write_pdf": [], "post_pass": [], "read_back": [], "open_save": []}
+    figures: dict[str, list[float]] = {k: [] for k in ("write_pdf", "post_pass", "read_back", "open_save", "alone")}
     same: list[bool] = []
+    same_as_alone: list[bool] = []
     for _ in range(args.repeat):
+        start = time.process_time()
+        alone = document.write_pdf(pdf_variant=manifest["pdf_variant"], pdf_tags=True)
+        figures["alone"].append(time.process_time() - start)
         snapshot = [0.0]
         add_tags = weasyprint_pdf.add_tags
         inner = timed(add_tags, snapshot, -1)  # WeasyPrint's own tagging, inside drawn_marks' wrapper
@@ -74,6 +81,7 @@ def main() -> None:
             weasyprint_pdf.add_tags = timed(weasyprint_pdf.add_tags, snapshot, 1)  # the wrapper, whole
             data = document.write_pdf(pdf_variant=manifest["pdf_variant"], pdf_tags=True)
         figures["write_pdf"].append(time.process_time() - start - snapshot[0])
+        same_as_alone.append(data == alone)
         weasyprint_pdf.add_tags = add_tags
         start = time.process_time()
         pdf = pikepdf.open(io.BytesIO(data))
@@ -100,6 +108,9 @@ def main() -> None:
         "read_back_over_write_pdf": medians["read_back"] / medians["write_pdf"],
         "same_bytes_as_read_back": all(same),
         "with_open_save_over_write_pdf": (medians["post_pass"] + medians["open_save"]) / medians["write_pdf"],
+        "write_pdf_over_alone": medians["write_pdf"] / medians["alone"],
+        "tagged_over_alone": (medians["write_pdf"] + medians["post_pass"] + medians["open_save"]) / medians["alone"],
+        "same_bytes_as_alone": all(same_as_alone),
     }
     if args.json:
         args.json.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
@@ -108,6 +119,8 @@ def main() -> None:
         f"({result['post_pass_over_write_pdf']:.1%}), open + save {medians['open_save']:.2f} s "
         f"(post-pass with them {result['with_open_save_over_write_pdf']:.1%}); read-back post-pass "
         f"{medians['read_back']:.2f} s ({result['read_back_over_write_pdf']:.1%}), same bytes: {all(same)}; "
+        f"WeasyPrint alone {medians['alone']:.2f} s (write_pdf {result['write_pdf_over_alone']:.2f} x it, with the "
+        f"post-pass, open and save {result['tagged_over_alone']:.2f} x, same bytes: {all(same_as_alone)}); "
         f"CPU, medians of {args.repeat}"
     )
 

@@ -131,3 +131,39 @@ def test_the_benchmark_floor_lays_out_the_builds_own_pages(tmp_path: Path) -> No
     assert floor.returncode == 0, floor.stderr
     pages = [page.extract_text() for page in PdfReader(str(next(out.glob("*.pdf")))).pages]
     assert [page.extract_text() for page in PdfReader(str(tmp_path / "floor.pdf")).pages] == pages
+
+
+def test_the_tag_tree_reads_the_page_references_once_and_writes_the_same_bytes() -> None:
+    """WeasyPrint's tags asked pydyf for every page's reference at each sequence (pages ×
+    sequences: quadratic); inside `drawn_marks` the tuple is made once per write, the PDF is
+    byte for byte the one WeasyPrint writes alone, and pydyf's property is left as it was."""
+    import pydyf
+    from weasyprint import HTML
+
+    from dossier.write.tagging import drawn_marks
+
+    pages = "".join(f"<section style='break-before: page'><h2>Partie {n}</h2><p>{'Un mot. ' * 40}</p></section>" for n in range(12))
+    document = HTML(string=f"<html lang='fr'><body>{pages}</body></html>").render()
+    alone = document.write_pdf(pdf_tags=True, pdf_identifier=b"same", pdf_variant="pdf/ua-1")
+    original = vars(pydyf.PDF)["page_references"]
+    calls = [0]
+
+    def counted(self: object) -> object:
+        calls[0] += 1
+        return original.fget(self)
+
+    pydyf.PDF.page_references = property(counted)
+    try:
+        unwrapped = document.write_pdf(pdf_tags=True, pdf_identifier=b"same", pdf_variant="pdf/ua-1")
+        without = calls[0]
+        calls[0] = 0
+        with drawn_marks() as drawn:
+            wrapped = document.write_pdf(pdf_tags=True, pdf_identifier=b"same", pdf_variant="pdf/ua-1")
+    finally:
+        pydyf.PDF.page_references = original
+    assert len(drawn) == 12
+    outline = 12  # the outline asks once per heading, before the tags: left as it is
+    assert without >= outline + 2 * 12  # and the tags once per sequence (a heading, a paragraph a page)
+    assert calls[0] <= outline + 2  # ours, and the one tuple the tree is built with
+    assert wrapped == unwrapped == alone
+    assert vars(pydyf.PDF)["page_references"] is original

@@ -243,8 +243,9 @@ def drawn_marks() -> Iterator[DrawnPages]:
         with uncollected():
             for stream in page_streams:
                 pages.append({v["mcid"]: _drawn(box, v["tag"]) for box, v in getattr(stream, "_tags", {}).items()})
-        result = original(*args)
         pdf = args[0]
+        with pages_referenced_once(pdf):
+            result = original(*args)
         try:
             # its dictionaries only (the structure tree's, by their numbers): not its streams,
             # which would stay in memory as long as the record (the pages' content, the fonts)
@@ -259,6 +260,34 @@ def drawn_marks() -> Iterator[DrawnPages]:
         yield pages
     finally:
         weasyprint_pdf.add_tags = original
+
+
+@contextmanager
+def pages_referenced_once(pdf: Any) -> Iterator[None]:
+    """pydyf's `PDF.page_references` (0.13) makes the tuple of every page's reference anew at each
+    call, and WeasyPrint's `add_tags` calls it for each marked-content sequence it hangs in the
+    tree: pages × sequences, about 2 s of a 300-page book's 10 s `write_pdf` (bench/README.md),
+    and quadratic. No page is added while the tree is built, so for that call the tuple is made
+    once; the bytes written are the same."""
+    cls = type(pdf)
+    descriptor = getattr(cls, "page_references", None)
+    if not isinstance(descriptor, property) or descriptor.fget is None:
+        yield  # not the pydyf this was measured on: leave it as it is
+        return
+    references = descriptor.fget(pdf)
+    own = "page_references" in vars(cls)
+
+    def fixed(self: Any) -> Any:
+        return references if self is pdf else descriptor.fget(self)
+
+    cls.page_references = property(fixed)
+    try:
+        yield
+    finally:
+        if own:
+            cls.page_references = descriptor
+        else:
+            del cls.page_references
 
 
 @contextmanager
