@@ -4,6 +4,7 @@ same build: validity, accessibility, navigation, print page numbers, notes, cove
 from __future__ import annotations
 
 import io
+import os
 import re
 import shutil
 import subprocess
@@ -16,7 +17,7 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
-from dossier.write.validate import ace_command, run_ace
+from dossier.write.validate import ace_command, run_ace, run_epubcheck
 from tests.conftest import WITH_ACE, Built, _build, once
 from tests.helpers import NS, copy_fixture, epub_documents, epub_file, epubcheck_messages, run_cli
 
@@ -158,6 +159,61 @@ def test_ace_gets_time_to_start_its_browser_and_its_failure_is_told(tmp_path: Pa
         "DAISY Ace failed (Ace processing error: Timed out after 5000 ms while waiting for the WS endpoint URL):"
         " accessibility not checked"
     )
+
+
+# A stand-in Ace that loads Ace's own runner module, as Ace's command line does, and says how
+# many content documents that runner would open at once in Chromium.
+PAGES_ACE = """#!/usr/bin/env node
+const fs = require('fs');
+const runner = require('@daisy/ace-axe-runner-puppeteer');
+fs.writeFileSync(__filename + '.pages', String(runner.concurrency));
+fs.writeFileSync(require('path').join(process.argv[4], 'report.json'), '{"assertions": []}');
+"""
+
+
+def _ace_modules() -> Path | None:
+    """The node_modules folder of the installed Ace, where its runner module is."""
+    found = shutil.which("ace-puppeteer")
+    modules = Path(found).resolve().parent.parent / "node_modules" if found else None
+    return modules if modules and (modules / "@daisy" / "ace-axe-runner-puppeteer").is_dir() else None
+
+
+@pytest.mark.skipif(shutil.which("node") is None or _ace_modules() is None, reason="needs DAISY Ace's own modules")
+def test_ace_opens_as_many_documents_at_once_as_the_cores(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Ace opens 4 content documents at once in its Chromium whatever the machine (its memory:
+    bench/README.md, 2026-12-04); the build's Ace opens as many as the cores, at most 4, and a
+    user's NODE_OPTIONS are kept."""
+    ace = tmp_path / "ace"
+    ace.write_text(PAGES_ACE, encoding="utf-8")
+    ace.chmod(0o755)
+    monkeypatch.setenv("DOSSIER_ACE", str(ace))
+    monkeypatch.setenv("PUPPETEER_EXECUTABLE_PATH", sys.executable)
+    monkeypatch.setenv("NODE_PATH", str(_ace_modules()))
+    monkeypatch.setenv("NODE_OPTIONS", "--no-warnings")
+    for machine, pages in ((2, "2"), (1, "1"), (8, "4")):
+        monkeypatch.setattr("dossier.write.parallel.cores", lambda machine=machine: machine)
+        assert run_ace(tmp_path / "book.epub") == []
+        assert (tmp_path / "ace.pages").read_text(encoding="utf-8") == pages, f"{machine} cores"
+
+
+def test_epubchecks_jvm_starts_with_a_small_heap_and_no_ceiling(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """EPUBCheck's JVM is started with an 8 MB first heap (the default, a 64th of the machine's
+    memory, made it 240 MB beside Chromium at 300 pages), and no maximum: a long book's check is
+    never cut short. Read from the command line `run_epubcheck` gives a stand-in java."""
+    java = tmp_path / "java"
+    java.write_text(
+        '#!/bin/sh\necho "$@" > "$0.args"\n'
+        'printf \'{"checker": {"filename": "book.epub"}, "messages": []}\'\n',
+        encoding="utf-8",
+    )
+    java.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{tmp_path}{os.pathsep}{os.environ['PATH']}")
+    monkeypatch.delenv("DOSSIER_EPUBCHECK", raising=False)
+    (tmp_path / "book.epub").write_bytes(b"PK")
+    assert run_epubcheck(tmp_path / "book.epub") == []
+    arguments = (tmp_path / "java.args").read_text(encoding="utf-8").split()
+    assert "-Xms8m" in arguments[: arguments.index("-jar")]
+    assert not any(a.startswith(("-Xmx", "-XX:MaxHeapSize", "-XX:MaxRAM")) for a in arguments)
 
 
 def _tree(root: Path) -> dict[str, tuple[int, int]]:

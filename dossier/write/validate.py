@@ -55,7 +55,11 @@ def check_epub(path: Path) -> list[Finding]:
 
 
 # A short job: compile with C1 only, collect with one thread (JVM start-up is most of the time).
-JAVA_OPTIONS = ("-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-Xss4m", "-Duser.language=en")
+# The heap starts small and grows as EPUBCheck needs it (no ceiling: a long book is never cut
+# short): the JVM's default first heap, a 64th of the machine's memory (384 MB on 24 GB), made
+# its PSS 240 MB on a 300-page dossier's EPUB where 8 MB made it 155 MB, in the same time, with
+# the same report (bench/README.md, 2026-12-04); it runs beside the PDF's writing and Chromium.
+JAVA_OPTIONS = ("-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-Xms8m", "-Xss4m", "-Duser.language=en")
 EPUBCHECK_TIMEOUT = 600  # seconds
 CHECKED_NAME = "book.epub"
 
@@ -221,6 +225,10 @@ ACE_ATTEMPTS = 2  # Ace exiting with an error (not a timeout) is run once more b
 # machine it took longer and Ace exited 1 ("Timed out after 5000 ms while waiting for the WS
 # endpoint URL"), measured: 2 of 6 runs beside three busy processes, 0 of 5 with 120 s.
 ACE_LAUNCH_MS = "120000"
+# Ace checks 4 content documents at once in its Chromium; dossier lets it open as many as the
+# cores, at most 4 (dossier/write/ace-pages.js says why: Chromium's memory, at no cost in time).
+ACE_PAGES_SCRIPT = Path(__file__).with_name("ace-pages.js")
+ACE_MOST_PAGES = 4
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 
@@ -229,7 +237,7 @@ def run_ace(path: Path) -> list[Finding]:
     if found is None:
         return [Finding("Ace", "warning", None, f"DAISY Ace not found, accessibility not checked ({ACE_SETUP})")]
     command, environment = found
-    environment = {"ACE_TIMEOUT_INITIAL": ACE_LAUNCH_MS, **environment}
+    environment = ace_environment(environment)
     failure = ""
     for _attempt in range(ACE_ATTEMPTS):
         with tempfile.TemporaryDirectory(prefix="dossier-ace-") as out:
@@ -248,6 +256,18 @@ def run_ace(path: Path) -> list[Finding]:
                 return [_ace_failed(type(exc).__name__)]
         failure = _ace_error(done.stdout + done.stderr) or f"exit status {done.returncode}"
     return [_ace_failed(failure)]
+
+
+def ace_environment(environment: dict[str, str]) -> dict[str, str]:
+    """Ace's environment: 120 s for its Chromium to start, and as many documents open at once
+    as the cores (ace-pages.js, loaded by Node before Ace), unless the user set either."""
+    from dossier.write.parallel import cores
+
+    pages = str(min(ACE_MOST_PAGES, cores()))
+    found = {"ACE_TIMEOUT_INITIAL": ACE_LAUNCH_MS, "DOSSIER_ACE_PAGES": pages, **environment}
+    preload = f'--require "{ACE_PAGES_SCRIPT}"'  # quoted: NODE_OPTIONS splits on spaces
+    found["NODE_OPTIONS"] = " ".join(filter(None, (environment.get("NODE_OPTIONS", ""), preload)))
+    return found
 
 
 def _ace_failed(why: str) -> Finding:
