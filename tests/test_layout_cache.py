@@ -30,6 +30,9 @@ from tests.helpers import CLI_TIMEOUT, ROOT, copy_fixture, run_cli
 SMALL = {"DOSSIER_PARALLEL_BYTES": "0"}
 KEPT = re.compile(r"layout: (\d+) of (\d+) parts laid out with the page guard's kept decisions")
 EDITED = "chapters/02-composition.md"
+FORESEEN = "epub: made beside the layout, from the page map and cover it foresees"
+HELD = "epub: the foreseen page map and cover hold"
+NOT_HELD = "epub: the foreseen page map or cover does not hold; made again"
 SAME_LENGTH = ("Une ligne trop longue fatigue l’œil", "Une ligne trop longue lasse l’œil")
 # Added to the chapter for an edit that lengthens it by pages (the fixture's own subject).
 ADDED = (
@@ -120,6 +123,55 @@ def test_an_edited_chapter_rebuilt_from_the_cache_gives_a_clean_builds_bytes(
     assert kept >= 3 and kept < parts, said  # the three chapters not edited came from the cache
     assert re.search(r"La composition du texte \((page guard|guarded in a worker)\)", said), said
     assert "Tableaux et figures (with the decisions kept)" in said
+    if edit == "same-pages":  # the EPUB made beside the layout, from the pages the other chapters kept
+        assert FORESEEN in said and HELD in said, said
+
+
+@pytest.mark.parametrize("tampered", ["cover", "pages"])
+def test_a_foreseen_page_map_or_cover_that_does_not_hold_is_not_used(
+    cold: Cold, tmp_path: Path, tampered: str
+) -> None:
+    """What the cache foresees for the EPUB made wrong (the kept cover replaced by another image;
+    the second page of each chapter a block earlier, the entries still whole): the EPUB, handed it beside the layout, is made again from the real layout, and both
+    files are a clean build's."""
+    root, out = cold.copy(tmp_path)
+    chapter = root / EDITED
+    chapter.write_text(chapter.read_text(encoding="utf-8").replace(*SAME_LENGTH), encoding="utf-8")
+    if tampered == "cover":
+        (cover,) = (out / ".dossier-cache" / "covers").glob("*.jpg")
+        from PIL import Image
+
+        with Image.open(cover) as image:
+            size = image.size
+        Image.new("RGB", size, "white").save(cover, "JPEG")
+    else:
+        _move_a_kept_page_start(_entries(out))
+    said = _build(root, out)
+    assert FORESEEN in said and NOT_HELD in said and HELD not in said, said
+    clean = tmp_path / "clean"
+    _build(root, clean, "--jobs", "1")
+    assert _outputs(out) == _outputs(clean)
+    assert len(_outputs(out)) == 2
+
+
+def _move_a_kept_page_start(entries: list[Path]) -> None:
+    """In each chapter's entry (not the front matter's, whose documents include the cover) with a
+    second page, that page said to start a block earlier; its check made again, so that the
+    entry is read as whole."""
+    from dossier.write.layoutcache import _canonical, digest
+
+    moved = 0
+    for path in entries:
+        entry = json.loads(path.read_text(encoding="utf-8"))
+        starts = entry["payload"].get("pages", {}).get("starts", [])
+        if any(s and s[0] == "cover.xhtml" for s in starts):
+            continue
+        if len(starts) > 1 and starts[1] is not None and starts[1][1]:
+            starts[1][1:] = [starts[1][1] - 1, 0]
+            entry["check"] = digest(_canonical(entry["payload"]))
+            path.write_text(json.dumps(entry, ensure_ascii=False), encoding="utf-8")
+            moved += 1
+    assert moved >= 2, "no chapter's entries of more than one page"
 
 
 def test_one_process_and_two_give_the_same_bytes(cold: Cold, tmp_path: Path) -> None:

@@ -30,6 +30,8 @@ class Job:
     report: Report | None = None  # for warnings (the layout's stylesheets'); errors are raised
     cache: Path | None = None  # where what a later build can reuse is kept (write/layoutcache.py)
     tell: Callable[[str], None] | None = None  # what a stage is doing, for the progress (a chapter laid out)
+    # hears shared results foreseen before they are made (the page map and cover, write/foresight.py)
+    foresee: Callable[[dict[str, Any]], None] | None = None
 
 
 Results = Mapping[str, Any]

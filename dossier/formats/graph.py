@@ -3,14 +3,19 @@
 Each shared result is made only when a requested format needs it (directly or through another
 result), after the results it needs. A format declared `beside` is started first, in a second
 process when there is a second core (`dossier.write.parallel`), and handed its results as soon
-as they are made: the EPUB renders its documents while the parent lays the book out. The other
-formats are written in this process once every result is made. Each format's own check runs
-where it was written, before the build renames anything into place.
+as they are made: the EPUB renders its documents while the parent lays the book out. A result
+may be foreseen before it is made (the page map and the cover, from what a previous build kept:
+write/foresight.py): a format beside is then handed the foreseen values at once, and when the
+real ones are made they are compared; a format handed values that do not hold is stopped and
+started again with the real ones, so that foresight changes when it is made, never what. The
+other formats are written in this process once every result is made. Each format's own check
+runs where it was written, before the build renames anything into place.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -43,27 +48,25 @@ def needed(chosen: Iterable[Format]) -> list[str]:
 def make(job: Job, targets: dict[str, Path], progress: Progress = lambda _: None, check: bool = True) -> Report:
     """Every format of `targets` written to its path and, with `check`, checked there (each
     format's `check`: its errors raised, its warnings returned)."""
-    from dossier.write.parallel import Background, Handoff, parallel_allowed
-
     chosen = [formats()[name] for name in targets]
     warnings = Report()
-    beside: list[tuple[Format, Handoff, Background]] = []
+    beside: list[Started] = []
     for declared in chosen:
         if declared.beside:
-            jobs = job.options.jobs
-            handoff = Handoff(parallel_allowed(jobs))  # a pipe only when a child reads it
-            job_beside = _beside(declared, job, targets[declared.name], handoff, check)
-            beside.append((declared, handoff, Background(job_beside, handoff, jobs)))
+            beside.append(_start(declared, job, targets[declared.name], check))
     done: dict[str, Any] = {}
-    sent: set[str] = set()
+    sent: dict[str, dict[str, Any] | None] = {}  # format → the foreseen values it was handed (None: real ones)
+    tell = job.tell or (lambda _: None)
+    made = replace(job, foresee=lambda values: _hand_foreseen(beside, values, sent, tell)) if beside else job
     try:
         _hand_over(beside, done, sent)
         for name in needed(chosen):
             result = RESULTS[name]
             if result.stage:
                 progress(result.stage)
-            done[name] = result.make(job, done)
+            done[name] = result.make(made, done)
             _hand_over(beside, done, sent)
+            _check_foreseen(beside, done, sent, lambda d: _start(d, job, targets[d.name], check), tell)
         for declared in chosen:
             if not declared.beside:
                 progress(declared.name)
@@ -79,6 +82,55 @@ def make(job: Job, targets: dict[str, Path], progress: Progress = lambda _: None
     return warnings
 
 
+Started = tuple[Format, Any, Any]  # a format made beside, its handoff, its background job
+
+
+def _start(declared: Format, job: Job, target: Path, check: bool) -> Started:
+    from dossier.write.parallel import Background, Handoff, parallel_allowed
+
+    jobs = job.options.jobs
+    handoff = Handoff(parallel_allowed(jobs))  # a pipe only when a child reads it
+    return declared, handoff, Background(_beside(declared, job, target, handoff, check), handoff, jobs)
+
+
+def _hand_foreseen(beside: list[Started], values: dict[str, Any], sent: dict[str, Any], tell: Progress) -> None:
+    """Foreseen values handed to each format beside that needs nothing else and has had nothing yet."""
+    for declared, handoff, _ in beside:
+        if declared.name not in sent and all(name in values for name in declared.needs):
+            chosen = {name: values[name] for name in declared.needs}
+            handoff.put(chosen)
+            sent[declared.name] = chosen
+            tell(f"{declared.name}: made beside the layout, from the page map and cover it foresees")
+
+
+def _check_foreseen(
+    beside: list[Started],
+    done: dict[str, Any],
+    sent: dict[str, Any],
+    start: Callable[[Format], Started],
+    tell: Progress,
+) -> None:
+    """Each format handed foreseen values, once the real ones are made: kept going if they are the
+    same, else stopped and started again (`start`) with the real ones."""
+    for index, (declared, _, background) in enumerate(beside):
+        foreseen = sent.get(declared.name)
+        if foreseen is None or not all(name in done for name in declared.needs):
+            continue
+        real = {name: done[name] for name in declared.needs}
+        sent[declared.name] = None
+        if all(_same(foreseen[name], real[name]) for name in declared.needs):
+            tell(f"{declared.name}: the foreseen page map and cover hold")
+            continue
+        tell(f"{declared.name}: the foreseen page map or cover does not hold; made again from the layout's")
+        background.cancel()
+        beside[index] = restarted = start(declared)
+        restarted[1].put(real)
+
+
+def _same(foreseen: Any, real: Any) -> bool:
+    return type(foreseen) is type(real) and foreseen == real
+
+
 def _beside(declared: Format, job: Job, target: Path, handoff: Any, check: bool) -> Callable[[], Report]:
     def run() -> Report:
         found = declared.write(job, target, _Received(handoff)) or Report()  # its own checks' warnings
@@ -92,12 +144,13 @@ def _checked(declared: Format, job: Job, target: Path, check: bool) -> Report:
     return declared.check(job, target) if check and declared.check else Report()
 
 
-def _hand_over(beside: list[tuple[Format, Any, Any]], done: dict[str, Any], sent: set[str]) -> None:
-    """Each format made beside gets its results as soon as all of them are made."""
+def _hand_over(beside: list[Started], done: dict[str, Any], sent: dict[str, Any]) -> None:
+    """Each format made beside gets its results as soon as all of them are made (unless it was
+    handed foreseen ones: `_check_foreseen`)."""
     for declared, handoff, _ in beside:
         if declared.name not in sent and all(name in done for name in declared.needs):
             handoff.put({name: done[name] for name in declared.needs})
-            sent.add(declared.name)
+            sent[declared.name] = None
 
 
 class _Received(Mapping[str, Any]):

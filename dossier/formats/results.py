@@ -21,7 +21,10 @@ def print_layout(job: Job, results: Results) -> Any:
 
     dump = Path(os.environ["DOSSIER_DUMP_HTML"]) if os.environ.get("DOSSIER_DUMP_HTML") else None  # bench's floor
     options = PdfOptions(job.options.pdf_variant, job.options.print_ready)
-    return print_layout(job.rendered, job.book.config, options, dump, job.report, job.cache, job.options.jobs, job.tell)
+    config = job.book.config
+    return print_layout(
+        job.rendered, config, options, dump, job.report, job.cache, job.options.jobs, job.tell, job.foresee
+    )
 
 
 def page_map(job: Job, results: Results) -> Any:
@@ -42,9 +45,15 @@ def cover_layout(job: Job, results: Results) -> Any:
 
 
 def cover(job: Job, results: Results) -> bytes:
+    """The cover image, kept in the cache for the next build's foresight (write/foresight.py)."""
     from dossier.write.cover import cover_image
+    from dossier.write.foresight import keep_cover
 
-    return cover_image(results["cover-layout"])
+    image = cover_image(results["cover-layout"])
+    key = getattr(results.get("print-layout"), "cover_key", None)
+    if key is not None and not job.options.print_ready:
+        keep_cover(job.cache, key, image)
+    return image
 
 
 RESULTS: dict[str, Result] = {

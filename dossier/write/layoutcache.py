@@ -51,6 +51,20 @@ class Decisions:
         return self.laid == len(self.done)
 
 
+@dataclass(frozen=True)
+class PartPages:
+    """What a part's layout gave that the rest of the book reads (write/foresight.py): each
+    page's first new text (write/pages.py `raw_starts`) and the page of each anchor (id → page
+    in the part, from 0). Kept with its decisions: the same decisions give the same pages."""
+
+    starts: tuple[Any, ...]
+    anchors: dict[str, int]
+
+    @property
+    def count(self) -> int:
+        return len(self.starts)
+
+
 def digest(data: bytes | str) -> str:
     return hashlib.sha256(data.encode() if isinstance(data, str) else data).hexdigest()
 
@@ -153,6 +167,7 @@ class LayoutCache:
         self.hits = 0
         self.misses = 0
         self.digests: dict[tuple[str, int, int], str] = {}  # (path, size, mtime) → digest, this build's
+        self.pages: dict[str, PartPages] = {}  # key → the pages of the entries read whole in this build
 
     def _digest(self, url: str) -> str:
         path = self.resolve(url)
@@ -181,6 +196,13 @@ class LayoutCache:
                 os.utime(self._path(key))  # recently used: kept when the folder is pruned
         return decisions
 
+    def pages_of(self, key: str) -> PartPages | None:
+        """The pages kept under `key` (its entry whole and its files as they were), without
+        counting a hit or a miss: a look ahead, not a layout."""
+        if key not in self.pages:
+            self._read(key)
+        return self.pages.get(key)
+
     def _read(self, key: str) -> Decisions | None:
         try:
             entry = json.loads(self._path(key).read_text(encoding="utf-8"))
@@ -189,13 +211,21 @@ class LayoutCache:
                 return None
             if any(self._digest(url) != expected for url, expected in payload["reads"].items()):
                 return None
-            return _decisions(payload["decisions"])
+            decisions = _decisions(payload["decisions"])
+            pages = _pages(payload.get("pages"))
+            if pages is not None:
+                self.pages[key] = pages
+            return decisions
         except (OSError, ValueError, KeyError, TypeError, AttributeError):  # absent, truncated, not ours
             return None
 
-    def put(self, key: str, decisions: Decisions, reads: dict[str, str]) -> None:
-        """Keep `decisions` under `key`, with the files (URL → digest) the layout read."""
-        payload = {"key": key, "decisions": _plain(decisions), "reads": dict(sorted(reads.items()))}
+    def put(self, key: str, decisions: Decisions, reads: dict[str, str], pages: PartPages | None = None) -> None:
+        """Keep `decisions` under `key`, with the files (URL → digest) the layout read and what
+        its pages gave (`pages`)."""
+        payload: dict[str, Any] = {"key": key, "decisions": _plain(decisions), "reads": dict(sorted(reads.items()))}
+        if pages is not None:
+            payload["pages"] = {"starts": [list(s) if s else None for s in pages.starts], "anchors": pages.anchors}
+            self.pages[key] = pages
         text = json.dumps({"check": digest(_canonical(payload)), "payload": payload}, ensure_ascii=False)
         target = self._path(key)
         temporary = target.with_name(f".{target.name}.tmp-{os.getpid()}")
@@ -254,3 +284,30 @@ def _decisions(plain: dict[str, Any]) -> Decisions:
         if not isinstance(fix.value, str) or not isinstance(fix.reason, str):
             raise ValueError("not an entry")
     return Decisions(done, laid, plain["css"])
+
+
+def _pages(plain: Any) -> PartPages | None:
+    """An entry's pages, None if it has none or they are not what `put` writes (the decisions
+    still hold: only the foresight is lost)."""
+    if not isinstance(plain, dict):
+        return None
+    starts, anchors = plain.get("starts"), plain.get("anchors")
+    if not isinstance(starts, list) or not isinstance(anchors, dict):
+        return None
+    found: list[Any] = []
+    for start in starts:
+        if start is None:
+            found.append(None)
+        elif (
+            isinstance(start, list)
+            and len(start) == 3
+            and isinstance(start[0], str)
+            and (start[1] is None or isinstance(start[1], int))
+            and isinstance(start[2], int)
+        ):
+            found.append(tuple(start))
+        else:
+            return None
+    if not all(isinstance(k, str) and isinstance(v, int) and 0 <= v < len(found) for k, v in anchors.items()):
+        return None
+    return PartPages(tuple(found), dict(anchors))

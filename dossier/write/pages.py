@@ -29,10 +29,19 @@ class _Content:
 
 def page_starts(document: Any, print_html: str) -> list[PageStart]:
     """One `PageStart` per page of WeasyPrint's `document`, in order."""
-    lengths = blocks_by_document(html.document_fromstring(print_html))
+    return book_starts(raw_starts(document.pages, blocks_by_document(html.document_fromstring(print_html))))
+
+
+RawStart = tuple[str, int | None, int] | None  # a page's first new text: (document, block, units before)
+
+
+def raw_starts(pages: Any, lengths: dict[tuple[str, int], int]) -> list[RawStart]:
+    """Each page's first new text, None for a page without any: what a page holds alone, so the
+    pages of a part laid out on its own (write/parts.py) give the same as in the whole book
+    (`lengths`: `blocks_by_document` of the print HTML)."""
     seen: dict[tuple[str | None, int | None], int] = {}
-    found: list[tuple[str, int | None, int] | None] = []
-    for page in document.pages:
+    found: list[RawStart] = []
+    for page in pages:
         start = None
         for content in _contents(page._page_box):
             key = (content.document, content.block)
@@ -45,6 +54,11 @@ def page_starts(document: Any, print_html: str) -> list[PageStart]:
             if start is None and content.document is not None:
                 start = (content.document, content.block, before)
         found.append(start)
+    return found
+
+
+def book_starts(found: list[RawStart]) -> list[PageStart]:
+    """The book's page starts from each page's own (`raw_starts`, in the book's order)."""
     return _fill_blank_pages(found)
 
 

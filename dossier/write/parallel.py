@@ -23,6 +23,7 @@ import signal
 import sys
 import threading
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 
@@ -105,9 +106,33 @@ class Background:
         return pickle.loads(message)
 
     def cancel(self) -> None:
+        """The child stopped, with what it started (EPUBCheck's JVM, Ace and its Chromium), which
+        would otherwise go on checking a file no one reads."""
         if self.process is not None and self.process.is_alive():
+            below = _descendants(self.process.pid)
             self.process.terminate()
             self.process.join()
+            for pid in below:
+                with contextlib.suppress(OSError):
+                    os.kill(pid, signal.SIGKILL)
+
+
+def _descendants(pid: int) -> list[int]:
+    """A process's children, theirs, and so on (Linux's /proc; none elsewhere)."""
+    found: list[int] = []
+    todo = [pid]
+    while todo:
+        current = todo.pop()
+        try:
+            tasks = list(Path(f"/proc/{current}/task").iterdir())
+        except OSError:
+            continue
+        for task in tasks:
+            with contextlib.suppress(OSError, ValueError):
+                children = [int(c) for c in (task / "children").read_text().split()]
+                found += children
+                todo += children
+    return found
 
 
 def _die_with_parent(parent: int) -> None:

@@ -30,10 +30,13 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from dossier.write.layoutcache import KEEP, Decisions, LayoutCache, part_key
+from dossier.write.layoutcache import KEEP, Decisions, LayoutCache, PartPages, part_key
 from dossier.write.parts import LaidOut, Part
 
 Tell = Callable[[str], None]  # what is being laid out, for the progress
+# Called once, while the layout runs, with every chapter's pages as soon as each is known (from the
+# cache's entries, or laid out): write/foresight.py foresees the book's page map from them
+Foresee = Callable[[Part | None, list[PartPages]], None]
 _ENGINE: Any = None  # a worker's engine (write/pdf.py's `Engine`), made once when it starts
 _UNFIT: str = ""  # why a worker's engine cannot guard the build's chapters ("" when it can)
 # A replayed layout that meets an entry which does not fit the part (written by another
@@ -65,30 +68,42 @@ class Layouts:
         from dossier.write.parallel import jobs_allowed
 
         self.engine = engine
+        self.foresee: Foresee | None = None  # set by the caller (write/pdf.py) when a cache is used
+        self.known: dict[str, PartPages] = {}  # key → the pages of a part laid out (or kept) in this build
+        self._lengths: dict[tuple[str, int], int] | None = None
         self.cache = LayoutCache(cache, engine.fetcher.path_of) if cache is not None else None
         self.jobs = jobs_allowed(jobs)
         self.tell = tell or (lambda _: None)
+        self.front: Part | None = None  # the book's front matter, laid out after the chapters
+        self.last_key: str | None = None  # of the last part laid out by `one` (the front matter's, settled)
         self.parts = 0  # parts laid out (a front matter laid out again counts again)
         self.guarded = 0  # of which the guard laid out (here or in a worker): not from the cache
 
     def one(self, part: Part) -> LaidOut:
         """A part laid out in this process, from the cache's decisions if it has them."""
-        return self._finish(self._look_up(part))
+        entry = self._look_up(part)
+        self.last_key = entry.key
+        return self._finish(entry)
 
-    def chapters(self, parts: list[Part]) -> list[LaidOut]:
+    def chapters(self, parts: list[Part], front: Part | None = None) -> list[LaidOut]:
         """The chapters laid out. With more than one job, the chapters the cache does not have
         are queued, the longest first, and each of `jobs - 1` workers is given the next one
         when it is free; this process lays out the chapters the cache has, takes chapters from
         the queue's other end (the shortest) and guards them itself, and lays each chapter a
-        worker guarded out with the worker's decisions."""
+        worker guarded out with the worker's decisions. `front`: the front matter to come, for
+        `foresee`."""
+        self.front = front
         found = [self._look_up(part) for part in parts]
         misses = [index for index, entry in enumerate(found) if entry.decisions is None]
         work = sum(len(found[index].source) for index in misses)
         workers = min(self.jobs - 1, len(misses)) if len(parts) > 1 and work >= _parallel_bytes() else 0
         workers = workers if workers > 0 and _can_spawn() else 0
-        if workers <= 0:
-            return [self._finish(entry) for entry in found]
         laid: dict[int, LaidOut] = {}
+        if workers <= 0:  # the chapters to guard first, so that the book's pages are known sooner
+            for index in [*misses, *(i for i in range(len(parts)) if i not in misses)]:
+                laid[index] = self._finish(found[index])
+                self._foresee(found)
+            return [laid[index] for index in range(len(parts))]
         queue = deque(sorted(misses, key=lambda i: -len(found[i].source)))
         here = deque(index for index in range(len(parts)) if index not in misses)
         pool = self._pool(workers)
@@ -98,14 +113,17 @@ class Layouts:
                 for future in [f for f in running if f.done()]:
                     index = running.pop(future)
                     laid[index] = self._from_worker(future, found[index])
+                    self._foresee(found)
                 while queue and len(running) < workers and pool is not None:
                     pool = self._submit(pool, running, queue, found)
                 if queue:  # while the workers are busy: a chapter of the queue's other end, here
                     index = queue.pop()
                     laid[index] = self._finish(found[index])
+                    self._foresee(found)
                 elif here:
                     index = here.popleft()
                     laid[index] = self._finish(found[index])
+                    self._foresee(found)
                 elif running:
                     wait(running, return_when=FIRST_COMPLETED)
         except BaseException:
@@ -115,6 +133,26 @@ class Layouts:
         if pool is not None:
             pool.shutdown(wait=True)
         return [laid[index] for index in range(len(parts))]
+
+    def pages_of(self, part: Part) -> PartPages | None:
+        """The pages a part's layout would give, if this build knows them without laying it out:
+        kept with its decisions, or laid out already (write/foresight.py)."""
+        key = self._look_up(part).key
+        if self.cache is None or key is None:
+            return None
+        return self.known.get(key) or self.cache.pages_of(key)
+
+    def key_of(self, part: Part) -> str | None:
+        return self._look_up(part).key
+
+    def _foresee(self, found: list[_Entry]) -> None:
+        """Every chapter's pages, to `foresee`, once, as soon as all are known."""
+        if self.foresee is None:
+            return
+        pages = [self.known.get(entry.key) if entry.key is not None else None for entry in found]
+        if all(p is not None for p in pages):
+            foresee, self.foresee = self.foresee, None
+            foresee(self.front, pages)
 
     def close(self) -> None:
         """The cache pruned, and what it spared said."""
@@ -138,6 +176,9 @@ class Layouts:
         if entry.decisions is not None:
             laid = self._replay(entry, entry.decisions, "with the decisions kept")
             if laid is not None:
+                kept = self.cache.pages.get(entry.key) if self.cache is not None and entry.key else None
+                if kept is not None:  # kept with the decisions (an entry without them foresees nothing)
+                    self.known[entry.key] = kept
                 return laid
         self._say(entry, "page guard")
         return self._guard_here(entry)
@@ -165,7 +206,7 @@ class Layouts:
         finally:
             self.engine.fetcher.read = {**before, **self.engine.fetcher.read}
         self.guarded += 1
-        self._keep(entry.key, laid.decisions, reads)
+        self._keep(entry.key, laid.decisions, reads, laid)
         return laid
 
     def _from_worker(self, future: Future[Any], entry: _Entry) -> LaidOut:
@@ -178,12 +219,25 @@ class Layouts:
         if laid is None:
             return self._finish(replace(entry, decisions=None))
         self.guarded += 1
-        self._keep(entry.key, decisions, reads)
+        self._keep(entry.key, decisions, reads, laid)
         return laid
 
-    def _keep(self, key: str | None, decisions: Decisions, reads: dict[str, str]) -> None:
+    def _keep(self, key: str | None, decisions: Decisions, reads: dict[str, str], laid: LaidOut) -> None:
         if self.cache is not None and key is not None:
-            self.cache.put(key, decisions, reads)
+            pages = self._pages(laid)
+            self.known[key] = pages
+            self.cache.put(key, decisions, reads, pages)
+
+    def _pages(self, laid: LaidOut) -> PartPages:
+        from lxml import html
+
+        from dossier.render.positions import blocks_by_document
+        from dossier.write.pages import raw_starts
+        from dossier.write.parts import anchors
+
+        if self._lengths is None:
+            self._lengths = blocks_by_document(html.document_fromstring(self.engine.rendered.print_html))
+        return PartPages(tuple(raw_starts(laid.document.pages, self._lengths)), anchors(laid.document))
 
     def _pool(self, workers: int) -> ProcessPoolExecutor | None:
         """The workers' pool, given what they need to lay chapters out as this process does: the

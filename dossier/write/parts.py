@@ -30,7 +30,7 @@ import re
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 FRONT = "front"
 PAGE_ATTRIBUTE = "data-page"  # a Sommaire link's target page (parts.css shows it)
@@ -64,8 +64,9 @@ class LaidOut:
 
 # A part's HTML (a tree) → laid out, the page guard's rounds made
 LayOut = Callable[[Part], LaidOut]
-# The chapters → each laid out (at once, in other processes, from a cache: write/partlayout.py)
-LayOutMany = Callable[[list[Part]], list[LaidOut]]
+# The chapters and the front matter to come → each chapter laid out (at once, in other
+# processes, from a cache: write/partlayout.py)
+LayOutMany = Callable[[list[Part], Part | None], list[LaidOut]]
 # The folio sheet's HTML → its laid-out document (the print stylesheets alone)
 LaySheet = Callable[[str], Any]
 # The pages of the book, (page name, side, blank) each → the folio sheet's HTML
@@ -153,21 +154,13 @@ def lay_out_book(
     parts = split(root)
     front = parts[0] if parts and parts[0].name == FRONT else None
     rest = [part for part in parts if part is not front]
-    chapters = lay_out_many(rest) if lay_out_many is not None else [lay_out(part) for part in rest]
+    chapters = lay_out_many(rest, front) if lay_out_many is not None else [lay_out(part) for part in rest]
     for laid in chapters:
         laid.anchors = anchors(laid.document)
     laid_front = None
     if front is not None:
-        offset = 0
-        for _ in range(MAX_FRONT_LAYOUTS):
-            number_contents(front.tree, _book_pages(offset, chapters))
-            laid_front = lay_out(front)
-            pages = _right_hand(len(laid_front.document.pages))
-            if pages == offset:
-                break
-            offset = pages
-        else:  # never a Sommaire whose numbers are those of another page count
-            raise RuntimeError(f"the Sommaire's page numbers did not settle in {MAX_FRONT_LAYOUTS} layouts")
+        counted = [(laid.anchors, len(laid.document.pages)) for laid in chapters]
+        laid_front = settle_front(front, counted, lay_out, lambda laid: len(laid.document.pages))
     laid = ([laid_front] if laid_front is not None else []) + chapters
     pages = _sequence([p.document for p in laid])
     sheet = lay_sheet(sheet_html([(name, side, blank) for _, name, side, blank in pages]))
@@ -179,19 +172,41 @@ def lay_out_book(
     return Book(document, _whole(root, [p.tree for p in laid]), laid, starts)
 
 
+T = TypeVar("T")
+
+
+def settle_front(
+    front: Part, chapters: list[tuple[dict[str, int], int]], lay_out: Callable[[Part], T], count: Callable[[T], int]
+) -> T:
+    """The front matter laid out (`lay_out`), its Sommaire numbered from the chapters' anchors
+    and page counts (`chapters`), again while its own page count (`count`) moves them: what
+    the build does, and what write/foresight.py does with the pages a previous build kept."""
+    offset = 0
+    for _ in range(MAX_FRONT_LAYOUTS):
+        number_contents(front.tree, _book_pages(offset, chapters))
+        laid = lay_out(front)
+        pages = _right_hand(count(laid))
+        if pages == offset:
+            return laid
+        offset = pages
+    # never a Sommaire whose numbers are those of another page count
+    raise RuntimeError(f"the Sommaire's page numbers did not settle in {MAX_FRONT_LAYOUTS} layouts")
+
+
 def _right_hand(count: int) -> int:
     """Pages taken by a part of `count` pages before the next right-hand page."""
     return count + count % 2
 
 
-def _book_pages(offset: int, chapters: list[LaidOut]) -> dict[str, int]:
-    """Each chapter anchor's page in the book (from 0), the front matter taking `offset` pages."""
+def _book_pages(offset: int, chapters: list[tuple[dict[str, int], int]]) -> dict[str, int]:
+    """Each chapter anchor's page in the book (from 0), the front matter taking `offset` pages
+    (`chapters`: each one's anchors and page count)."""
     found: dict[str, int] = {}
     start = offset
-    for laid in chapters:
-        for name, page in laid.anchors.items():
+    for anchors_of, count in chapters:
+        for name, page in anchors_of.items():
             found.setdefault(name, start + page)
-        start += _right_hand(len(laid.document.pages))
+        start += _right_hand(count)
     return found
 
 

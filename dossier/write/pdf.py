@@ -56,6 +56,7 @@ class PrintLayout:
 
     document: Any
     html: str
+    cover_key: str | None = None  # what its cover depends on (write/foresight.py), when a cache is used
 
 
 @dataclass(frozen=True)
@@ -92,6 +93,7 @@ def print_layout(
     cache: Path | None = None,
     jobs: int | None = None,
     tell: Any = None,
+    foreseen: Any = None,
 ) -> PrintLayout:
     """WeasyPrint's `Document`: the pages, kept so the EPUB can use the same page breaks. Laid
     out part by part (write/parts.py: the front matter, then each chapter), each part again
@@ -101,7 +103,9 @@ def print_layout(
     `report`: where WeasyPrint's remarks on the layout's stylesheets go, as located warnings.
     `cache`: the build's cache folder, where the guard's decisions for each part are kept
     (write/layoutcache.py); `jobs`: how many processes may lay chapters out at once
-    (write/partlayout.py); `tell`: called with what is being laid out, for the progress."""
+    (write/partlayout.py); `tell`: called with what is being laid out, for the progress;
+    `foreseen`: called, while the layout runs, with the page map and cover the book will have,
+    if the cache can tell them (write/foresight.py; checked against the real ones by the caller)."""
     from weasyprint import HTML
 
     from dossier.write.csslog import css_messages
@@ -113,6 +117,8 @@ def print_layout(
     with css_messages(partial(_layout_path, mounts, rendered.layout_dirs)) as messages:
         engine = Engine(rendered, config, print_ready)
         layouts = Layouts(engine, cache, jobs, tell)
+        if foreseen is not None and cache is not None and not print_ready:
+            layouts.foresee = partial(_foresee, cache, foreseen, layouts)
 
         def lay_sheet(source: str) -> Any:
             with _quiet_weasyprint():
@@ -132,7 +138,22 @@ def print_layout(
         done = [_in_book(fix, start) for part, start in zip(book.parts, book.starts, strict=True) for fix in part.done]
         guard_css = _page_guard_css(rendered, done, book.document)
         dump_print_html(rendered, config, options or PdfOptions(), dump, done, guard_css, book.tree)
-    return PrintLayout(book.document, _html(book.tree))
+    cover_key = None
+    if cache is not None and not print_ready:
+        from dossier.write.foresight import cover_key as key_of_cover
+
+        cover_key = key_of_cover(layouts.last_key or "", len(book.document.pages))
+    return PrintLayout(book.document, _html(book.tree), cover_key)
+
+
+def _foresee(cache: Path | None, foreseen: Any, layouts: Any, front: Any, chapters: list[Any]) -> None:
+    """The page map and cover foreseen (write/foresight.py), handed to `foreseen` if both are known."""
+    from dossier.write.foresight import foresee, kept_cover, values
+
+    found = foresee(front, chapters, layouts.pages_of, layouts.key_of)
+    cover = kept_cover(cache, found.cover_key) if found is not None else None
+    if found is not None and cover is not None:
+        foreseen(values(found, cover))
 
 
 def _mounts(config: Config) -> Any:
