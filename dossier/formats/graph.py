@@ -57,7 +57,7 @@ def make(job: Job, targets: dict[str, Path], progress: Progress = lambda _: None
     done: dict[str, Any] = {}
     sent: dict[str, dict[str, Any] | None] = {}  # format → the foreseen values it was handed (None: real ones)
     tell = job.tell or (lambda _: None)
-    made = replace(job, foresee=lambda values: _hand_foreseen(beside, values, sent, tell)) if beside else job
+    made = replace(job, foresee=lambda values: _hand_over(beside, values, sent, tell)) if beside else job
     try:
         _hand_over(beside, done, sent)
         for name in needed(chosen):
@@ -91,16 +91,6 @@ def _start(declared: Format, job: Job, target: Path, check: bool) -> Started:
     jobs = job.options.jobs
     handoff = Handoff(parallel_allowed(jobs))  # a pipe only when a child reads it
     return declared, handoff, Background(_beside(declared, job, target, handoff, check), handoff, jobs)
-
-
-def _hand_foreseen(beside: list[Started], values: dict[str, Any], sent: dict[str, Any], tell: Progress) -> None:
-    """Foreseen values handed to each format beside that needs nothing else and has had nothing yet."""
-    for declared, handoff, _ in beside:
-        if declared.name not in sent and all(name in values for name in declared.needs):
-            chosen = {name: values[name] for name in declared.needs}
-            handoff.put(chosen)
-            sent[declared.name] = chosen
-            tell(f"{declared.name}: made beside the layout, from the page map and cover it foresees")
 
 
 def _check_foreseen(
@@ -144,13 +134,18 @@ def _checked(declared: Format, job: Job, target: Path, check: bool) -> Report:
     return declared.check(job, target) if check and declared.check else Report()
 
 
-def _hand_over(beside: list[Started], done: dict[str, Any], sent: dict[str, Any]) -> None:
-    """Each format made beside gets its results as soon as all of them are made (unless it was
-    handed foreseen ones: `_check_foreseen`)."""
+def _hand_over(
+    beside: list[Started], values: Mapping[str, Any], sent: dict[str, Any], tell: Progress | None = None
+) -> None:
+    """Each format made beside gets its results as soon as all of them are in `values`, once:
+    the real ones, or foreseen ones when `tell` is given (kept in `sent`, for `_check_foreseen`)."""
     for declared, handoff, _ in beside:
-        if declared.name not in sent and all(name in done for name in declared.needs):
-            handoff.put({name: done[name] for name in declared.needs})
-            sent[declared.name] = None
+        if declared.name not in sent and all(name in values for name in declared.needs):
+            chosen = {name: values[name] for name in declared.needs}
+            handoff.put(chosen)
+            sent[declared.name] = chosen if tell is not None else None
+            if tell is not None:
+                tell(f"{declared.name}: made beside the layout, from the page map and cover it foresees")
 
 
 class _Received(Mapping[str, Any]):

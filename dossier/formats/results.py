@@ -51,7 +51,7 @@ def cover(job: Job, results: Results) -> bytes:
 
     image = cover_image(results["cover-layout"])
     key = getattr(results.get("print-layout"), "cover_key", None)
-    if key is not None and not job.options.print_ready:
+    if key is not None:  # None for a print-ready build, or without a cache (write/pdf.py)
         keep_cover(job.cache, key, image)
     return image
 

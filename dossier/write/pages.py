@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
+from functools import lru_cache
 from typing import Any
 
 from lxml import html
@@ -29,7 +30,14 @@ class _Content:
 
 def page_starts(document: Any, print_html: str) -> list[PageStart]:
     """One `PageStart` per page of WeasyPrint's `document`, in order."""
-    return book_starts(raw_starts(document.pages, blocks_by_document(html.document_fromstring(print_html))))
+    return book_starts(raw_starts(document.pages, block_lengths(print_html)))
+
+
+@lru_cache(maxsize=1)
+def block_lengths(print_html: str) -> dict[tuple[str, int], int]:
+    """`blocks_by_document` of the print HTML, parsed once for the build's page map and for
+    the pages each part's layout gives (write/partlayout.py). Not to be changed by callers."""
+    return blocks_by_document(html.document_fromstring(print_html))
 
 
 RawStart = tuple[str, int | None, int] | None  # a page's first new text: (document, block, units before)

@@ -70,7 +70,6 @@ class Layouts:
         self.engine = engine
         self.foresee: Foresee | None = None  # set by the caller (write/pdf.py) when a cache is used
         self.known: dict[str, PartPages] = {}  # key → the pages of a part laid out (or kept) in this build
-        self._lengths: dict[tuple[str, int], int] | None = None
         self.cache = LayoutCache(cache, engine.fetcher.path_of) if cache is not None else None
         self.jobs = jobs_allowed(jobs)
         self.tell = tell or (lambda _: None)
@@ -137,13 +136,14 @@ class Layouts:
     def pages_of(self, part: Part) -> PartPages | None:
         """The pages a part's layout would give, if this build knows them without laying it out:
         kept with its decisions, or laid out already (write/foresight.py)."""
-        key = self._look_up(part).key
+        key = self.key_of(part)
         if self.cache is None or key is None:
             return None
         return self.known.get(key) or self.cache.pages_of(key)
 
     def key_of(self, part: Part) -> str | None:
-        return self._look_up(part).key
+        """A part's key in the cache (None without one), its entry left unread."""
+        return self._keyed(part)[1]
 
     def _foresee(self, found: list[_Entry]) -> None:
         """Every chapter's pages, to `foresee`, once, as soon as all are known."""
@@ -162,14 +162,16 @@ class Layouts:
         self.tell(f"{self.parts - self.guarded} of {self.parts} parts laid out with the page guard's kept decisions")
 
     def _look_up(self, part: Part) -> _Entry:
+        source, key = self._keyed(part)
+        decisions = self.cache.get(key) if self.cache is not None and key is not None else None
+        return _Entry(_title(part), source, key, decisions)
+
+    def _keyed(self, part: Part) -> tuple[str, str | None]:
+        """A part's HTML and its key in the cache (None without one)."""
         from dossier.write.pdf import _html
 
         source = _html(part.tree)
-        title = _title(part)
-        if self.cache is None:
-            return _Entry(title, source, None, None)
-        key = part_key(self.engine.base, source)
-        return _Entry(title, source, key, self.cache.get(key))
+        return source, part_key(self.engine.base, source) if self.cache is not None else None
 
     def _finish(self, entry: _Entry) -> LaidOut:
         """A part laid out here: with its kept decisions, else by the guard."""
@@ -229,15 +231,11 @@ class Layouts:
             self.cache.put(key, decisions, reads, pages)
 
     def _pages(self, laid: LaidOut) -> PartPages:
-        from lxml import html
-
-        from dossier.render.positions import blocks_by_document
-        from dossier.write.pages import raw_starts
+        from dossier.write.pages import block_lengths, raw_starts
         from dossier.write.parts import anchors
 
-        if self._lengths is None:
-            self._lengths = blocks_by_document(html.document_fromstring(self.engine.rendered.print_html))
-        return PartPages(tuple(raw_starts(laid.document.pages, self._lengths)), anchors(laid.document))
+        lengths = block_lengths(self.engine.rendered.print_html)
+        return PartPages(tuple(raw_starts(laid.document.pages, lengths)), anchors(laid.document))
 
     def _pool(self, workers: int) -> ProcessPoolExecutor | None:
         """The workers' pool, given what they need to lay chapters out as this process does: the
