@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
+from dossier.write.parallel import cores
 from dossier.write.validate import ace_command, run_ace, run_epubcheck
 from tests.conftest import WITH_ACE, Built, _build, once
 from tests.helpers import NS, copy_fixture, epub_documents, epub_file, epubcheck_messages, run_cli
@@ -194,6 +195,68 @@ def test_ace_opens_as_many_documents_at_once_as_the_cores(tmp_path: Path, monkey
         monkeypatch.setattr("dossier.write.parallel.cores", lambda machine=machine: machine)
         assert run_ace(tmp_path / "book.epub") == []
         assert (tmp_path / "ace.pages").read_text(encoding="utf-8") == pages, f"{machine} cores"
+
+
+# A stand-in Ace that notes what the build's output folder holds when it starts: the end of
+# each PDF being written there (its temporary file, named as write/atomic.py names it).
+SEEING_ACE = """#!/bin/sh
+out="$3"  # --force --outdir OUT BOOK
+for pdf in "$(dirname "$4")"/.*.pdf.tmp-*; do tail -c 6 "$pdf"; done > "$0.seen" 2>&1
+echo "$DOSSIER_ACE_PAGES" > "$0.pages"
+printf '{"assertions": []}' > "$out/report.json"
+"""
+
+
+@pytest.mark.skipif(shutil.which("node") is None, reason="ace_command() asks for Node.js")
+def test_ace_waits_for_the_pdf_when_the_memory_budget_says_so(tmp_path: Path) -> None:
+    """With a budget the layout and the checks together would pass (DOSSIER_MEMORY_MB), Ace's
+    Chromium starts only once the PDF is written and the layouts dropped (write/memory.py); with
+    room for both, it starts beside the PDF. Having waited, Ace opens as few documents at once as
+    the budget asks (one, at least). Either way the EPUB is the same, claim and all."""
+    ace = tmp_path / "ace"
+    ace.write_text(SEEING_ACE, encoding="utf-8")
+    ace.chmod(0o755)
+    root = copy_fixture("mini", tmp_path)
+    epubs = []
+    for budget in ("1", "100000"):
+        out = tmp_path / f"out-{budget}"
+        env = {**WITH_ACE, "DOSSIER_ACE": str(ace), "PUPPETEER_EXECUTABLE_PATH": sys.executable,
+               "DOSSIER_MEMORY_MB": budget, "DOSSIER_JOBS": "2"}
+        result = run_cli("build", str(root), "--out", str(out), "-v", "--no-cache", env=env)
+        assert result.returncode == 0, result.stderr
+        waited = "its accessibility check waits for the PDF" in result.stderr
+        assert waited == (budget == "1"), result.stderr
+        pages = (tmp_path / "ace.pages").read_text(encoding="utf-8").strip()
+        if waited:
+            assert (tmp_path / "ace.seen").read_text(encoding="utf-8").strip() == "%%EOF", "the PDF written"
+            assert pages == "1"
+        else:
+            assert pages == str(min(4, cores()))
+        [epub] = out.glob("*.epub")
+        epubs.append(epub.read_bytes())
+        assert "conformsTo" in _opf_text(epub)
+    assert epubs[0] == epubs[1]
+
+
+def test_ace_opens_as_many_documents_as_the_budget_leaves_room_for(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Once the build made room (its size told), Ace's Chromium gets what remains of the budget:
+    about 90 MB per document open at once beyond the first (write/memory.py)."""
+    from dossier.write.memory import CHROMIUM_MB, NODE_MB, PAGE_MB, ace_pages
+
+    here = os.getpid()  # the EPUB made in the build's own process: counted once
+    monkeypatch.setenv("DOSSIER_MEMORY_MB", str(800 + NODE_MB + CHROMIUM_MB + 3 * PAGE_MB))
+    assert ace_pages(None, 4) == 4, "no room had to be made"
+    assert ace_pages((here, None), 4) == 4, "the build's size not known"
+    assert ace_pages((here, 800.0), 4) == 3
+    assert ace_pages((here, 800.0), 2) == 2
+    assert ace_pages((here, 800.0 + 2 * PAGE_MB), 4) == 1
+    assert ace_pages((here, 5000.0), 4) == 1, "never fewer than one"
+    assert ace_pages((here + 1, 800.0), 4) < 3, "another process's size (this one's) counted too"
+
+
+def _opf_text(epub: Path) -> str:
+    with zipfile.ZipFile(epub) as archive:
+        return archive.read("EPUB/content.opf").decode("utf-8")
 
 
 def test_epubchecks_jvm_starts_with_a_small_heap_and_no_ceiling(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

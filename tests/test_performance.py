@@ -100,13 +100,13 @@ def test_handoff_reaches_the_job_and_a_failed_job_does_not_block_the_parent(tmp_
     already failed, handing them over (more than a pipe holds) must not hang the build."""
     marker = tmp_path / "got"
     handoff = Handoff(parallel_allowed())
-    job = Background(lambda: marker.write_bytes(handoff.get()), handoff)
+    job = Background(lambda: marker.write_bytes(handoff.get()), (handoff,))
     handoff.put(b"page starts" * 100_000)
     job.wait()
     assert marker.read_bytes() == b"page starts" * 100_000
 
     failing = Handoff(parallel_allowed())
-    job = Background(_fail, failing)
+    job = Background(_fail, (failing,))
     if job.process is not None:
         job.process.join(timeout=30)  # the child has failed before the parent hands anything over
     failing.put(b"x" * 1_000_000)

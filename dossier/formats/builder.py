@@ -32,6 +32,8 @@ class Job:
     tell: Callable[[str], None] | None = None  # what a stage is doing, for the progress (a chapter laid out)
     # hears shared results foreseen before they are made (the page map and cover, write/foresight.py)
     foresee: Callable[[dict[str, Any]], None] | None = None
+    # returns once the build has room for a format's heaviest check (formats/graph.py, write/memory.py)
+    room: Callable[[], Any] | None = None
 
 
 Results = Mapping[str, Any]

@@ -9,7 +9,7 @@ process of its own: a JVM, a Chromium) rather than after it, with the same findi
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from dossier.formats.builder import Format, Job, Results
 
@@ -28,9 +28,16 @@ def write(job: Job, target: Path, results: Results) -> Report:
 
     documents = with_epub(job.book, job.rendered)
     printed = FromPrint(results["page-map"], results["cover"])  # in a second process: waits for the layout
-    beside = start_epubcheck if jobs_allowed(job.options.jobs) > 1 else None  # taken up by `check`
+    beside = jobs_allowed(job.options.jobs) > 1
     stamp = build_time(job.book, job.epoch)
-    return write_epub(job.book, documents, target, stamp, printed, ace=job.options.ace, before_ace=beside)
+
+    def before_ace(path: Path) -> Any:
+        if beside:
+            start_epubcheck(path)  # taken up by `check`
+        # Ace's Chromium waits for the book's pages to be dropped, if they leave it no room (write/memory.py)
+        return job.room() if job.room is not None else None
+
+    return write_epub(job.book, documents, target, stamp, printed, ace=job.options.ace, before_ace=before_ace)
 
 
 def check(job: Job, target: Path) -> Report:

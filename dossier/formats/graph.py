@@ -9,11 +9,15 @@ write/foresight.py): a format beside is then handed the foreseen values at once,
 real ones are made they are compared; a format handed values that do not hold is stopped and
 started again with the real ones, so that foresight changes when it is made, never what. The
 other formats are written in this process once every result is made. Each format's own check
-runs where it was written, before the build renames anything into place.
+runs where it was written, before the build renames anything into place. A format beside may
+also wait, before its heaviest check (DAISY Ace), until the other formats are written and the
+layouts dropped, when running it beside them would pass the build's memory budget
+(write/memory.py): each is handed a second, valueless `Handoff`, its "room".
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import replace
 from pathlib import Path
@@ -50,71 +54,122 @@ def make(job: Job, targets: dict[str, Path], progress: Progress = lambda _: None
     format's `check`: its errors raised, its warnings returned)."""
     chosen = [formats()[name] for name in targets]
     warnings = Report()
-    beside: list[Started] = []
+    tell = job.tell or (lambda _: None)
+    beside = Beside(job, targets, check, tell)
     for declared in chosen:
         if declared.beside:
-            beside.append(_start(declared, job, targets[declared.name], check))
+            beside.start(declared)
     done: dict[str, Any] = {}
-    sent: dict[str, dict[str, Any] | None] = {}  # format → the foreseen values it was handed (None: real ones)
-    tell = job.tell or (lambda _: None)
-    made = replace(job, foresee=lambda values: _hand_over(beside, values, sent, tell)) if beside else job
+    made = replace(job, foresee=lambda values: beside.hand_over(values, foreseen=True)) if beside.started else job
     try:
-        _hand_over(beside, done, sent)
+        beside.hand_over(done)
         for name in needed(chosen):
             result = RESULTS[name]
             if result.stage:
                 progress(result.stage)
             done[name] = result.make(made, done)
-            _hand_over(beside, done, sent)
-            _check_foreseen(beside, done, sent, lambda d: _start(d, job, targets[d.name], check), tell)
+            beside.hand_over(done)
+            beside.check_foreseen(done)
         for declared in chosen:
             if not declared.beside:
                 progress(declared.name)
                 warnings.extend(declared.write(job, targets[declared.name], done) or Report())
                 warnings.extend(_checked(declared, job, targets[declared.name], check))
+        done.clear()  # the layouts: what the formats beside may be waiting to have room for
+        beside.make_room()
     except BaseException:
-        for _, _, background in beside:
-            background.cancel()
+        beside.cancel()
         raise
-    for declared, _, background in beside:
+    for declared, _, _, background in beside.started:
         progress(declared.name)
         warnings.extend(background.wait())
     return warnings
 
 
-Started = tuple[Format, Any, Any]  # a format made beside, its handoff, its background job
+Started = tuple[Format, Any, Any, Any]  # a format made beside, its handoff, its room, its background job
 
 
-def _start(declared: Format, job: Job, target: Path, check: bool) -> Started:
-    from dossier.write.parallel import Background, Handoff, parallel_allowed
+class Beside:
+    """The formats made beside: started, handed their results (real or foreseen), checked against
+    the real ones, given room for their heaviest check."""
 
-    jobs = job.options.jobs
-    handoff = Handoff(parallel_allowed(jobs))  # a pipe only when a child reads it
-    return declared, handoff, Background(_beside(declared, job, target, handoff, check), handoff, jobs)
+    def __init__(self, job: Job, targets: dict[str, Path], check: bool, tell: Progress) -> None:
+        self.job, self.targets, self.check, self.tell = job, targets, check, tell
+        self.started: list[Started] = []
+        self.sent: dict[str, dict[str, Any] | None] = {}  # format → the foreseen values it was handed (None: real ones)
+        self.roomy: bool | None = None  # whether their checks fit beside the layouts (decided at the first hand-over)
 
+    def start(self, declared: Format, at: int | None = None) -> Started:
+        from dossier.write.parallel import Background, Handoff, parallel_allowed
 
-def _check_foreseen(
-    beside: list[Started],
-    done: dict[str, Any],
-    sent: dict[str, Any],
-    start: Callable[[Format], Started],
-    tell: Progress,
-) -> None:
-    """Each format handed foreseen values, once the real ones are made: kept going if they are the
-    same, else stopped and started again (`start`) with the real ones."""
-    for index, (declared, _, background) in enumerate(beside):
-        foreseen = sent.get(declared.name)
-        if foreseen is None or not all(name in done for name in declared.needs):
-            continue
-        real = {name: done[name] for name in declared.needs}
-        sent[declared.name] = None
-        if all(_same(foreseen[name], real[name]) for name in declared.needs):
-            tell(f"{declared.name}: the foreseen page map and cover hold")
-            continue
-        tell(f"{declared.name}: the foreseen page map or cover does not hold; made again from the layout's")
-        background.cancel()
-        beside[index] = restarted = start(declared)
-        restarted[1].put(real)
+        jobs = self.job.options.jobs
+        handoff, room = Handoff(parallel_allowed(jobs)), Handoff(parallel_allowed(jobs))  # pipes only for a child
+        job = replace(self.job, room=room.get)
+        run = _beside(declared, job, self.targets[declared.name], handoff, self.check)
+        started = (declared, handoff, room, Background(run, (handoff, room), jobs))
+        if at is None:
+            self.started.append(started)
+        else:
+            self.started[at] = started
+        if self.roomy:
+            room.put(None)
+        return started
+
+    def hand_over(self, values: Mapping[str, Any], foreseen: bool = False) -> None:
+        """Each format made beside gets its results as soon as all of them are in `values`, once:
+        the real ones, or foreseen ones (kept in `sent`, for `check_foreseen`)."""
+        for declared, handoff, room, _ in self.started:
+            if declared.name not in self.sent and all(name in values for name in declared.needs):
+                chosen = {name: values[name] for name in declared.needs}
+                handoff.put(chosen)
+                self.sent[declared.name] = chosen if foreseen else None
+                if foreseen:
+                    self.tell(f"{declared.name}: made beside the layout, from the page map and cover it foresees")
+                self._decide_room(declared, room)
+
+    def _decide_room(self, declared: Format, room: Any) -> None:
+        from dossier.write.memory import budget_mb, checks_fit, resident_mb
+
+        if self.roomy is None:
+            size = resident_mb()
+            self.roomy = checks_fit(size)
+            if not self.roomy:
+                self.tell(f"{declared.name}: its accessibility check waits for the PDF (the build is at "
+                          f"{size:.0f} MB, the budget {budget_mb()} MB)")
+        if self.roomy:
+            room.put(None)
+
+    def check_foreseen(self, done: dict[str, Any]) -> None:
+        """Each format handed foreseen values, once the real ones are made: kept going if they are the
+        same, else stopped and started again with the real ones."""
+        for index, (declared, _, _, background) in enumerate(self.started):
+            foreseen = self.sent.get(declared.name)
+            if foreseen is None or not all(name in done for name in declared.needs):
+                continue
+            real = {name: done[name] for name in declared.needs}
+            self.sent[declared.name] = None
+            if all(_same(foreseen[name], real[name]) for name in declared.needs):
+                self.tell(f"{declared.name}: the foreseen page map and cover hold")
+                continue
+            self.tell(f"{declared.name}: the foreseen page map or cover does not hold; made again from the layout's")
+            background.cancel()
+            self.start(declared, at=index)[1].put(real)
+
+    def make_room(self) -> None:
+        """The layouts dropped: what they held given back, and the formats that waited let go on,
+        told this process's size (and which it is), for their checks to keep within the budget."""
+        from dossier.write.memory import give_back, resident_mb
+
+        if self.roomy is False:
+            give_back()
+            measured = (os.getpid(), resident_mb())
+            for _, _, room, _ in self.started:
+                room.put(measured)
+            self.roomy = True
+
+    def cancel(self) -> None:
+        for _, _, _, background in self.started:
+            background.cancel()
 
 
 def _same(foreseen: Any, real: Any) -> bool:
@@ -132,20 +187,6 @@ def _beside(declared: Format, job: Job, target: Path, handoff: Any, check: bool)
 
 def _checked(declared: Format, job: Job, target: Path, check: bool) -> Report:
     return declared.check(job, target) if check and declared.check else Report()
-
-
-def _hand_over(
-    beside: list[Started], values: Mapping[str, Any], sent: dict[str, Any], tell: Progress | None = None
-) -> None:
-    """Each format made beside gets its results as soon as all of them are in `values`, once:
-    the real ones, or foreseen ones when `tell` is given (kept in `sent`, for `_check_foreseen`)."""
-    for declared, handoff, _ in beside:
-        if declared.name not in sent and all(name in values for name in declared.needs):
-            chosen = {name: values[name] for name in declared.needs}
-            handoff.put(chosen)
-            sent[declared.name] = chosen if tell is not None else None
-            if tell is not None:
-                tell(f"{declared.name}: made beside the layout, from the page map and cover it foresees")
 
 
 class _Received(Mapping[str, Any]):

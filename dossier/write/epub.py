@@ -111,12 +111,13 @@ def write_epub(
     stamp: dt.datetime,
     layout: Any,
     ace: bool = True,
-    before_ace: Callable[[Path], None] | None = None,
+    before_ace: Callable[[Path], Any] | None = None,
 ) -> Report:
     """The EPUB at `target`; `layout` is WeasyPrint's document for the PDF of the same build, or
     what the EPUB takes from it (`FromPrint`). With `ace` (and Ace installed), DAISY Ace checks
     it and a conformance claim can be made; `before_ace` is called with the written EPUB just
-    before Ace starts (EPUBCheck started beside it: `dossier.formats.epub`). Returns what the
+    before Ace starts (EPUBCheck started beside it, room made for Ace: `dossier.formats.epub`),
+    and what it returns is handed to `run_ace`. Returns what the
     checks found (warnings, located); raises `DossierError` when EPUBCheck rejects the EPUB."""
     from dossier.write.validate import ace_command, ace_off, epubcheck_available
 
@@ -137,9 +138,8 @@ def write_epub(
     package = epub_package(book, rendered, pictures, documents, parsed, printed.cover, features, claim)
     _write(package, target, stamp, config)
     _report_problems(book, problems, report)
-    if audited and before_ace is not None:
-        before_ace(target)
-    if not _ace_passes(book, target, audited, report, wanted=ace) and claim is not None:
+    room = before_ace(target) if audited and before_ace is not None else None
+    if not _ace_passes(book, target, audited, report, wanted=ace, room=room) and claim is not None:
         withdraw_claim(target, stamp, config)
     return report
 
@@ -228,14 +228,16 @@ def _report_problems(book: Book, problems: list[Problem], report: Report) -> Non
         report.warning(_CODES[problem.check], _where(book, problem.document, problem.text, problem.lang), message)
 
 
-def _ace_passes(book: Book, target: Path, audited: bool, report: Report, wanted: bool = True) -> bool:
+def _ace_passes(
+    book: Book, target: Path, audited: bool, report: Report, wanted: bool = True, room: Any = None
+) -> bool:
     """If `audited`, DAISY Ace on the written EPUB: whether it found nothing (what it found is
     reported, as warnings, at the chapter it is in). EPUBCheck runs after, as the EPUB format's
     check (`dossier.formats.epub`), once."""
     from dossier.write.validate import ACE_SETUP, ace_off, locate, run_ace
 
     if audited:
-        ace = run_ace(target)
+        ace = run_ace(target, room)
         locate(book, ace, report, level="warning")
         return not ace
     where = Location(book.config.path)

@@ -22,7 +22,7 @@ import pickle
 import signal
 import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -70,24 +70,24 @@ class Handoff:
 
 
 class Background:
-    """`job` started in a child process now (or run in this one at `wait`); `handoff`, if any,
-    carries a value to it later."""
+    """`job` started in a child process now (or run in this one at `wait`); `handoffs`, if any,
+    carry values to it later."""
 
-    def __init__(self, job: Callable[[], Any], handoff: Handoff | None = None, jobs: int | None = None) -> None:
+    def __init__(self, job: Callable[[], Any], handoffs: Sequence[Handoff] = (), jobs: int | None = None) -> None:
         self.job = job
         self.process: Any = None
-        if parallel_allowed(jobs) and (handoff is None or handoff.send is not None):
+        if parallel_allowed(jobs) and all(h.send is not None for h in handoffs):
             context = multiprocessing.get_context("fork")
             self.receive, send = context.Pipe(duplex=False)
             gc.freeze()
             try:
-                args = (job, send, handoff, os.getpid())
+                args = (job, send, handoffs, os.getpid())
                 self.process = context.Process(target=_child, args=args, daemon=True)
                 self.process.start()
             finally:
                 gc.unfreeze()
             send.close()
-            if handoff is not None and handoff.receive is not None:
+            for handoff in handoffs:
                 handoff.receive.close()  # the child's end: a failed child then breaks the pipe
 
     def wait(self) -> Any:
@@ -146,9 +146,9 @@ def _die_with_parent(parent: int) -> None:
         os._exit(1)
 
 
-def _child(job: Callable[[], Any], send: Any, handoff: Handoff | None, parent: int) -> None:
+def _child(job: Callable[[], Any], send: Any, handoffs: Sequence[Handoff], parent: int) -> None:
     _die_with_parent(parent)
-    if handoff is not None and handoff.send is not None:
+    for handoff in handoffs:
         handoff.send.close()  # the parent's end
     try:
         result = job()

@@ -29,7 +29,7 @@ import threading
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from dossier.errors import DossierError, Location, Report
 
@@ -232,12 +232,14 @@ ACE_MOST_PAGES = 4
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 
-def run_ace(path: Path) -> list[Finding]:
+def run_ace(path: Path, room: Any = None) -> list[Finding]:
+    """DAISY Ace's findings on the EPUB at `path`; `room`: what the build told when it made room
+    for Ace (write/memory.py), None when it did not have to."""
     found = ace_command()
     if found is None:
         return [Finding("Ace", "warning", None, f"DAISY Ace not found, accessibility not checked ({ACE_SETUP})")]
     command, environment = found
-    environment = ace_environment(environment)
+    environment = ace_environment(environment, room)
     failure = ""
     for _attempt in range(ACE_ATTEMPTS):
         with tempfile.TemporaryDirectory(prefix="dossier-ace-") as out:
@@ -258,12 +260,14 @@ def run_ace(path: Path) -> list[Finding]:
     return [_ace_failed(failure)]
 
 
-def ace_environment(environment: dict[str, str]) -> dict[str, str]:
+def ace_environment(environment: dict[str, str], room: Any = None) -> dict[str, str]:
     """Ace's environment: 120 s for its Chromium to start, and as many documents open at once
-    as the cores (ace-pages.js, loaded by Node before Ace), unless the user set either."""
+    as the cores (ace-pages.js, loaded by Node before Ace) and the memory budget allow
+    (write/memory.py), unless the user set either."""
+    from dossier.write.memory import ace_pages
     from dossier.write.parallel import cores
 
-    pages = str(min(ACE_MOST_PAGES, cores()))
+    pages = str(ace_pages(room, min(ACE_MOST_PAGES, cores())))
     found = {"ACE_TIMEOUT_INITIAL": ACE_LAUNCH_MS, "DOSSIER_ACE_PAGES": pages, **environment}
     preload = f'--require "{ACE_PAGES_SCRIPT}"'  # quoted: NODE_OPTIONS splits on spaces
     found["NODE_OPTIONS"] = " ".join(filter(None, (environment.get("NODE_OPTIONS", ""), preload)))
