@@ -9,7 +9,10 @@ rich is imported only for a terminal, so a build that has nothing to do stays li
 from __future__ import annotations
 
 import sys
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any, Literal, TextIO
 
 from dossier.formats import formats
@@ -63,6 +66,11 @@ class Progress:
         if self.level != "quiet":
             self._line(text)
 
+    @contextmanager
+    def paused(self) -> Iterator[None]:
+        """What the progress runs beside the build (a spinner's thread) stopped for a while."""
+        yield
+
     def finish(self) -> None:
         self._end_stage()
         if self.level == "verbose":
@@ -109,6 +117,23 @@ class RichProgress(Progress):
         if self.status is not None:
             self.status.stop()
             self.status = None
+
+    @contextmanager
+    def paused(self) -> Iterator[None]:
+        """The spinner stopped and its refresh thread ended for a while: the EPUB's process is
+        forked only when no other thread runs (`dossier.write.parallel`), since a fork copies
+        only the calling thread and another's locks could stay held in the child."""
+        if self.status is None:
+            yield
+            return
+        self.status.stop()
+        for thread in threading.enumerate():  # rich's stop() only tells its thread to end
+            if thread is not threading.current_thread() and type(thread).__module__.startswith("rich"):
+                thread.join(timeout=5)
+        try:
+            yield
+        finally:
+            self.status.start()
 
 
 def _escape(text: str) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -49,6 +50,54 @@ def test_epub_beside_pdf_is_the_same_as_one_after_the_other(mini_build: Built, t
     assert result.returncode == 0, result.stderr
     assert (tmp_path / mini_build.epub.name).read_bytes() == mini_build.epub.read_bytes()
     assert (tmp_path / mini_build.pdf.name).read_bytes() == mini_build.pdf.read_bytes()
+
+
+PARENT_ACE = """#!/bin/sh
+echo "$PPID" > "$0.parent"
+printf '{"assertions": []}' > "$3/report.json"
+"""
+
+
+@pytest.mark.skipif(cores() < 2 or shutil.which("node") is None, reason="a second core; ace_command() asks for Node")
+def test_in_a_terminal_the_epub_is_still_made_in_a_second_process(tmp_path: Path) -> None:
+    """In a terminal the progress is rich's spinner, whose thread kept the build from forking
+    (a fork copies only one thread), so the EPUB was made after the PDF, on one core. The spinner
+    is paused while the EPUB's process is forked: Ace, which that process starts, is not the
+    build's child. Run under a pseudo-terminal, as a user runs it."""
+    import pty
+
+    ace = tmp_path / "ace"
+    ace.write_text(PARENT_ACE, encoding="utf-8")
+    ace.chmod(0o755)
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "DOSSIER_ACE": str(ace), "PUPPETEER_EXECUTABLE_PATH": sys.executable,
+           "DOSSIER_JOBS": "2", "TERM": "xterm"}
+    leader, follower = pty.openpty()
+    try:
+        build = subprocess.Popen(
+            [sys.executable, "-m", "dossier", "build", str(FIXTURES / "mini"), "--out", str(tmp_path / "out"), "--no-cache"],
+            stdin=follower, stdout=follower, stderr=follower, env=env,
+        )
+        os.close(follower)
+        shown = _read_all(leader)
+        assert build.wait(timeout=300) == 0, shown
+    finally:
+        os.close(leader)
+    assert "writing the EPUB" in shown, "rich's progress was shown"
+    assert int((tmp_path / "ace.parent").read_text(encoding="utf-8")) != build.pid, "Ace started by the build itself"
+
+
+def _read_all(fd: int) -> str:
+    """What a pseudo-terminal's program wrote, until it closed it (EIO on Linux)."""
+    chunks = []
+    while True:
+        try:
+            chunk = os.read(fd, 65536)
+        except OSError:
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    return b"".join(chunks).decode("utf-8", "replace")
 
 
 @pytest.mark.parametrize(("flag", "variable", "expected"), [(None, "1", 1), (None, "3", 3), (2, "1", 2), (None, "x", None)])

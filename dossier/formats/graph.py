@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import nullcontext
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -55,7 +56,7 @@ def make(job: Job, targets: dict[str, Path], progress: Progress = lambda _: None
     chosen = [formats()[name] for name in targets]
     warnings = Report()
     tell = job.tell or (lambda _: None)
-    beside = Beside(job, targets, check, tell)
+    beside = Beside(job, targets, check, tell, getattr(progress, "paused", nullcontext))
     for declared in chosen:
         if declared.beside:
             beside.start(declared)
@@ -93,8 +94,11 @@ class Beside:
     """The formats made beside: started, handed their results (real or foreseen), checked against
     the real ones, given room for their heaviest check."""
 
-    def __init__(self, job: Job, targets: dict[str, Path], check: bool, tell: Progress) -> None:
+    def __init__(
+        self, job: Job, targets: dict[str, Path], check: bool, tell: Progress, paused: Callable[[], Any] = nullcontext
+    ) -> None:
         self.job, self.targets, self.check, self.tell = job, targets, check, tell
+        self.paused = paused  # the progress's own threads stopped (a spinner's), so that the process may fork
         self.started: list[Started] = []
         self.sent: dict[str, dict[str, Any] | None] = {}  # format → the foreseen values it was handed (None: real ones)
         self.roomy: bool | None = None  # whether their checks fit beside the layouts (decided at the first hand-over)
@@ -103,10 +107,11 @@ class Beside:
         from dossier.write.parallel import Background, Handoff, parallel_allowed
 
         jobs = self.job.options.jobs
-        handoff, room = Handoff(parallel_allowed(jobs)), Handoff(parallel_allowed(jobs))  # pipes only for a child
-        job = replace(self.job, room=room.get)
-        run = _beside(declared, job, self.targets[declared.name], handoff, self.check)
-        started = (declared, handoff, room, Background(run, (handoff, room), jobs))
+        with self.paused():
+            handoff, room = Handoff(parallel_allowed(jobs)), Handoff(parallel_allowed(jobs))  # pipes only for a child
+            job = replace(self.job, room=room.get)
+            run = _beside(declared, job, self.targets[declared.name], handoff, self.check)
+            started = (declared, handoff, room, Background(run, (handoff, room), jobs))
         if at is None:
             self.started.append(started)
         else:
