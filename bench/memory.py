@@ -3,7 +3,8 @@
 Runs `dossier build DOSSIER --out OUT -v` (options after `--` are added) and samples, every 0.1 s,
 the proportional set size (PSS) of every process of its tree, as bench/run.py's TreeSampler does,
 but kept per kind of process: the build's own (`build`), the EPUB's forked child (`epub`), the
-layout workers (`worker`, spawned), multiprocessing's resource tracker, EPUBCheck's JVM (`java`),
+process the layout and the PDF are made in (`front`, forked after the EPUB's, so its pid is the
+larger), the layout workers (`worker`, spawned), multiprocessing's resource tracker, EPUBCheck's JVM (`java`),
 DAISY Ace (`node`) and its Chromium (`chromium`, all its processes summed). The build's stage at
 each sample is read from its `-v` lines on stderr. Prints, and writes as JSON (`--json FILE`):
 each kind's peak and the stage it was reached in, the peak of the sum with what made it, and
@@ -23,7 +24,7 @@ from pathlib import Path
 
 from run import MB, _memory, _tree  # bench/ is not a package: run from bench/ or with it on sys.path
 
-KINDS = ("build", "epub", "worker", "tracker", "java", "node", "chromium", "other")
+KINDS = ("build", "epub", "front", "worker", "tracker", "java", "node", "chromium", "other")
 STAGES = ("check", "load", "resolve", "render", "layout", "pdf", "epub")
 STAGE_LINE = re.compile(r"^dossier: ([a-z-]+): ")
 
@@ -82,8 +83,12 @@ class Sampler(threading.Thread):
     def sample(self) -> None:
         now, stage = time.perf_counter() - self.started, self.stage[0]
         sums = dict.fromkeys(KINDS, 0)
-        for pid in _tree(self.root):
+        tree = _tree(self.root)
+        forks = sorted(pid for pid in tree if kind(pid, self.root) == "epub")
+        for pid in tree:
             which = kind(pid, self.root)  # read each time: a fork of Node becomes a Chromium
+            if which == "epub" and pid != forks[0]:
+                which = "front"  # the second fork of the build: where the results and the PDF are made
             sums[which] += _memory(pid)
             if which == "other":
                 self.others.add(_command_line(pid)[:120])

@@ -203,6 +203,9 @@ SEEING_ACE = """#!/bin/sh
 out="$3"  # --force --outdir OUT BOOK
 for pdf in "$(dirname "$4")"/.*.pdf.tmp-*; do tail -c 6 "$pdf"; done > "$0.seen" 2>&1
 echo "$DOSSIER_ACE_PAGES" > "$0.pages"
+build=$(cut -d' ' -f4 /proc/$PPID/stat)  # the EPUB's process's parent
+cat /proc/$build/task/*/children > "$0.children"
+echo "$PPID" > "$0.epub"
 printf '{"assertions": []}' > "$out/report.json"
 """
 
@@ -210,9 +213,11 @@ printf '{"assertions": []}' > "$out/report.json"
 @pytest.mark.skipif(shutil.which("node") is None, reason="ace_command() asks for Node.js")
 def test_ace_waits_for_the_pdf_when_the_memory_budget_says_so(tmp_path: Path) -> None:
     """With a budget the layout and the checks together would pass (DOSSIER_MEMORY_MB), Ace's
-    Chromium starts only once the PDF is written and the layouts dropped (write/memory.py); with
-    room for both, it starts beside the PDF. Having waited, Ace opens as few documents at once as
-    the budget asks (one, at least). Either way the EPUB is the same, claim and all."""
+    Chromium starts only once the PDF is written and the process the layout was made in has
+    ended (write/memory.py, formats/graph.py): the build's only child is then the EPUB's
+    process; with room for both, it starts beside the PDF. Having waited, Ace opens as few
+    documents at once as the budget asks (one, at least). Either way the EPUB is the same,
+    claim and all."""
     ace = tmp_path / "ace"
     ace.write_text(SEEING_ACE, encoding="utf-8")
     ace.chmod(0o755)
@@ -230,6 +235,8 @@ def test_ace_waits_for_the_pdf_when_the_memory_budget_says_so(tmp_path: Path) ->
         if waited:
             assert (tmp_path / "ace.seen").read_text(encoding="utf-8").strip() == "%%EOF", "the PDF written"
             assert pages == "1"
+            children = (tmp_path / "ace.children").read_text(encoding="utf-8").split()
+            assert children == [(tmp_path / "ace.epub").read_text(encoding="utf-8").strip()]
         else:
             assert pages == str(min(4, cores()))
         [epub] = out.glob("*.epub")

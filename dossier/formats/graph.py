@@ -8,11 +8,14 @@ may be foreseen before it is made (the page map and the cover, from what a previ
 write/foresight.py): a format beside is then handed the foreseen values at once, and when the
 real ones are made they are compared; a format handed values that do not hold is stopped and
 started again with the real ones, so that foresight changes when it is made, never what. The
-other formats are written in this process once every result is made. Each format's own check
-runs where it was written, before the build renames anything into place. A format beside may
-also wait, before its heaviest check (DAISY Ace), until the other formats are written and the
-layouts dropped, when running it beside them would pass the build's memory budget
-(write/memory.py): each is handed a second, valueless `Handoff`, its "room".
+other formats are written once every result is made. With a format beside and a second core,
+the results and the other formats are made in a process of their own (`Beside.apart`), which
+ends before the build waits for the formats beside: the layouts' memory, which Python's
+allocator would keep in the build's process, goes with it; what it says is relayed to the
+build's progress. Each format's own check runs where it was written, before the build renames
+anything into place. A format beside may also wait, before its heaviest check (DAISY Ace),
+until the other formats are written and the layouts are gone, when running it beside them would
+pass the build's memory budget (write/memory.py): each is handed a second `Handoff`, its "room".
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ import os
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import nullcontext
 from dataclasses import replace
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -55,28 +59,15 @@ def make(job: Job, targets: dict[str, Path], progress: Progress = lambda _: None
     format's `check`: its errors raised, its warnings returned)."""
     chosen = [formats()[name] for name in targets]
     warnings = Report()
-    tell = job.tell or (lambda _: None)
-    beside = Beside(job, targets, check, tell, getattr(progress, "paused", nullcontext))
+    beside = Beside(job, targets, check, progress)
     for declared in chosen:
         if declared.beside:
             beside.start(declared)
-    done: dict[str, Any] = {}
-    made = replace(job, foresee=lambda values: beside.hand_over(values, foreseen=True)) if beside.started else job
     try:
-        beside.hand_over(done)
-        for name in needed(chosen):
-            result = RESULTS[name]
-            if result.stage:
-                progress(result.stage)
-            done[name] = result.make(made, done)
-            beside.hand_over(done)
-            beside.check_foreseen(done)
-        for declared in chosen:
-            if not declared.beside:
-                progress(declared.name)
-                warnings.extend(declared.write(job, targets[declared.name], done) or Report())
-                warnings.extend(_checked(declared, job, targets[declared.name], check))
-        done.clear()  # the layouts: what the formats beside may be waiting to have room for
+        if beside.started and needed(chosen):
+            warnings.extend(beside.apart(lambda job, _tell, stage: _front(job, chosen, targets, check, beside, stage)))
+        else:
+            warnings.extend(_front(job, chosen, targets, check, beside, progress))
         beside.make_room()
     except BaseException:
         beside.cancel()
@@ -87,21 +78,50 @@ def make(job: Job, targets: dict[str, Path], progress: Progress = lambda _: None
     return warnings
 
 
+def _front(
+    job: Job, chosen: list[Format], targets: dict[str, Path], check: bool, beside: Beside, progress: Progress
+) -> Report:
+    """The shared results, each handed over to the formats beside as soon as it is made, and the
+    formats not made beside, written and checked: their warnings."""
+    warnings = Report()
+    done: dict[str, Any] = {}
+    made = replace(job, foresee=lambda values: beside.hand_over(values, foreseen=True)) if beside.started else job
+    beside.hand_over(done)
+    for name in needed(chosen):
+        result = RESULTS[name]
+        if result.stage:
+            progress(result.stage)
+        done[name] = result.make(made, done)
+        beside.hand_over(done)
+        beside.check_foreseen(done)
+    for declared in chosen:
+        if not declared.beside:
+            progress(declared.name)
+            warnings.extend(declared.write(job, targets[declared.name], done) or Report())
+            warnings.extend(_checked(declared, job, targets[declared.name], check))
+    return warnings
+
+
 Started = tuple[Format, Any, Any, Any]  # a format made beside, its handoff, its room, its background job
 
 
 class Beside:
     """The formats made beside: started, handed their results (real or foreseen), checked against
-    the real ones, given room for their heaviest check."""
+    the real ones, given room for their heaviest check. Their results may be made `apart`, in a
+    process of its own, and handed over from there."""
 
-    def __init__(
-        self, job: Job, targets: dict[str, Path], check: bool, tell: Progress, paused: Callable[[], Any] = nullcontext
-    ) -> None:
-        self.job, self.targets, self.check, self.tell = job, targets, check, tell
-        self.paused = paused  # the progress's own threads stopped (a spinner's), so that the process may fork
+    def __init__(self, job: Job, targets: dict[str, Path], check: bool, progress: Progress) -> None:
+        self.job, self.targets, self.check, self.progress = job, targets, check, progress
+        self.tell: Progress = job.tell or (lambda _: None)
+        # the progress's own threads stopped (a spinner's) for a while, so that the process may fork
+        self.paused: Callable[[], Any] = getattr(progress, "paused", nullcontext)
         self.started: list[Started] = []
         self.sent: dict[str, dict[str, Any] | None] = {}  # format → the foreseen values it was handed (None: real ones)
         self.roomy: bool | None = None  # whether their checks fit beside the layouts (decided at the first hand-over)
+        self.opened: set[str] = set()  # the formats told they have room
+        self.restarts: dict[str, dict[str, Any]] = {}  # apart: the formats to start again, with the real values
+        self.in_front: bool = False  # this is the process the results are made in apart
+        self.front: Any = None  # that process, seen from the build's
 
     def start(self, declared: Format, at: int | None = None) -> Started:
         from dossier.write.parallel import Background, Handoff, parallel_allowed
@@ -116,9 +136,46 @@ class Beside:
             self.started.append(started)
         else:
             self.started[at] = started
+        self.opened.discard(declared.name)
         if self.roomy:
-            room.put(None)
+            self._open(declared, room, None)
         return started
+
+    def apart(self, front: Callable[[Job, Progress, Progress], Report]) -> Report:
+        """`front(job, tell, stage)` (the shared results and the formats not made beside) run in
+        a process of its own, which ends before the formats beside are waited for: the layouts'
+        memory, which Python's allocator keeps, goes with it (write/memory.py). What it says is
+        relayed to this process's progress; formats whose foreseen values did not hold are
+        started again here. In this process if it cannot fork."""
+        from dossier.write.parallel import Background, Events
+
+        progress = self.progress
+        events = Events()
+        report = self.job.report
+        known = len(report.diagnostics) if report is not None else 0
+
+        def run() -> tuple[Report, list[Any], dict[str, dict[str, Any]], bool | None, set[str]]:
+            self.in_front = True
+            self.tell = tell = partial(events.tell, "tell")
+            job = replace(self.job, tell=tell)
+            warnings = front(job, tell, partial(events.tell, "stage"))
+            added = report.diagnostics[known:] if report is not None else []
+            return warnings, added, self.restarts, self.roomy, self.opened
+
+        with self.paused():
+            self.front = Background(run, (), self.job.options.jobs, events, daemon=False)
+        if self.front.process is None:
+            events.close()
+            return front(self.job, self.tell, progress)
+        hear = {"tell": self.tell, "stage": progress}
+        warnings, added, restarts, self.roomy, self.opened = self.front.wait(lambda kind, text: hear[kind](text))
+        if report is not None:
+            report.diagnostics.extend(added)
+        for index, (declared, _, _, background) in enumerate(self.started):
+            if declared.name in restarts:
+                background.cancel()
+                self.start(declared, at=index)[1].put(restarts[declared.name])
+        return warnings
 
     def hand_over(self, values: Mapping[str, Any], foreseen: bool = False) -> None:
         """Each format made beside gets its results as soon as all of them are in `values`, once:
@@ -142,11 +199,16 @@ class Beside:
                 self.tell(f"{declared.name}: its accessibility check waits for the PDF (the build is at "
                           f"{size:.0f} MB, the budget {budget_mb()} MB)")
         if self.roomy:
-            room.put(None)
+            self._open(declared, room, None)
+
+    def _open(self, declared: Format, room: Any, measured: Any) -> None:
+        room.put(measured)
+        self.opened.add(declared.name)
 
     def check_foreseen(self, done: dict[str, Any]) -> None:
         """Each format handed foreseen values, once the real ones are made: kept going if they are the
-        same, else stopped and started again with the real ones."""
+        same, else stopped and started again with the real ones (by the build's process, when
+        this one makes the results apart)."""
         for index, (declared, _, _, background) in enumerate(self.started):
             foreseen = self.sent.get(declared.name)
             if foreseen is None or not all(name in done for name in declared.needs):
@@ -157,6 +219,9 @@ class Beside:
                 self.tell(f"{declared.name}: the foreseen page map and cover hold")
                 continue
             self.tell(f"{declared.name}: the foreseen page map or cover does not hold; made again from the layout's")
+            if self.in_front:
+                self.restarts[declared.name] = real
+                continue
             background.cancel()
             self.start(declared, at=index)[1].put(real)
 
@@ -165,14 +230,17 @@ class Beside:
         told this process's size (and which it is), for their checks to keep within the budget."""
         from dossier.write.memory import give_back, resident_mb
 
-        if self.roomy is False:
+        waiting = [(d, room) for d, _, room, _ in self.started if d.name not in self.opened]
+        if waiting:
             give_back()
             measured = (os.getpid(), resident_mb())
-            for _, _, room, _ in self.started:
-                room.put(measured)
-            self.roomy = True
+            for declared, room in waiting:
+                self._open(declared, room, measured)
+        self.roomy = True
 
     def cancel(self) -> None:
+        if self.front is not None:
+            self.front.cancel()
         for _, _, _, background in self.started:
             background.cancel()
 

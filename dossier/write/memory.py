@@ -1,16 +1,16 @@
-"""The build's memory: whether DAISY Ace may start while the book's pages are still laid out here.
+"""The build's memory: whether DAISY Ace may start while the book's pages are still laid out.
 
 Ace's Chromium and Node (about 740 MB on 2 cores, with the EPUB's process and EPUBCheck's JVM
 about 1 070 MB: bench/memory.py) are the largest processes of a build. Started beside the PDF's
-writing, they add to the build's own peak (the layout and the PDF being written: about 1 GB at
-300 pages), and a 300-page build took 1.8 GB. So when the build's memory at the hand-over,
-grown as writing the PDF grows it, plus the checks' would pass the budget (DOSSIER_MEMORY_MB,
-default 1 536), the EPUB's process waits before Ace until the build has written its other
-formats and dropped the layouts; then Ace opens as many documents at once as the budget leaves
+writing, they add to the peak of the process the layout is made in (the layout and the PDF
+being written: about 1 GB at 300 pages), and a 300-page build took 1.8 GB. So when that
+process's memory at the hand-over, grown as writing the PDF grows it, plus the checks' would
+pass the budget (DOSSIER_MEMORY_MB, default 1 536), the EPUB's process waits before Ace until
+the other formats are written and the layouts are gone (their process ended, formats/graph.py;
+else dropped and `give_back`); then Ace opens as many documents at once as the budget leaves
 room for (`ace_pages`). It changes when and how fast Ace runs, never what it finds. Linux's /proc
-tells the build's size (its PSS, as bench/memory.py counts it); elsewhere Ace starts at once.
+tells a process's size (its PSS, as bench/memory.py counts it); elsewhere Ace starts at once.
 """
-
 from __future__ import annotations
 
 import contextlib

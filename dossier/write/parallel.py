@@ -17,6 +17,7 @@ import contextlib
 import ctypes
 import gc
 import multiprocessing
+import multiprocessing.connection
 import os
 import pickle
 import signal
@@ -69,32 +70,57 @@ class Handoff:
         return self.value if self.receive is None else self.receive.recv()
 
 
+class Events:
+    """What a job in a child says while it runs (its progress), heard by the parent as it waits
+    (`Background.wait`)."""
+
+    def __init__(self) -> None:
+        self.receive, self.send = multiprocessing.get_context("fork").Pipe(duplex=False)
+
+    def tell(self, kind: str, text: str) -> None:
+        self.send.send((kind, text))
+
+    def close(self) -> None:
+        self.receive.close()
+        self.send.close()
+
+
 class Background:
     """`job` started in a child process now (or run in this one at `wait`); `handoffs`, if any,
-    carry values to it later."""
+    carry values to it later; `events`, what it says as it goes. A job that starts processes of
+    its own (the layout's workers) is not a daemon, as multiprocessing asks: it is waited for or
+    cancelled all the same, and dies with the build (`_die_with_parent`)."""
 
-    def __init__(self, job: Callable[[], Any], handoffs: Sequence[Handoff] = (), jobs: int | None = None) -> None:
+    def __init__(
+        self, job: Callable[[], Any], handoffs: Sequence[Handoff] = (), jobs: int | None = None,
+        events: Events | None = None, daemon: bool = True,
+    ) -> None:
         self.job = job
         self.process: Any = None
+        self.events = events
         if parallel_allowed(jobs) and all(h.send is not None for h in handoffs):
             context = multiprocessing.get_context("fork")
             self.receive, send = context.Pipe(duplex=False)
             gc.freeze()
             try:
-                args = (job, send, handoffs, os.getpid())
-                self.process = context.Process(target=_child, args=args, daemon=True)
+                args = (job, send, handoffs, os.getpid(), events)
+                self.process = context.Process(target=_child, args=args, daemon=daemon)
                 self.process.start()
             finally:
                 gc.unfreeze()
             send.close()
             for handoff in handoffs:
                 handoff.receive.close()  # the child's end: a failed child then breaks the pipe
+            if events is not None:
+                events.send.close()  # the child's end
 
-    def wait(self) -> Any:
-        """The job's end: what it returned; its exception, if any, raised here."""
+    def wait(self, heard: Callable[[str, str], Any] | None = None) -> Any:
+        """The job's end: what it returned; its exception, if any, raised here. `heard` is
+        called with each of its `events`, in order, as they come."""
         if self.process is None:
             return self.job()
         try:
+            self._hear(heard)
             failed, message = self.receive.recv()
         except EOFError:  # the child died without a word (killed, out of memory)
             ended = RuntimeError(f"EPUB process ended with status {self.process.exitcode}")
@@ -104,6 +130,25 @@ class Background:
         if failed:
             raise pickle.loads(message)
         return pickle.loads(message)
+
+    def _hear(self, heard: Callable[[str, str], Any] | None) -> None:
+        """The events, until the job's result is there (then those it said before it)."""
+        if self.events is None:
+            return
+        events = self.events.receive
+        try:
+            while True:
+                ready = multiprocessing.connection.wait([self.receive, events])
+                while events.poll():
+                    kind, text = events.recv()
+                    if heard is not None:
+                        heard(kind, text)
+                if self.receive in ready:
+                    return
+        except EOFError:  # the child ended: its result (or its silence) says how
+            return
+        finally:
+            events.close()
 
     def cancel(self) -> None:
         """The child stopped, with what it started (EPUBCheck's JVM, Ace and its Chromium), which
@@ -146,10 +191,12 @@ def _die_with_parent(parent: int) -> None:
         os._exit(1)
 
 
-def _child(job: Callable[[], Any], send: Any, handoffs: Sequence[Handoff], parent: int) -> None:
+def _child(job: Callable[[], Any], send: Any, handoffs: Sequence[Handoff], parent: int, events: Events | None) -> None:
     _die_with_parent(parent)
     for handoff in handoffs:
         handoff.send.close()  # the parent's end
+    if events is not None:
+        events.receive.close()
     try:
         result = job()
     except BaseException as exc:  # carried to the parent, which reports it
