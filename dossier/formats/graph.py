@@ -163,7 +163,7 @@ class Beside:
             return warnings, added, self.restarts, self.roomy, self.opened
 
         with self.paused():
-            self.front = Background(run, (), self.job.options.jobs, events, daemon=False)
+            self.front = Background(run, (), self.job.options.jobs, events, daemon=False, name="layout process")
         if self.front.process is None:
             events.close()
             return front(self.job, self.tell, progress)

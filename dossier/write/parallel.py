@@ -93,9 +93,9 @@ class Background:
 
     def __init__(
         self, job: Callable[[], Any], handoffs: Sequence[Handoff] = (), jobs: int | None = None,
-        events: Events | None = None, daemon: bool = True,
+        events: Events | None = None, daemon: bool = True, name: str = "EPUB process",
     ) -> None:
-        self.job = job
+        self.job, self.name = job, name
         self.process: Any = None
         self.events = events
         if parallel_allowed(jobs) and all(h.send is not None for h in handoffs):
@@ -123,7 +123,7 @@ class Background:
             self._hear(heard)
             failed, message = self.receive.recv()
         except EOFError:  # the child died without a word (killed, out of memory)
-            ended = RuntimeError(f"EPUB process ended with status {self.process.exitcode}")
+            ended = RuntimeError(f"{self.name} ended with status {self.process.exitcode}")
             failed, message = True, pickle.dumps(ended)
         finally:
             self.process.join()
