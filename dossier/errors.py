@@ -11,6 +11,7 @@ import contextlib
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
+from typing import Any
 
 
 class Severity(StrEnum):
@@ -118,8 +119,8 @@ class DossierError(Exception):
         super().__init__("; ".join(d.format() for d in report.errors))
         self.report = report
 
-    def __reduce__(self) -> tuple[type[DossierError], tuple[Report]]:  # pickled from the EPUB's process
-        return (type(self), (self.report,))
+    def __reduce__(self) -> tuple[type[DossierError], tuple[Report], dict[str, Any]]:  # pickled from a child
+        return (type(self), (self.report,), self.__dict__)
 
     @classmethod
     def single(cls, code: str, location: Location, message: str) -> DossierError:

@@ -158,17 +158,29 @@ class Beside:
             self.in_front = True
             self.tell = tell = partial(events.tell, "tell")
             job = replace(self.job, tell=tell)
-            warnings = front(job, tell, partial(events.tell, "stage"))
+            try:
+                warnings = front(job, tell, partial(events.tell, "stage"))
+            except BaseException as exc:  # what the layout had reported goes with its error
+                exc.dossier_added = report.diagnostics[known:] if report is not None else []
+                raise
             added = report.diagnostics[known:] if report is not None else []
             return warnings, added, self.restarts, self.roomy, self.opened
 
+        if any(background.process is None for *_, background in self.started):
+            events.close()  # a format beside made in this process: its values are handed here
+            return front(self.job, self.tell, progress)
         with self.paused():
             self.front = Background(run, (), self.job.options.jobs, events, daemon=False, name="layout process")
         if self.front.process is None:
             events.close()
             return front(self.job, self.tell, progress)
         hear = {"tell": self.tell, "stage": progress}
-        warnings, added, restarts, self.roomy, self.opened = self.front.wait(lambda kind, text: hear[kind](text))
+        try:
+            warnings, added, restarts, self.roomy, self.opened = self.front.wait(lambda kind, text: hear[kind](text))
+        except BaseException as exc:
+            if report is not None:
+                report.diagnostics.extend(getattr(exc, "dossier_added", []))
+            raise
         if report is not None:
             report.diagnostics.extend(added)
         for index, (declared, _, _, background) in enumerate(self.started):

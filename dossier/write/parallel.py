@@ -123,8 +123,12 @@ class Background:
             self._hear(heard)
             failed, message = self.receive.recv()
         except EOFError:  # the child died without a word (killed, out of memory)
+            self.process.join()
             ended = RuntimeError(f"{self.name} ended with status {self.process.exitcode}")
             failed, message = True, pickle.dumps(ended)
+        except BaseException:  # Ctrl-C, or `heard` failed: the child is stopped, not waited for
+            self.cancel()
+            raise
         finally:
             self.process.join()
         if failed:
