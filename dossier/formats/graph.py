@@ -65,7 +65,7 @@ def make(job: Job, targets: dict[str, Path], progress: Progress = lambda _: None
             beside.start(declared)
     try:
         if beside.started and needed(chosen):
-            warnings.extend(beside.apart(lambda job, _tell, stage: _front(job, chosen, targets, check, beside, stage)))
+            warnings.extend(beside.apart(lambda job, stage: _front(job, chosen, targets, check, beside, stage)))
         else:
             warnings.extend(_front(job, chosen, targets, check, beside, progress))
         beside.make_room()
@@ -128,7 +128,8 @@ class Beside:
 
         jobs = self.job.options.jobs
         with self.paused():
-            handoff, room = Handoff(parallel_allowed(jobs)), Handoff(parallel_allowed(jobs))  # pipes only for a child
+            parallel = parallel_allowed(jobs)
+            handoff, room = Handoff(parallel), Handoff(parallel)  # pipes only for a child
             job = replace(self.job, room=room.get)
             run = _beside(declared, job, self.targets[declared.name], handoff, self.check)
             started = (declared, handoff, room, Background(run, (handoff, room), jobs))
@@ -141,8 +142,8 @@ class Beside:
             self._open(declared, room, None)
         return started
 
-    def apart(self, front: Callable[[Job, Progress, Progress], Report]) -> Report:
-        """`front(job, tell, stage)` (the shared results and the formats not made beside) run in
+    def apart(self, front: Callable[[Job, Progress], Report]) -> Report:
+        """`front(job, stage)` (the shared results and the formats not made beside) run in
         a process of its own, which ends before the formats beside are waited for: the layouts'
         memory, which Python's allocator keeps, goes with it (write/memory.py). What it says is
         relayed to this process's progress; formats whose foreseen values did not hold are
@@ -159,7 +160,7 @@ class Beside:
             self.tell = tell = partial(events.tell, "tell")
             job = replace(self.job, tell=tell)
             try:
-                warnings = front(job, tell, partial(events.tell, "stage"))
+                warnings = front(job, partial(events.tell, "stage"))
             except BaseException as exc:  # what the layout had reported goes with its error
                 exc.dossier_added = report.diagnostics[known:] if report is not None else []
                 raise
@@ -168,12 +169,13 @@ class Beside:
 
         if any(background.process is None for *_, background in self.started):
             events.close()  # a format beside made in this process: its values are handed here
-            return front(self.job, self.tell, progress)
+            return front(self.job, progress)
         with self.paused():
             self.front = Background(run, (), self.job.options.jobs, events, daemon=False, name="layout process")
         if self.front.process is None:
             events.close()
-            return front(self.job, self.tell, progress)
+            self.front = None
+            return front(self.job, progress)
         hear = {"tell": self.tell, "stage": progress}
         try:
             warnings, added, restarts, self.roomy, self.opened = self.front.wait(lambda kind, text: hear[kind](text))
@@ -244,11 +246,11 @@ class Beside:
 
         waiting = [(d, room) for d, _, room, _ in self.started if d.name not in self.opened]
         if waiting:
-            give_back()
+            if self.front is None:  # the layouts were made here
+                give_back()
             measured = (os.getpid(), resident_mb())
             for declared, room in waiting:
                 self._open(declared, room, measured)
-        self.roomy = True
 
     def cancel(self) -> None:
         if self.front is not None:
